@@ -1,0 +1,74 @@
+// Actions: everything a node asks its embedder to do after a step.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "raftio/entry.h"
+#include "raftio/messages.h"
+#include "raftio/types.h"
+
+namespace raftio {
+
+// Deliver `message` to receiver_of(message). Already durable: the node synced before returning it.
+struct Send {
+  Message message;
+};
+
+// Apply a committed entry to the state machine. Emitted once per entry, in index order, for every
+// entry kind (a Noop advances the applied index too).
+struct Apply {
+  LogEntry entry;
+};
+
+// The node learned of a new leader (or lost it: leader == kNoNode).
+struct LeaderChanged {
+  Term term = 0;
+  NodeId leader = kNoNode;
+};
+
+// The leader appended a proposal. It is committed when Apply arrives for `index` with `term`; an
+// Apply of a different term at that index means the proposal was lost to a leader change.
+struct ProposalAccepted {
+  std::uint64_t id = 0;
+  Index index = 0;
+  Term term = 0;
+};
+
+enum class RequestKind : std::uint8_t { Propose };
+
+enum class RejectReason : std::uint8_t {
+  NotLeader,      // ask leader_hint instead (kNoNode when unknown)
+  StorageFailed,  // the node stopped after a storage error
+};
+
+// A request the node cannot serve.
+struct Reject {
+  RequestKind what = RequestKind::Propose;
+  RejectReason reason = RejectReason::NotLeader;
+  NodeId leader_hint = kNoNode;
+  std::uint64_t id = 0;
+};
+
+// A storage call failed. The node keeps no half-written state visible: the step that failed
+// returns only this action, and every later step returns it again.
+struct StorageError {
+  enum class Code : std::uint8_t { Io, NoSpace, Corruption, Misuse };
+  Code code = Code::Io;
+  std::string context;  // what failed, where (file, offset, operation)
+  friend bool operator==(const StorageError&, const StorageError&) = default;
+};
+
+struct StorageFailed {
+  StorageError error;
+};
+
+using Action = std::variant<Send, Apply, LeaderChanged, ProposalAccepted, Reject, StorageFailed>;
+
+std::string_view to_string(RequestKind kind) noexcept;
+std::string_view to_string(RejectReason reason) noexcept;
+std::string_view to_string(StorageError::Code code) noexcept;
+
+}  // namespace raftio

@@ -1,0 +1,89 @@
+// RaftConfig in three tiers:
+//   1. RaftConfig::single(id)                      — a one-node cluster, every default.
+//   2. RaftConfig::builder(id).voters({...})...build() — validated, returns a ConfigError naming
+//      the field when something is wrong.
+//   3. Your own RaftLog and RaftTransport (see raft_log.h, transport.h).
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "raftio/membership.h"
+#include "raftio/result.h"
+#include "raftio/types.h"
+
+namespace raftio {
+
+struct ConfigError {
+  std::string field;    // the builder method / struct field at fault, e.g. "heartbeat_ticks"
+  std::string message;  // what is wrong, with the offending values
+  std::string describe() const { return "invalid raftio config: " + field + ": " + message; }
+  friend bool operator==(const ConfigError&, const ConfigError&) = default;
+};
+
+struct RaftConfig {
+  NodeId id = kNoNode;
+  Membership membership;  // initial configuration (used when the log holds none)
+
+  // A follower campaigns after a randomized timeout in [election_ticks, 2 * election_ticks).
+  std::uint32_t election_ticks = 10;
+  // The leader sends heartbeats every heartbeat_ticks; must be shorter than election_ticks.
+  std::uint32_t heartbeat_ticks = 1;
+  // Thesis §9.6: ask for pre-votes before bumping the term, so a rejoining node cannot disrupt.
+  bool pre_vote = true;
+  // A leader that has not heard from a quorum within election_ticks steps down, and voters that
+  // heard from a leader within election_ticks refuse to vote (thesis §4.2.3, §6.2).
+  bool check_quorum = true;
+  // Limits per AppendEntries (a single entry larger than max_bytes_per_msg is still sent alone).
+  std::uint32_t max_entries_per_msg = 64;
+  std::uint64_t max_bytes_per_msg = 1u << 20;
+  // Pipelined AppendEntries in flight to one follower before the leader waits for replies.
+  std::uint32_t max_inflight_msgs = 256;
+  // Seeds the PRNG behind randomized election timeouts (mixed with `id`, so every node of a
+  // cluster may share one seed and still draw different timeouts).
+  std::uint64_t seed = 0;
+  // The highest index the application has already applied (it persisted its state machine); the
+  // node does not emit Apply for entries at or below it after a restart.
+  Index applied = 0;
+
+  // Tier 1: a single-voter cluster of `id`.
+  static RaftConfig single(NodeId id);
+
+  class Builder;
+  // Tier 2.
+  static Builder builder(NodeId id);
+
+  // Checks every rule below; the first broken one is returned.
+  std::optional<ConfigError> validate() const;
+};
+
+class RaftConfig::Builder {
+ public:
+  explicit Builder(NodeId id);
+  Builder& voters(std::vector<NodeId> ids);
+  Builder& voters(std::initializer_list<NodeId> ids) { return voters(std::vector<NodeId>(ids)); }
+  Builder& learners(std::vector<NodeId> ids);
+  Builder& learners(std::initializer_list<NodeId> ids) { return learners(std::vector<NodeId>(ids)); }
+  Builder& election_ticks(std::uint32_t ticks);
+  Builder& heartbeat_ticks(std::uint32_t ticks);
+  Builder& pre_vote(bool enabled);
+  Builder& check_quorum(bool enabled);
+  Builder& max_entries_per_msg(std::uint32_t count);
+  Builder& max_bytes_per_msg(std::uint64_t bytes);
+  Builder& max_inflight_msgs(std::uint32_t count);
+  Builder& seed(std::uint64_t value);
+  Builder& applied(Index index);
+
+  // Sorts the member lists and validates. Duplicates are reported, not silently merged.
+  Result<RaftConfig, ConfigError> build() const;
+
+ private:
+  RaftConfig config_;
+  std::vector<NodeId> voters_;
+  std::vector<NodeId> learners_;
+};
+
+}  // namespace raftio

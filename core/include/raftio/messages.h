@@ -1,0 +1,142 @@
+// The messages Raft nodes exchange. Every message names its sender, its addressee and the
+// sender's term; a receiver treats every field as hostile (see docs/PROTOCOL.md).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <variant>
+
+#include "raftio/entry.h"
+#include "raftio/state.h"
+#include "raftio/types.h"
+
+namespace raftio {
+
+// §5.2: a candidate asks for a vote. `leadership_transfer` is set when the campaign was started by
+// TimeoutNow, so voters skip the leader-lease check (thesis §3.10).
+struct RequestVote {
+  NodeId from = kNoNode;
+  NodeId to = kNoNode;
+  Term term = 0;
+  Index last_log_index = 0;
+  Term last_log_term = 0;
+  bool leadership_transfer = false;
+  friend bool operator==(const RequestVote&, const RequestVote&) = default;
+};
+
+struct RequestVoteReply {
+  NodeId from = kNoNode;
+  NodeId to = kNoNode;
+  Term term = 0;
+  bool granted = false;
+  friend bool operator==(const RequestVoteReply&, const RequestVoteReply&) = default;
+};
+
+// Thesis §9.6: a pre-vote asks "would you vote for me in `term`?" without anyone changing term.
+// `term` is the term the sender would campaign in (its own term + 1).
+struct PreVote {
+  NodeId from = kNoNode;
+  NodeId to = kNoNode;
+  Term term = 0;
+  Index last_log_index = 0;
+  Term last_log_term = 0;
+  friend bool operator==(const PreVote&, const PreVote&) = default;
+};
+
+// `term` is the pre-vote's term when granted, or the voter's own term when refused.
+struct PreVoteReply {
+  NodeId from = kNoNode;
+  NodeId to = kNoNode;
+  Term term = 0;
+  bool granted = false;
+  friend bool operator==(const PreVoteReply&, const PreVoteReply&) = default;
+};
+
+// §5.3: replicate entries (prev_index + 1 ...) and carry the leader's commit index. An empty
+// batch is a heartbeat.
+struct AppendEntries {
+  NodeId from = kNoNode;
+  NodeId to = kNoNode;
+  Term term = 0;
+  Index prev_log_index = 0;
+  Term prev_log_term = 0;
+  Index leader_commit = 0;
+  EntryBatch entries;
+  friend bool operator==(const AppendEntries&, const AppendEntries&) = default;
+};
+
+struct AppendEntriesReply {
+  NodeId from = kNoNode;
+  NodeId to = kNoNode;
+  Term term = 0;
+  bool success = false;
+  // success: the follower's log matches the leader's up to and including this index.
+  Index match_index = 0;
+  // failure: the prev_log_index of the request being refused (lets the leader spot stale replies).
+  Index reject_index = 0;
+  // failure: fast-backtracking hint — the last index at or below reject_index whose term is at most
+  // the request's prev_log_term, and that entry's term (0, 0 when the follower has nothing there).
+  Index conflict_index = 0;
+  Term conflict_term = 0;
+  friend bool operator==(const AppendEntriesReply&, const AppendEntriesReply&) = default;
+};
+
+// A chunk of a snapshot, sent to a follower that needs entries the leader has compacted away.
+struct InstallSnapshot {
+  NodeId from = kNoNode;
+  NodeId to = kNoNode;
+  Term term = 0;
+  SnapshotMeta meta;
+  std::uint64_t offset = 0;  // byte offset of `chunk` in the snapshot data
+  Payload chunk;
+  bool done = false;  // last chunk
+  friend bool operator==(const InstallSnapshot&, const InstallSnapshot&) = default;
+};
+
+struct InstallSnapshotReply {
+  NodeId from = kNoNode;
+  NodeId to = kNoNode;
+  Term term = 0;
+  Index last_index = 0;           // the snapshot this reply is about
+  std::uint64_t next_offset = 0;  // the byte the follower expects next (resumption point)
+  bool done = false;              // the follower has installed the whole snapshot
+  friend bool operator==(const InstallSnapshotReply&, const InstallSnapshotReply&) = default;
+};
+
+// Thesis §3.10: the leader tells an up-to-date follower to campaign at once.
+struct TimeoutNow {
+  NodeId from = kNoNode;
+  NodeId to = kNoNode;
+  Term term = 0;
+  friend bool operator==(const TimeoutNow&, const TimeoutNow&) = default;
+};
+
+using Message = std::variant<RequestVote, RequestVoteReply, PreVote, PreVoteReply, AppendEntries,
+                             AppendEntriesReply, InstallSnapshot, InstallSnapshotReply, TimeoutNow>;
+
+// Stable numbering of message kinds (the variant index), also used on the wire.
+enum class MessageKind : std::uint8_t {
+  RequestVote = 0,
+  RequestVoteReply = 1,
+  PreVote = 2,
+  PreVoteReply = 3,
+  AppendEntries = 4,
+  AppendEntriesReply = 5,
+  InstallSnapshot = 6,
+  InstallSnapshotReply = 7,
+  TimeoutNow = 8,
+};
+
+inline MessageKind kind_of(const Message& m) noexcept { return static_cast<MessageKind>(m.index()); }
+inline NodeId sender_of(const Message& m) noexcept {
+  return std::visit([](const auto& x) { return x.from; }, m);
+}
+inline NodeId receiver_of(const Message& m) noexcept {
+  return std::visit([](const auto& x) { return x.to; }, m);
+}
+inline Term term_of(const Message& m) noexcept {
+  return std::visit([](const auto& x) { return x.term; }, m);
+}
+std::string_view to_string(MessageKind kind) noexcept;
+
+}  // namespace raftio

@@ -1,0 +1,48 @@
+// RaftLog: the storage seam. A node writes through it (append, truncate, compact, hard state) and
+// calls sync() once per step that wrote, before any message that depends on the write leaves. On
+// start, the node reads back everything it needs (hard state, snapshot metadata, entries).
+//
+// The node keeps its own in-memory copy of the entries it replicates, so an implementation only
+// has to persist and reload: reads happen once, at start-up. Implementations: MemoryLog (here),
+// WalLog (wal/), or your own (tier 3).
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "raftio/actions.h"
+#include "raftio/entry.h"
+#include "raftio/result.h"
+#include "raftio/state.h"
+
+namespace raftio {
+
+using StorageStatus = Result<void, StorageError>;
+
+class RaftLog {
+ public:
+  virtual ~RaftLog() = default;
+
+  // --- read side (used when a node starts) ---
+  virtual HardState hard_state() const = 0;
+  virtual SnapshotMeta snapshot_meta() const = 0;
+  // first_index() == snapshot_meta().last_index + 1; last_index() == first_index() - 1 when empty.
+  virtual Index first_index() const = 0;
+  virtual Index last_index() const = 0;
+  // Appends entries [lo, hi] to `out`; first_index() <= lo <= hi <= last_index().
+  virtual StorageStatus read(Index lo, Index hi, std::vector<LogEntry>& out) const = 0;
+
+  // --- write side (the node calls these inside step) ---
+  // entries are consecutive and entries.front().index == last_index() + 1.
+  virtual StorageStatus append(std::span<const LogEntry> entries) = 0;
+  // Removes every entry with index >= from (first_index() <= from <= last_index() + 1).
+  virtual StorageStatus truncate_suffix(Index from) = 0;
+  // Removes every entry with index <= meta.last_index and records the snapshot metadata. When
+  // meta.last_index >= last_index() the log becomes empty and first_index() == meta.last_index + 1.
+  virtual StorageStatus compact(const SnapshotMeta& meta) = 0;
+  virtual StorageStatus set_hard_state(const HardState& state) = 0;
+  // Makes every write so far durable. A node calls it at most once per step.
+  virtual StorageStatus sync() = 0;
+};
+
+}  // namespace raftio

@@ -1,0 +1,191 @@
+#include "raftio/describe.h"
+
+#include <string>
+#include <type_traits>
+
+namespace raftio {
+
+std::string_view to_string(Role role) noexcept {
+  switch (role) {
+    case Role::Follower: return "follower";
+    case Role::PreCandidate: return "pre-candidate";
+    case Role::Candidate: return "candidate";
+    case Role::Leader: return "leader";
+  }
+  return "invalid-role";
+}
+
+std::string_view to_string(EntryKind kind) noexcept {
+  switch (kind) {
+    case EntryKind::Normal: return "normal";
+    case EntryKind::Noop: return "noop";
+    case EntryKind::Config: return "config";
+  }
+  return "invalid-kind";
+}
+
+std::string_view to_string(MessageKind kind) noexcept {
+  switch (kind) {
+    case MessageKind::RequestVote: return "RequestVote";
+    case MessageKind::RequestVoteReply: return "RequestVoteReply";
+    case MessageKind::PreVote: return "PreVote";
+    case MessageKind::PreVoteReply: return "PreVoteReply";
+    case MessageKind::AppendEntries: return "AppendEntries";
+    case MessageKind::AppendEntriesReply: return "AppendEntriesReply";
+    case MessageKind::InstallSnapshot: return "InstallSnapshot";
+    case MessageKind::InstallSnapshotReply: return "InstallSnapshotReply";
+    case MessageKind::TimeoutNow: return "TimeoutNow";
+  }
+  return "invalid-message-kind";
+}
+
+std::string_view to_string(RequestKind kind) noexcept {
+  switch (kind) {
+    case RequestKind::Propose: return "propose";
+  }
+  return "invalid-request-kind";
+}
+
+std::string_view to_string(RejectReason reason) noexcept {
+  switch (reason) {
+    case RejectReason::NotLeader: return "not-leader";
+    case RejectReason::StorageFailed: return "storage-failed";
+  }
+  return "invalid-reject-reason";
+}
+
+std::string_view to_string(StorageError::Code code) noexcept {
+  switch (code) {
+    case StorageError::Code::Io: return "io";
+    case StorageError::Code::NoSpace: return "no-space";
+    case StorageError::Code::Corruption: return "corruption";
+    case StorageError::Code::Misuse: return "misuse";
+  }
+  return "invalid-storage-code";
+}
+
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+std::string describe_payload(const Payload& payload) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = std::to_string(payload.size()) + "B";
+  if (payload.empty()) return out;
+  out += ':';
+  const std::size_t shown = payload.size() < 8 ? payload.size() : 8;
+  for (std::size_t i = 0; i < shown; ++i) {
+    const auto byte = static_cast<unsigned>(payload.data()[i]);
+    out += kHex[byte >> 4];
+    out += kHex[byte & 15];
+  }
+  if (shown < payload.size()) out += "..";
+  return out;
+}
+
+std::string head(std::string_view name, NodeId from, NodeId to, Term term) {
+  std::string out(name);
+  out += ' ' + std::to_string(from) + "->" + std::to_string(to) + " t" + std::to_string(term);
+  return out;
+}
+
+std::string field(std::string_view name, std::uint64_t value) {
+  return " " + std::string(name) + "=" + std::to_string(value);
+}
+
+std::string membership_text(const Membership& m) {
+  std::string out = " voters=[";
+  for (std::size_t i = 0; i < m.voters.size(); ++i) out += (i ? "," : "") + std::to_string(m.voters[i]);
+  out += "] learners=[";
+  for (std::size_t i = 0; i < m.learners.size(); ++i) out += (i ? "," : "") + std::to_string(m.learners[i]);
+  return out + "]";
+}
+
+}  // namespace
+
+std::string describe(const LogEntry& entry) {
+  return std::to_string(entry.index) + "@t" + std::to_string(entry.term) + ":" + std::string(to_string(entry.kind)) +
+         ":" + describe_payload(entry.data);
+}
+
+std::string describe(const Message& message) {
+  return std::visit(
+      Overloaded{
+          [](const RequestVote& m) {
+            return head("RequestVote", m.from, m.to, m.term) + field("last_index", m.last_log_index) +
+                   field("last_term", m.last_log_term) + (m.leadership_transfer ? " transfer" : "");
+          },
+          [](const RequestVoteReply& m) {
+            return head("RequestVoteReply", m.from, m.to, m.term) + (m.granted ? " granted" : " refused");
+          },
+          [](const PreVote& m) {
+            return head("PreVote", m.from, m.to, m.term) + field("last_index", m.last_log_index) +
+                   field("last_term", m.last_log_term);
+          },
+          [](const PreVoteReply& m) {
+            return head("PreVoteReply", m.from, m.to, m.term) + (m.granted ? " granted" : " refused");
+          },
+          [](const AppendEntries& m) {
+            std::string out = head("AppendEntries", m.from, m.to, m.term) + field("prev", m.prev_log_index) +
+                              field("prev_term", m.prev_log_term) + field("commit", m.leader_commit) + " [";
+            for (std::size_t i = 0; i < m.entries.size(); ++i) out += (i ? " " : "") + describe(m.entries[i]);
+            return out + "]";
+          },
+          [](const AppendEntriesReply& m) {
+            std::string out = head("AppendEntriesReply", m.from, m.to, m.term);
+            if (m.success) return out + " ok" + field("match", m.match_index);
+            return out + " reject" + field("index", m.reject_index) + field("hint", m.conflict_index) +
+                   field("hint_term", m.conflict_term);
+          },
+          [](const InstallSnapshot& m) {
+            return head("InstallSnapshot", m.from, m.to, m.term) + field("last_index", m.meta.last_index) +
+                   field("last_term", m.meta.last_term) + membership_text(m.meta.membership) +
+                   field("offset", m.offset) + " chunk=" + describe_payload(m.chunk) + (m.done ? " done" : "");
+          },
+          [](const InstallSnapshotReply& m) {
+            return head("InstallSnapshotReply", m.from, m.to, m.term) + field("last_index", m.last_index) +
+                   field("next_offset", m.next_offset) + (m.done ? " done" : "");
+          },
+          [](const TimeoutNow& m) { return head("TimeoutNow", m.from, m.to, m.term); },
+      },
+      message);
+}
+
+std::string describe(const Event& event) {
+  return std::visit(Overloaded{
+                        [](const Tick&) { return std::string("tick"); },
+                        [](const Receive& e) { return "receive " + describe(e.message); },
+                        [](const Propose& e) { return "propose id=" + std::to_string(e.id) + " " + describe_payload(e.data); },
+                    },
+                    event);
+}
+
+std::string describe(const Action& action) {
+  return std::visit(
+      Overloaded{
+          [](const Send& a) { return "send " + describe(a.message); },
+          [](const Apply& a) { return "apply " + describe(a.entry); },
+          [](const LeaderChanged& a) {
+            return "leader-changed t" + std::to_string(a.term) + " leader=" + std::to_string(a.leader);
+          },
+          [](const ProposalAccepted& a) {
+            return "proposal-accepted id=" + std::to_string(a.id) + " index=" + std::to_string(a.index) + " t" +
+                   std::to_string(a.term);
+          },
+          [](const Reject& a) {
+            return "reject " + std::string(to_string(a.what)) + " id=" + std::to_string(a.id) + " " +
+                   std::string(to_string(a.reason)) + " leader_hint=" + std::to_string(a.leader_hint);
+          },
+          [](const StorageFailed& a) {
+            return "storage-failed " + std::string(to_string(a.error.code)) + ": " + a.error.context;
+          },
+      },
+      action);
+}
+
+}  // namespace raftio

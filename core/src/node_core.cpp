@@ -1,0 +1,226 @@
+#include "node_core.h"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace raftio::detail {
+
+namespace {
+
+std::uint64_t mix_seed(std::uint64_t seed, NodeId id) noexcept {
+  // Different nodes sharing one seed must still draw different timeouts (or they split votes).
+  return seed ^ (id * 0x9e3779b97f4a7c15ULL);
+}
+
+const RaftConfig& validated(const RaftConfig& config) {
+  if (auto error = config.validate()) throw std::invalid_argument(error->describe());
+  return config;
+}
+
+StorageError corruption(std::string what) {
+  return StorageError{StorageError::Code::Corruption, "recovering the log: " + std::move(what)};
+}
+
+}  // namespace
+
+NodeCore::NodeCore(RaftConfig config, std::unique_ptr<RaftLog> log)
+    : config_(validated(config)),
+      log_(std::move(log)),
+      membership_(config_.membership),
+      prng_(mix_seed(config_.seed, config_.id)) {
+  if (!log_) throw std::invalid_argument("raftio: RaftNode needs a RaftLog (got nullptr)");
+  recover();
+}
+
+// Rebuilds the in-memory state from the log. Anything inconsistent is corruption: the node starts
+// failed rather than run on a log it cannot trust.
+void NodeCore::recover() {
+  const HardState hard_state = log_->hard_state();
+  snapshot_ = log_->snapshot_meta();
+  const Index first = log_->first_index();
+  const Index last = log_->last_index();
+  entries_ = EntryStore(first);
+  if (first != snapshot_.last_index + 1 || last + 1 < first) {
+    return fail(corruption("bounds [" + std::to_string(first) + ", " + std::to_string(last) +
+                           "] do not follow the snapshot at " + std::to_string(snapshot_.last_index)));
+  }
+  if (last >= first) {
+    std::vector<LogEntry> loaded;
+    loaded.reserve(static_cast<std::size_t>(last - first + 1));
+    auto status = log_->read(first, last, loaded);
+    if (!status) return fail(std::move(status).error());
+    Term previous_term = snapshot_.last_term;
+    Index expected = first;
+    for (LogEntry& entry : loaded) {
+      if (entry.index != expected || entry.term < previous_term || entry.term == 0) {
+        return fail(corruption("entry " + std::to_string(entry.index) + " (term " + std::to_string(entry.term) +
+                               ") breaks the index/term order at " + std::to_string(expected)));
+      }
+      previous_term = entry.term;
+      ++expected;
+      entries_.append(std::move(entry));
+    }
+    if (expected != last + 1) return fail(corruption("read returned too few entries"));
+  }
+  if (last_term() > hard_state.term) {
+    return fail(corruption("the last entry's term " + std::to_string(last_term()) + " is above the persisted term " +
+                           std::to_string(hard_state.term)));
+  }
+  if (!snapshot_.membership.voters.empty()) membership_ = snapshot_.membership;
+  term_ = hard_state.term;
+  vote_ = hard_state.vote;
+  commit_ = std::clamp(hard_state.commit, snapshot_.last_index, last);
+  applied_ = std::max(snapshot_.last_index, std::min(config_.applied, commit_));
+  durable_ = last;
+  unwritten_from_ = last + 1;
+  persisted_hard_state_ = hard_state;
+  reset_election_timer();
+}
+
+void NodeCore::step(std::span<Event> events, std::vector<Action>& out) {
+  out_ = &out;
+  step_start_ = out.size();
+  if (error_) {
+    // The node refuses to run on half-written state; every request is answered so none hangs.
+    emit(StorageFailed{*error_});
+    for (Event& event : events) {
+      if (const auto* propose = std::get_if<Propose>(&event)) {
+        emit(Reject{RequestKind::Propose, RejectReason::StorageFailed, kNoNode, propose->id});
+      }
+    }
+    out_ = nullptr;
+    return;
+  }
+  for (Event& event : events) {
+    dispatch(std::move(event));
+    if (error_) break;
+  }
+  if (!error_) finish_step();
+  out_ = nullptr;
+}
+
+void NodeCore::dispatch(Event&& event) {
+  if (auto* receive = std::get_if<Receive>(&event)) {
+    on_receive(std::move(receive->message));
+  } else if (std::holds_alternative<Tick>(event)) {
+    on_tick();
+  } else if (auto* propose = std::get_if<Propose>(&event)) {
+    on_propose(std::move(*propose));
+  }
+}
+
+// Durable before visible: the log is synced before the replies that promise it are released and
+// before the leader counts its own entries towards a quorum.
+void NodeCore::finish_step() {
+  if (!persist()) return;
+  for (Message& message : after_persist_) send(std::move(message));
+  after_persist_.clear();
+  if (auto* leader = std::get_if<LeaderState>(&role_state_)) {
+    if (leader->commit_dirty) maybe_commit();
+    replicate_pending();
+  }
+  emit_applies();
+}
+
+bool NodeCore::persist() {
+  const Index last = last_index();
+  for (Index i = unwritten_from_; i <= last;) {
+    const EntryBatch run = entries_.slice(i, std::numeric_limits<std::size_t>::max());
+    auto status = log_->append(run.span());
+    if (!status) {
+      fail(std::move(status).error());
+      return false;
+    }
+    i += run.size();
+    needs_sync_ = true;
+  }
+  unwritten_from_ = last + 1;
+  const HardState hard_state{term_, vote_, commit_};
+  if (hard_state != persisted_hard_state_) {
+    // A commit-only change may ride on the next sync; term and vote must be durable now (§5.2:
+    // a vote is a promise).
+    if (hard_state.term != persisted_hard_state_.term || hard_state.vote != persisted_hard_state_.vote) {
+      needs_sync_ = true;
+    }
+    auto status = log_->set_hard_state(hard_state);
+    if (!status) {
+      fail(std::move(status).error());
+      return false;
+    }
+    persisted_hard_state_ = hard_state;
+  }
+  if (needs_sync_) {
+    auto status = log_->sync();
+    if (!status) {
+      fail(std::move(status).error());
+      return false;
+    }
+    needs_sync_ = false;
+    if (durable_ != last) {
+      durable_ = last;
+      if (auto* leader = std::get_if<LeaderState>(&role_state_)) leader->commit_dirty = true;
+    }
+  }
+  return true;
+}
+
+void NodeCore::fail(StorageError error) {
+  error_ = std::move(error);
+  after_persist_.clear();
+  if (out_ != nullptr) {
+    out_->erase(out_->begin() + static_cast<std::ptrdiff_t>(step_start_), out_->end());
+    emit(StorageFailed{*error_});
+  }
+}
+
+void NodeCore::emit_applies() {
+  while (applied_ < commit_) {
+    ++applied_;
+    emit(Apply{entries_.at(applied_)});
+  }
+}
+
+void NodeCore::append_local(LogEntry entry) { entries_.append(std::move(entry)); }
+
+void NodeCore::truncate_local(Index from) {
+  if (from < unwritten_from_) {
+    // The log already holds entries from `from` on: remove them there first, so the appends that
+    // persist() writes later land after the cut.
+    auto status = log_->truncate_suffix(from);
+    if (!status) return fail(std::move(status).error());
+    unwritten_from_ = from;
+    needs_sync_ = true;
+  }
+  entries_.truncate_suffix(from);
+  durable_ = std::min(durable_, from - 1);
+}
+
+std::optional<Term> NodeCore::term_at(Index index) const noexcept {
+  if (index == snapshot_.last_index) return snapshot_.last_term;
+  if (entries_.contains(index)) return entries_.term_at(index);
+  return std::nullopt;
+}
+
+const LogEntry* NodeCore::entry_at(Index index) const noexcept {
+  return entries_.contains(index) ? &entries_.at(index) : nullptr;
+}
+
+Index NodeCore::last_index_with_term_at_most(Index at_most, Term term) const noexcept {
+  Index lo = snapshot_.last_index;
+  Index hi = std::min(at_most, last_index());
+  if (hi <= lo || snapshot_.last_term > term) return std::min(hi, lo);
+  // Invariant: term_at(lo) <= term; the answer lies in [lo, hi].
+  while (lo < hi) {
+    const Index mid = lo + (hi - lo + 1) / 2;
+    if (entries_.term_at(mid) <= term) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+}  // namespace raftio::detail

@@ -1,0 +1,162 @@
+// NodeCore: the state and logic behind RaftNode. The implementation is split by concern:
+//   node_core.cpp     construction, recovery, the step pipeline, persistence, apply
+//   node_receive.cpp  the term prelude shared by every message, then dispatch by role
+//   node_election.cpp ticks, pre-vote, campaigns, votes, role changes
+//   node_leader.cpp   proposals, replication, replies, commitment, heartbeats, check-quorum
+//   node_follower.cpp AppendEntries: consistency check, conflict truncation, commit
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <variant>
+#include <vector>
+
+#include "prng.h"
+#include "progress.h"
+#include "raftio/actions.h"
+#include "raftio/config.h"
+#include "raftio/detail/entry_store.h"
+#include "raftio/events.h"
+#include "raftio/raft_log.h"
+#include "vote_tally.h"
+
+namespace raftio::detail {
+
+struct FollowerState {};
+
+struct CandidateState {
+  bool pre_vote = false;
+  VoteTally tally;
+};
+
+struct LeaderState {
+  std::vector<PeerProgress> peers;  // every member but this node, sorted by id
+  std::uint32_t heartbeat_elapsed = 0;
+  bool commit_dirty = false;  // a voter's match advanced: recompute the commit index
+  bool send_dirty = false;    // some peer has needs_send set
+};
+
+class NodeCore {
+ public:
+  NodeCore(RaftConfig config, std::unique_ptr<RaftLog> log);
+
+  void step(std::span<Event> events, std::vector<Action>& out);
+
+  // --- inspection ---
+  NodeId id() const noexcept { return config_.id; }
+  Role role() const noexcept { return role_; }
+  NodeId leader() const noexcept { return leader_; }
+  Term term() const noexcept { return term_; }
+  NodeId voted_for() const noexcept { return vote_; }
+  Index commit_index() const noexcept { return commit_; }
+  Index applied_index() const noexcept { return applied_; }
+  Index first_index() const noexcept { return entries_.first_index(); }
+  Index last_index() const noexcept { return entries_.last_index(); }
+  Index durable_index() const noexcept { return durable_; }
+  const Membership& membership() const noexcept { return membership_; }
+  const RaftConfig& config() const noexcept { return config_; }
+  std::optional<Term> term_at(Index index) const noexcept;
+  const LogEntry* entry_at(Index index) const noexcept;
+  const std::optional<StorageError>& storage_error() const noexcept { return error_; }
+  const RaftLog& log() const noexcept { return *log_; }
+
+ private:
+  // node_core.cpp: the step pipeline
+  void recover();
+  void dispatch(Event&& event);
+  void finish_step();
+  bool persist();
+  void fail(StorageError error);
+  // Constructs the alternative in place: cheaper than a temporary Action, and it keeps GCC 12's
+  // -Wmaybe-uninitialized false positives on moved variants away.
+  template <class A>
+  void emit(A&& action) {
+    out_->emplace_back(std::in_place_type<std::decay_t<A>>, std::forward<A>(action));
+  }
+  template <class M>
+  void send(M&& message) {
+    out_->emplace_back(std::in_place_type<Send>, Send{Message(std::in_place_type<std::decay_t<M>>, std::forward<M>(message))});
+  }
+  void send(Message&& message) { out_->emplace_back(std::in_place_type<Send>, Send{std::move(message)}); }
+  // Replies that promise durable state (votes, append acknowledgements) wait for persist().
+  void send_after_persist(Message message) { after_persist_.push_back(std::move(message)); }
+  void emit_applies();
+  void append_local(LogEntry entry);
+  void truncate_local(Index from);
+  Term last_term() const noexcept { return *term_at(last_index()); }
+  // The largest index i <= at_most whose term is <= term (fast backtracking; terms never decrease
+  // along a log, so this is a binary search).
+  Index last_index_with_term_at_most(Index at_most, Term term) const noexcept;
+
+  // node_receive.cpp
+  void on_receive(Message&& message);
+  bool term_prelude(const Message& message);
+
+  // node_election.cpp
+  void on_tick();
+  void tick_election();
+  void campaign(bool pre_vote, bool leadership_transfer);
+  void become_follower(Term term, NodeId leader);
+  void become_leader();
+  void set_leader(NodeId leader);
+  void reset_election_timer();
+  bool in_leader_lease() const noexcept;
+  bool log_up_to_date(Index last_log_index, Term last_log_term) const noexcept;
+  void on_request_vote(const RequestVote& m);
+  void on_pre_vote(const PreVote& m);
+  void on_vote_reply(NodeId from, bool granted, bool pre_vote);
+  void on_timeout_now(const TimeoutNow& m);
+
+  // node_leader.cpp
+  void on_propose(Propose&& propose);
+  void tick_leader();
+  void on_append_reply(const AppendEntriesReply& m);
+  PeerProgress* find_peer(NodeId id) noexcept;
+  void maybe_commit();
+  void replicate_pending();
+  void send_append(PeerProgress& peer);
+  void send_heartbeat(PeerProgress& peer);
+  bool quorum_active() const noexcept;
+
+  // node_follower.cpp
+  void on_append_entries(AppendEntries&& m);
+  bool append_entries_well_formed(const AppendEntries& m) const noexcept;
+  void reply_append(NodeId to, bool success, Index match_or_reject, Index hint, Term hint_term);
+
+  RaftConfig config_;
+  std::unique_ptr<RaftLog> log_;
+  EntryStore entries_;
+  Membership membership_;
+  SnapshotMeta snapshot_;
+  Prng prng_;
+
+  Term term_ = 0;
+  NodeId vote_ = kNoNode;
+  Index commit_ = 0;
+  Index applied_ = 0;
+  Index durable_ = 0;
+
+  Role role_ = Role::Follower;
+  NodeId leader_ = kNoNode;
+  std::variant<FollowerState, CandidateState, LeaderState> role_state_;
+  // Follower/candidate: ticks since the leader was last heard from (or the timer reset).
+  // Leader: ticks into the current check-quorum interval.
+  std::uint32_t election_elapsed_ = 0;
+  std::uint32_t randomized_timeout_ = 0;
+
+  // --- persistence bookkeeping ---
+  HardState persisted_hard_state_;
+  Index unwritten_from_ = 1;  // entries from here on are in memory but not yet handed to log_
+  bool needs_sync_ = false;
+  std::optional<StorageError> error_;
+
+  // --- per-step scratch ---
+  std::vector<Action>* out_ = nullptr;
+  std::size_t step_start_ = 0;
+  std::vector<Message> after_persist_;
+  std::vector<Index> match_scratch_;
+};
+
+}  // namespace raftio::detail

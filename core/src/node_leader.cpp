@@ -1,0 +1,204 @@
+// The leader: proposals, replication with pipelining and fast backtracking (§5.3), commitment
+// (§5.4.2), heartbeats and check-quorum.
+#include <algorithm>
+#include <functional>
+
+#include "node_core.h"
+
+namespace raftio::detail {
+
+namespace {
+
+// Ticks a pipelined follower may go without acknowledging anything before the leader assumes the
+// messages were lost and probes again. Half an election timeout: long enough for a slow round trip,
+// short enough to repair a lost tail well before anyone would time out.
+std::uint32_t stall_limit_ticks(const RaftConfig& config) {
+  return std::max(2 * config.heartbeat_ticks, config.election_ticks / 2);
+}
+
+}  // namespace
+
+void NodeCore::on_propose(Propose&& propose) {
+  auto* leader = std::get_if<LeaderState>(&role_state_);
+  if (leader == nullptr) {
+    emit(Reject{RequestKind::Propose, RejectReason::NotLeader, leader_, propose.id});
+    return;
+  }
+  const Index index = last_index() + 1;
+  append_local(LogEntry{term_, index, EntryKind::Normal, std::move(propose.data)});
+  emit(ProposalAccepted{propose.id, index, term_});
+  // Sent when the step ends, so a batch of proposals goes out as one AppendEntries per follower.
+  for (PeerProgress& peer : leader->peers) peer.needs_send = true;
+  leader->send_dirty = true;
+}
+
+void NodeCore::tick_leader() {
+  auto& leader = std::get<LeaderState>(role_state_);
+  if (++election_elapsed_ >= config_.election_ticks) {
+    election_elapsed_ = 0;
+    if (config_.check_quorum && !quorum_active()) {
+      become_follower(term_, kNoNode);  // we cannot reach a majority: stop claiming leadership
+      return;
+    }
+    for (PeerProgress& peer : leader.peers) peer.recent_active = false;
+  }
+  if (++leader.heartbeat_elapsed < config_.heartbeat_ticks) return;
+  leader.heartbeat_elapsed = 0;
+  const std::uint32_t stall_limit = stall_limit_ticks(config_);
+  for (PeerProgress& peer : leader.peers) {
+    send_heartbeat(peer);
+    if (peer.state == PeerProgress::State::Replicate && peer.next - 1 > peer.match) {
+      if (++peer.stall_ticks >= stall_limit) {
+        peer.become_probe();  // the pipeline stalled (lost messages): resend from the match point
+        peer.needs_send = true;
+        leader.send_dirty = true;
+      }
+    } else {
+      peer.stall_ticks = 0;
+    }
+  }
+}
+
+bool NodeCore::quorum_active() const noexcept {
+  const auto& leader = std::get<LeaderState>(role_state_);
+  std::size_t active = membership_.is_voter(config_.id) ? 1 : 0;
+  for (const PeerProgress& peer : leader.peers) {
+    if (peer.is_voter && peer.recent_active) ++active;
+  }
+  return active >= membership_.quorum();
+}
+
+PeerProgress* NodeCore::find_peer(NodeId id) noexcept {
+  auto& peers = std::get<LeaderState>(role_state_).peers;
+  auto it = std::lower_bound(peers.begin(), peers.end(), id,
+                             [](const PeerProgress& peer, NodeId value) { return peer.id < value; });
+  return it != peers.end() && it->id == id ? &*it : nullptr;
+}
+
+void NodeCore::on_append_reply(const AppendEntriesReply& m) {
+  PeerProgress* peer = find_peer(m.from);
+  if (peer == nullptr) return;
+  auto& leader = std::get<LeaderState>(role_state_);
+  peer->recent_active = true;
+  if (m.success) {
+    // In our term the follower only ever acknowledges entries we sent, so a match past our log is
+    // forged; drop it rather than let it count towards a commit.
+    if (m.match_index > last_index()) return;
+    if (m.match_index > peer->match) {
+      peer->match = m.match_index;
+      peer->stall_ticks = 0;
+      if (peer->is_voter) leader.commit_dirty = true;
+    }
+    peer->inflights.free_to(peer->match);
+    if (peer->next <= peer->match) peer->next = peer->match + 1;
+    if (peer->state == PeerProgress::State::Probe) {
+      if (m.match_index + 1 >= peer->next) {
+        peer->become_replicate();  // the probe landed: stream from here
+      } else {
+        peer->probe_sent = false;  // a heartbeat reply: the follower is alive, probe again
+      }
+    }
+  } else {
+    // A refusal of something other than our latest attempt is stale (reordered or duplicated).
+    if (peer->state == PeerProgress::State::Replicate ? m.reject_index <= peer->match
+                                                      : m.reject_index + 1 != peer->next) {
+      return;
+    }
+    // Fast backtracking: skip every entry of a term the follower cannot match, on both sides.
+    const Index hint = last_index_with_term_at_most(m.conflict_index, m.conflict_term);
+    // A probe refused at the match point means the follower lost entries it once acknowledged
+    // (its storage broke a promise). Forget the match so it can be rebuilt from below.
+    if (m.reject_index <= peer->match) peer->match = 0;
+    const Index lowest = peer->match + 1;
+    const Index highest = std::max(lowest, m.reject_index);
+    peer->become_probe();
+    peer->next = std::clamp(hint + 1, lowest, highest);
+  }
+  peer->needs_send = true;
+  leader.send_dirty = true;
+}
+
+// §5.4.2 (Figure 8): the commit index advances to the highest index replicated on a majority, but
+// only when that entry is of the current term; earlier entries commit along with it.
+void NodeCore::maybe_commit() {
+  auto& leader = std::get<LeaderState>(role_state_);
+  leader.commit_dirty = false;
+  match_scratch_.clear();
+  if (membership_.is_voter(config_.id)) match_scratch_.push_back(durable_);
+  for (const PeerProgress& peer : leader.peers) {
+    if (peer.is_voter) match_scratch_.push_back(peer.match);
+  }
+  const std::size_t quorum = membership_.quorum();
+  if (match_scratch_.size() < quorum) return;
+  std::nth_element(match_scratch_.begin(), match_scratch_.begin() + static_cast<std::ptrdiff_t>(quorum - 1),
+                   match_scratch_.end(), std::greater<Index>());
+  const Index candidate = match_scratch_[quorum - 1];
+  if (candidate > commit_ && term_at(candidate) == term_) {
+    commit_ = candidate;
+    leader.send_dirty = true;  // followers learn the new commit index promptly
+  }
+}
+
+// Runs once at the end of a step: new entries, freed pipeline slots and commit updates go out as
+// few messages as possible.
+void NodeCore::replicate_pending() {
+  auto& leader = std::get<LeaderState>(role_state_);
+  if (!leader.send_dirty) return;
+  leader.send_dirty = false;
+  for (PeerProgress& peer : leader.peers) {
+    const Index commit_before = peer.commit_sent;
+    if (peer.needs_send) {
+      peer.needs_send = false;
+      send_append(peer);
+    }
+    if (peer.commit_sent == commit_before && std::min(commit_, peer.match) > peer.commit_sent) {
+      send_heartbeat(peer);
+    }
+  }
+}
+
+// Sends what the follower's state allows: one probe, or as many pipelined batches as the window
+// holds. Each batch is a view of the leader's log blocks: no entry or payload is copied.
+void NodeCore::send_append(PeerProgress& peer) {
+  for (;;) {
+    if (peer.state == PeerProgress::State::Probe ? peer.probe_sent : peer.inflights.full()) return;
+    if (peer.state == PeerProgress::State::Replicate && peer.next > last_index()) return;
+    const Index prev = peer.next - 1;
+    const std::optional<Term> prev_term = term_at(prev);
+    if (!prev_term) return;  // compacted away: only a snapshot could help this follower
+    EntryBatch batch;
+    if (peer.next <= last_index()) {
+      std::size_t count = std::min<std::size_t>(config_.max_entries_per_msg, entries_.run_length(peer.next));
+      std::uint64_t bytes = entries_.at(peer.next).data.size();
+      for (std::size_t k = 1; k < count; ++k) {
+        bytes += entries_.at(peer.next + k).data.size();
+        if (bytes > config_.max_bytes_per_msg) {
+          count = k;
+          break;
+        }
+      }
+      batch = entries_.slice(peer.next, count);
+    }
+    const Index last_sent = prev + batch.size();
+    peer.commit_sent = std::max(peer.commit_sent, std::min(commit_, last_sent));
+    send(AppendEntries{config_.id, peer.id, term_, prev, *prev_term, commit_, std::move(batch)});
+    if (peer.state == PeerProgress::State::Probe) {
+      peer.probe_sent = true;
+      return;
+    }
+    peer.next = last_sent + 1;
+    peer.inflights.add(last_sent);
+  }
+}
+
+// A heartbeat checks the log at the follower's known match point, which cannot be refused by a
+// follower that merely has not received the pipelined messages yet, and carries the commit index
+// (the follower applies it only up to that point).
+void NodeCore::send_heartbeat(PeerProgress& peer) {
+  const std::optional<Term> match_term = term_at(peer.match);
+  if (!match_term) return;
+  peer.commit_sent = std::max(peer.commit_sent, std::min(commit_, peer.match));
+  send(AppendEntries{config_.id, peer.id, term_, peer.match, *match_term, commit_, EntryBatch()});
+}
+
+}  // namespace raftio::detail

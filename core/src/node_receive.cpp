@@ -1,0 +1,83 @@
+// Receiving a message: one term prelude for every kind (etcd's Step), then the role's handler.
+#include <type_traits>
+
+#include "node_core.h"
+
+namespace raftio::detail {
+
+void NodeCore::on_receive(Message&& message) {
+  if (!term_prelude(message)) return;
+  std::visit(
+      [this](auto&& m) {
+        using M = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<M, RequestVote>) {
+          on_request_vote(m);
+        } else if constexpr (std::is_same_v<M, PreVote>) {
+          on_pre_vote(m);
+        } else if constexpr (std::is_same_v<M, RequestVoteReply>) {
+          if (role_ == Role::Candidate) on_vote_reply(m.from, m.granted, false);
+        } else if constexpr (std::is_same_v<M, PreVoteReply>) {
+          if (role_ == Role::PreCandidate) on_vote_reply(m.from, m.granted && m.term == term_ + 1, true);
+        } else if constexpr (std::is_same_v<M, AppendEntries>) {
+          on_append_entries(std::move(m));
+        } else if constexpr (std::is_same_v<M, AppendEntriesReply>) {
+          if (role_ == Role::Leader) on_append_reply(m);
+        } else if constexpr (std::is_same_v<M, InstallSnapshot>) {
+          // The sender is the leader of our term (the prelude made sure); snapshot installation
+          // itself is not part of this version of the protocol, so the chunk is dropped.
+          if (role_ != Role::Leader) {
+            if (role_ != Role::Follower) become_follower(term_, m.from);
+            set_leader(m.from);
+            election_elapsed_ = 0;
+          }
+        } else if constexpr (std::is_same_v<M, InstallSnapshotReply>) {
+          // Never solicited by this version: a reply for a request never sent is ignored.
+        } else if constexpr (std::is_same_v<M, TimeoutNow>) {
+          on_timeout_now(m);
+        }
+      },
+      std::move(message));
+}
+
+// Returns true when the message should reach its role handler. Handles the term comparison that
+// every message shares (§5.1: a higher term makes us a follower; a lower term marks the sender as
+// stale) and drops what is not for us.
+bool NodeCore::term_prelude(const Message& message) {
+  const NodeId from = sender_of(message);
+  if (receiver_of(message) != config_.id || from == config_.id || from == kNoNode || !membership_.contains(from)) {
+    return false;  // not addressed to us, forged, or from a node outside the configuration
+  }
+  const Term term = term_of(message);
+  const MessageKind kind = kind_of(message);
+  if (term > term_) {
+    if (kind == MessageKind::PreVote) return true;  // pre-votes never change anyone's term
+    if (kind == MessageKind::PreVoteReply && std::get<PreVoteReply>(message).granted) {
+      return term == term_ + 1;  // a grant for the term we would campaign in
+    }
+    if (kind == MessageKind::RequestVote && !std::get<RequestVote>(message).leadership_transfer &&
+        in_leader_lease()) {
+      // Thesis §4.2.3: we heard from a leader within the election timeout, so this candidate is
+      // disruptive (e.g. partitioned and rejoining); ignore it without adopting its term.
+      return false;
+    }
+    const bool from_leader = kind == MessageKind::AppendEntries || kind == MessageKind::InstallSnapshot ||
+                             kind == MessageKind::TimeoutNow;
+    become_follower(term, from_leader ? from : kNoNode);
+    return true;
+  }
+  if (term < term_) {
+    // A stale leader must learn our term or, with pre-vote/check-quorum keeping terms from rising
+    // on the majority side, it could stay leader of a minority forever.
+    if (kind == MessageKind::AppendEntries) {
+      send(AppendEntriesReply{config_.id, from, term_, false, 0, 0, 0, 0});
+    } else if (kind == MessageKind::InstallSnapshot) {
+      send(InstallSnapshotReply{config_.id, from, term_, 0, 0, false});
+    } else if (kind == MessageKind::PreVote) {
+      send(PreVoteReply{config_.id, from, term_, false});
+    }
+    return false;
+  }
+  return true;
+}
+
+}  // namespace raftio::detail

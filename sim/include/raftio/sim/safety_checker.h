@@ -1,0 +1,78 @@
+// SafetyChecker: checks the five Raft safety properties (Raft Figure 3) plus durability of
+// committed entries, incrementally, after every step of every node.
+//
+//   Election Safety       at most one leader per term
+//   Leader Append-Only    a leader never deletes or overwrites entries of its own log
+//   Log Matching          same index and term ⇒ identical logs up to that index
+//   Leader Completeness   a leader of term T holds every entry committed in a term before T
+//   State Machine Safety  no two nodes apply different entries at one index
+//   Committed durability  no node ever removes an entry it knows to be committed
+//
+// Each log is mirrored as a chain of hashes (chain[i] covers entries 1..i), so comparing two
+// whole prefixes is comparing two numbers. The checker learns about log writes from
+// RecordingLog, which wraps each node's RaftLog, and about roles, terms, commits and applies from
+// after_step.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "raftio/actions.h"
+#include "raftio/node.h"
+
+namespace raftio::sim {
+
+struct Violation {
+  std::string property;
+  std::vector<NodeId> nodes;
+  std::string detail;
+};
+
+class SafetyChecker {
+ public:
+  // --- log writes (from RecordingLog) ---
+  void on_append(NodeId node, std::span<const LogEntry> entries);
+  void on_truncate(NodeId node, Index from);
+
+  // --- after every step of `node`, with the actions that step returned ---
+  void after_step(const RaftNode& node, std::span<const Action> actions);
+  // A node was rebuilt from its log (a crash and restart): its volatile state starts over.
+  void on_restart(const RaftNode& node);
+
+  bool ok() const noexcept { return violations_.empty(); }
+  const std::vector<Violation>& violations() const noexcept { return violations_; }
+  std::string report() const;
+
+  // Highest index known committed anywhere, and the hash chain value at an index.
+  Index committed_index() const noexcept { return static_cast<Index>(committed_chain_.size()) - 1; }
+
+ private:
+  struct Mirror {
+    std::vector<std::uint64_t> chain{0};  // chain[i]: hash of entries 1..i; chain[0] = 0
+    Role role = Role::Follower;
+    Term term = 0;
+    Index commit = 0;
+    Index applied = 0;
+    bool truncated_in_step = false;
+  };
+
+  void violate(std::string property, std::vector<NodeId> nodes, std::string detail);
+  void check_commit(const RaftNode& node, Mirror& mirror);
+  void check_leader(const RaftNode& node, const Mirror& mirror);
+  void check_applies(const RaftNode& node, std::span<const Action> actions, Mirror& mirror);
+
+  std::map<NodeId, Mirror> mirrors_;
+  std::map<Term, NodeId> leader_of_term_;
+  std::map<std::pair<Index, Term>, std::uint64_t> chain_at_;  // Log Matching witness
+  std::vector<std::uint64_t> committed_chain_{0};  // chain value of each committed index
+  std::vector<Term> committed_in_term_{0};         // term in which each index was first seen committed
+  std::vector<std::uint64_t> applied_chain_{0};    // State Machine Safety: what index i applied as
+  std::vector<NodeId> applied_by_{0};              // the first node that applied index i
+  std::vector<Violation> violations_;
+};
+
+}  // namespace raftio::sim

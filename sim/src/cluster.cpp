@@ -1,0 +1,139 @@
+#include "raftio/sim/cluster.h"
+
+#include <stdexcept>
+
+#include "raftio/sim/recording_log.h"
+
+namespace raftio::sim {
+
+Cluster::Cluster(ClusterOptions options) : options_(options), network_(options.seed ^ 0x5eed) {
+  if (options_.nodes == 0) throw std::invalid_argument("Cluster needs at least one node");
+  for (std::size_t i = 1; i <= options_.nodes; ++i) ids_.push_back(i);
+  for (NodeId id : ids_) {
+    logs_.push_back(std::make_unique<MemoryLog>());
+    nodes_.push_back(make_node(id));
+    applied_.emplace_back();
+    awaiting_.emplace_back();
+  }
+}
+
+Cluster::~Cluster() = default;
+
+std::unique_ptr<RaftNode> Cluster::make_node(NodeId id) {
+  auto config = RaftConfig::builder(id)
+                    .voters(ids_)
+                    .election_ticks(options_.election_ticks)
+                    .heartbeat_ticks(options_.heartbeat_ticks)
+                    .pre_vote(options_.pre_vote)
+                    .check_quorum(options_.check_quorum)
+                    .max_entries_per_msg(options_.max_entries_per_msg)
+                    .max_bytes_per_msg(options_.max_bytes_per_msg)
+                    .max_inflight_msgs(options_.max_inflight_msgs)
+                    .seed(options_.seed)
+                    .build();
+  if (!config) throw std::invalid_argument(config.error().describe());
+  auto log = std::make_unique<RecordingLog>(*logs_[id - 1], id, options_.check_safety ? &checker_ : nullptr);
+  return std::make_unique<RaftNode>(std::move(config).value(), std::move(log));
+}
+
+void Cluster::step(NodeId id, Event event) {
+  RaftNode& target = node(id);
+  actions_.clear();
+  target.step(std::move(event), actions_);
+  ++steps_;
+  if (options_.check_safety) checker_.after_step(target, actions_);
+  for (Action& action : actions_) {
+    if (auto* send = std::get_if<Send>(&action)) {
+      const NodeId to = receiver_of(send->message);
+      network_.send(to, std::move(send->message));
+    } else if (auto* apply = std::get_if<Apply>(&action)) {
+      applied_[id - 1].push_back(apply->entry);
+      auto& awaiting = awaiting_[id - 1];
+      auto it = awaiting.find(apply->entry.index);
+      if (it != awaiting.end()) {
+        ClientProposal& proposal = proposals_[it->second];
+        proposal.outcome = apply->entry.term == proposal.term ? ClientProposal::Outcome::Acknowledged
+                                                              : ClientProposal::Outcome::Failed;
+        awaiting.erase(it);
+      }
+    } else if (std::holds_alternative<LeaderChanged>(action)) {
+      ++leader_changes_;
+    } else if (auto* failed = std::get_if<StorageFailed>(&action)) {
+      storage_failure_ = failed->error;
+    }
+  }
+}
+
+void Cluster::tick(NodeId id) { step(id, Tick{}); }
+
+void Cluster::tick_all() {
+  for (NodeId id : ids_) tick(id);
+}
+
+std::optional<std::uint64_t> Cluster::propose(NodeId id, Payload data) {
+  const std::uint64_t proposal_id = next_proposal_id_++;
+  RaftNode& target = node(id);
+  const Index expected_index = target.last_index() + 1;
+  const bool leader = target.is_leader();
+  if (leader) {
+    proposals_.push_back(ClientProposal{proposal_id, id, expected_index, target.term(), data,
+                                        ClientProposal::Outcome::Pending});
+    awaiting_[id - 1][expected_index] = proposals_.size() - 1;
+  }
+  step(id, Propose{std::move(data), proposal_id});
+  if (!leader) return std::nullopt;
+  return proposal_id;
+}
+
+bool Cluster::deliver(std::size_t i) {
+  std::optional<Envelope> envelope = network_.take(i);
+  if (!envelope) return false;
+  step(envelope->to, Receive{std::move(envelope->message)});
+  return true;
+}
+
+std::size_t Cluster::deliver_all(std::size_t max_messages) {
+  std::size_t delivered = 0;
+  while (!network_.empty() && delivered < max_messages) {
+    if (deliver(0)) ++delivered;
+  }
+  return delivered;
+}
+
+void Cluster::restart(NodeId id) {
+  nodes_[id - 1] = make_node(id);
+  applied_[id - 1].clear();
+  for (auto& [index, slot] : awaiting_[id - 1]) proposals_[slot].outcome = ClientProposal::Outcome::Unknown;
+  awaiting_[id - 1].clear();
+  if (options_.check_safety) checker_.on_restart(node(id));
+}
+
+std::optional<NodeId> Cluster::leader() const {
+  std::optional<NodeId> best;
+  for (NodeId id : ids_) {
+    const RaftNode& candidate = node(id);
+    if (candidate.is_leader() && (!best || candidate.term() > node(*best).term())) best = id;
+  }
+  return best;
+}
+
+std::string Cluster::missing_acknowledged() const {
+  for (const ClientProposal& proposal : proposals_) {
+    if (proposal.outcome != ClientProposal::Outcome::Acknowledged) continue;
+    for (NodeId id : ids_) {
+      const auto& applied = applied_[id - 1];
+      if (applied.size() < proposal.index) {
+        return "node " + std::to_string(id) + " has not applied acknowledged proposal " +
+               std::to_string(proposal.id) + " at index " + std::to_string(proposal.index);
+      }
+      const LogEntry& entry = applied[proposal.index - 1];
+      if (entry.term != proposal.term || !(entry.data == proposal.data)) {
+        return "node " + std::to_string(id) + " applied a different entry at index " +
+               std::to_string(proposal.index) + " than acknowledged proposal " + std::to_string(proposal.id);
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace raftio::sim

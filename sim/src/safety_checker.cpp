@@ -1,0 +1,169 @@
+#include "raftio/sim/safety_checker.h"
+
+#include <algorithm>
+#include <string>
+
+#include <xxhash.h>
+
+namespace raftio::sim {
+
+namespace {
+
+std::uint64_t chain_hash(std::uint64_t previous, const LogEntry& entry) {
+  const std::uint64_t seed = previous * 0x9e3779b97f4a7c15ULL ^ entry.term * 0xc2b2ae3d27d4eb4fULL ^
+                             static_cast<std::uint64_t>(entry.kind) ^ entry.index * 0x165667b19e3779f9ULL;
+  return XXH3_64bits_withSeed(entry.data.data(), entry.data.size(), seed);
+}
+
+std::string at(Index index) { return "index " + std::to_string(index); }
+
+}  // namespace
+
+void SafetyChecker::violate(std::string property, std::vector<NodeId> nodes, std::string detail) {
+  violations_.push_back(Violation{std::move(property), std::move(nodes), std::move(detail)});
+}
+
+void SafetyChecker::on_append(NodeId node, std::span<const LogEntry> entries) {
+  Mirror& mirror = mirrors_[node];
+  for (const LogEntry& entry : entries) {
+    if (entry.index != mirror.chain.size()) {
+      violate("Log Append Order", {node},
+              "appended " + at(entry.index) + " after last index " + std::to_string(mirror.chain.size() - 1));
+      return;
+    }
+    const std::uint64_t chain = chain_hash(mirror.chain.back(), entry);
+    mirror.chain.push_back(chain);
+    auto [it, inserted] = chain_at_.emplace(std::make_pair(entry.index, entry.term), chain);
+    if (!inserted && it->second != chain) {
+      violate("Log Matching", {node},
+              "node " + std::to_string(node) + " holds an entry at " + at(entry.index) + " term " +
+                  std::to_string(entry.term) + " whose log prefix differs from another node's entry at the same "
+                  "index and term");
+    }
+  }
+}
+
+void SafetyChecker::on_truncate(NodeId node, Index from) {
+  Mirror& mirror = mirrors_[node];
+  if (from <= mirror.commit) {
+    violate("Committed Durability", {node},
+            "node " + std::to_string(node) + " truncated from " + at(from) + " below its commit index " +
+                std::to_string(mirror.commit));
+  }
+  if (from < mirror.chain.size()) mirror.chain.resize(from);
+  mirror.truncated_in_step = true;
+}
+
+void SafetyChecker::on_restart(const RaftNode& node) {
+  Mirror& mirror = mirrors_[node.id()];
+  mirror.role = node.role();
+  mirror.term = node.term();
+  mirror.commit = node.commit_index();
+  mirror.applied = node.applied_index();
+  mirror.truncated_in_step = false;
+}
+
+void SafetyChecker::after_step(const RaftNode& node, std::span<const Action> actions) {
+  Mirror& mirror = mirrors_[node.id()];
+  const Role role_before = mirror.role;
+  const Term term_before = mirror.term;
+  if (node.role() == Role::Leader) {
+    auto [it, inserted] = leader_of_term_.emplace(node.term(), node.id());
+    if (!inserted && it->second != node.id()) {
+      violate("Election Safety", {it->second, node.id()},
+              "two leaders in term " + std::to_string(node.term()) + ": " + std::to_string(it->second) + " and " +
+                  std::to_string(node.id()));
+    }
+    if (role_before == Role::Leader && term_before == node.term() && mirror.truncated_in_step) {
+      violate("Leader Append-Only", {node.id()},
+              "leader " + std::to_string(node.id()) + " removed entries of its own log in term " +
+                  std::to_string(node.term()));
+    }
+  }
+  check_commit(node, mirror);
+  check_leader(node, mirror);
+  check_applies(node, actions, mirror);
+  mirror.role = node.role();
+  mirror.term = node.term();
+  mirror.truncated_in_step = false;
+}
+
+// A commit index is a claim that a majority holds the prefix: every node that claims index i
+// must hold the same chain value there, and the value is recorded for Leader Completeness.
+void SafetyChecker::check_commit(const RaftNode& node, Mirror& mirror) {
+  const Index commit = node.commit_index();
+  if (commit <= mirror.commit) return;
+  if (commit >= mirror.chain.size()) {
+    violate("Commit Beyond Log", {node.id()},
+            "node " + std::to_string(node.id()) + " committed " + at(commit) + " but holds only " +
+                std::to_string(mirror.chain.size() - 1) + " entries");
+    mirror.commit = commit;
+    return;
+  }
+  const Index known = committed_index();
+  const Index overlap = std::min(commit, known);
+  if (overlap > 0 && mirror.chain[overlap] != committed_chain_[overlap]) {
+    violate("State Machine Safety", {node.id()},
+            "node " + std::to_string(node.id()) + " committed a log that differs from the committed log at or below " +
+                at(overlap));
+  }
+  for (Index i = known + 1; i <= commit; ++i) {
+    committed_chain_.push_back(mirror.chain[i]);
+    committed_in_term_.push_back(node.term());
+  }
+  mirror.commit = commit;
+}
+
+// Leader Completeness: a leader of term T holds every entry that was committed in a term < T.
+void SafetyChecker::check_leader(const RaftNode& node, const Mirror& mirror) {
+  if (node.role() != Role::Leader) return;
+  const auto first_not_older =
+      std::lower_bound(committed_in_term_.begin() + 1, committed_in_term_.end(), node.term());
+  const auto required = static_cast<Index>(first_not_older - committed_in_term_.begin()) - 1;
+  if (required == 0) return;
+  if (required >= mirror.chain.size() || mirror.chain[required] != committed_chain_[required]) {
+    violate("Leader Completeness", {node.id()},
+            "leader " + std::to_string(node.id()) + " of term " + std::to_string(node.term()) +
+                " lacks the entries committed up to " + at(required));
+  }
+}
+
+// State Machine Safety: whatever index i applies as on one node, it applies as on every node.
+void SafetyChecker::check_applies(const RaftNode& node, std::span<const Action> actions, Mirror& mirror) {
+  for (const Action& action : actions) {
+    const auto* apply = std::get_if<Apply>(&action);
+    if (apply == nullptr) continue;
+    const Index index = apply->entry.index;
+    if (index != mirror.applied + 1 || index > node.commit_index() || index >= mirror.chain.size()) {
+      violate("Apply Order", {node.id()},
+              "node " + std::to_string(node.id()) + " applied " + at(index) + " after " +
+                  std::to_string(mirror.applied) + " with commit " + std::to_string(node.commit_index()));
+      return;
+    }
+    mirror.applied = index;
+    const std::uint64_t chain = mirror.chain[index];
+    if (index < applied_chain_.size()) {
+      if (applied_chain_[index] != chain) {
+        violate("State Machine Safety", {applied_by_[index], node.id()},
+                "nodes " + std::to_string(applied_by_[index]) + " and " + std::to_string(node.id()) +
+                    " applied different entries at " + at(index));
+      }
+    } else if (index == applied_chain_.size()) {
+      applied_chain_.push_back(chain);
+      applied_by_.push_back(node.id());
+    }
+  }
+}
+
+std::string SafetyChecker::report() const {
+  if (violations_.empty()) return "no violation";
+  std::string out;
+  for (const Violation& v : violations_) {
+    out += v.property + " violated (nodes";
+    for (NodeId n : v.nodes) out += " " + std::to_string(n);
+    out += "): " + v.detail + "\n";
+  }
+  return out;
+}
+
+}  // namespace raftio::sim
