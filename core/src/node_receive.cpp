@@ -1,4 +1,5 @@
 // Receiving a message: one term prelude for every kind (etcd's Step), then the role's handler.
+#include <limits>
 #include <type_traits>
 
 #include "node_core.h"
@@ -48,17 +49,22 @@ bool NodeCore::term_prelude(const Message& message) {
     return false;  // not addressed to us, forged, or from a node outside the configuration
   }
   const Term term = term_of(message);
+  // No honest cluster reaches the last term, and adopting it would make the next campaign's
+  // term + 1 wrap to zero.
+  if (term == std::numeric_limits<Term>::max()) return false;
   const MessageKind kind = kind_of(message);
   if (term > term_) {
-    if (kind == MessageKind::PreVote) return true;  // pre-votes never change anyone's term
-    if (kind == MessageKind::PreVoteReply && std::get<PreVoteReply>(message).granted) {
-      return term == term_ + 1;  // a grant for the term we would campaign in
-    }
-    if (kind == MessageKind::RequestVote && !std::get<RequestVote>(message).leadership_transfer &&
-        in_leader_lease()) {
+    const bool campaign_request =
+        kind == MessageKind::PreVote ||
+        (kind == MessageKind::RequestVote && !std::get<RequestVote>(message).leadership_transfer);
+    if (campaign_request && in_leader_lease()) {
       // Thesis §4.2.3: we heard from a leader within the election timeout, so this candidate is
       // disruptive (e.g. partitioned and rejoining); ignore it without adopting its term.
       return false;
+    }
+    if (kind == MessageKind::PreVote) return true;  // pre-votes never change anyone's term
+    if (kind == MessageKind::PreVoteReply && std::get<PreVoteReply>(message).granted) {
+      return term == term_ + 1;  // a grant for the term we would campaign in
     }
     const bool from_leader = kind == MessageKind::AppendEntries || kind == MessageKind::InstallSnapshot ||
                              kind == MessageKind::TimeoutNow;
