@@ -2,6 +2,10 @@
 
 #include <stdexcept>
 
+#include <xxhash.h>
+
+#include "raftio/describe.h"
+
 #include "raftio/sim/recording_log.h"
 
 namespace raftio::sim {
@@ -36,11 +40,25 @@ std::unique_ptr<RaftNode> Cluster::make_node(NodeId id) {
   return std::make_unique<RaftNode>(std::move(config).value(), std::move(log));
 }
 
+void Cluster::trace(NodeId id, const std::string& line) {
+  trace_hash_ = XXH3_64bits_withSeed(line.data(), line.size(), trace_hash_ ^ id);
+}
+
 void Cluster::step(NodeId id, Event event) {
   RaftNode& target = node(id);
+  if (options_.trace) {
+    trace(id, describe(event));
+    if (const auto* propose = std::get_if<Propose>(&event)) trace(id, propose->data.to_string());
+  }
   actions_.clear();
   target.step(std::move(event), actions_);
   ++steps_;
+  if (options_.trace) {
+    for (const Action& action : actions_) {
+      trace(id, describe(action));
+      if (const auto* apply = std::get_if<Apply>(&action)) trace(id, apply->entry.data.to_string());
+    }
+  }
   if (options_.check_safety) checker_.after_step(target, actions_);
   for (Action& action : actions_) {
     if (auto* send = std::get_if<Send>(&action)) {

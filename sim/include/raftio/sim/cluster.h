@@ -28,6 +28,7 @@ struct ClusterOptions {
   std::uint64_t max_bytes_per_msg = 1u << 20;
   std::uint32_t max_inflight_msgs = 256;
   bool check_safety = true;
+  bool trace = true;  // maintain trace_hash() (costs a describe() per event and action)
 };
 
 // A proposal as a client sees it: accepted by a leader at (index, term), then acknowledged once
@@ -73,6 +74,9 @@ class Cluster {
   const std::vector<ClientProposal>& proposals() const noexcept { return proposals_; }
   const std::vector<LogEntry>& applied(NodeId id) const { return applied_.at(id - 1); }
   std::uint64_t steps() const noexcept { return steps_; }
+  // A hash over every event stepped and every action returned, in order (payload bytes included):
+  // two runs are identical exactly when their trace hashes are.
+  std::uint64_t trace_hash() const noexcept { return trace_hash_; }
   std::uint64_t leader_changes() const noexcept { return leader_changes_; }
   const std::optional<StorageError>& storage_failure() const noexcept { return storage_failure_; }
   // Empty when every acknowledged proposal is applied with its payload on every node; otherwise
@@ -81,6 +85,7 @@ class Cluster {
 
  private:
   std::unique_ptr<RaftNode> make_node(NodeId id);
+  void trace(NodeId id, const std::string& line);
 
   ClusterOptions options_;
   std::vector<NodeId> ids_;
@@ -93,6 +98,7 @@ class Cluster {
   std::vector<std::map<Index, std::size_t>> awaiting_;  // per node: index → proposal slot
   std::vector<Action> actions_;
   std::uint64_t steps_ = 0;
+  std::uint64_t trace_hash_ = 0;
   std::uint64_t leader_changes_ = 0;
   std::uint64_t next_proposal_id_ = 1;
   std::optional<StorageError> storage_failure_;
