@@ -11,7 +11,7 @@ namespace raftio::test {
 namespace {
 
 // §5.3: an entry is committed once the leader has replicated it on a majority; the leader then
-// applies it, and the next AppendEntries tells the followers.
+// applies it, and the next AppendEntries or heartbeat tells the followers.
 TEST(Commitment, LeaderCommitsOnMajorityAndApplies_5_3) {
   NodeHarness h(1, {1, 2, 3, 4, 5});
   h.elect();
@@ -26,7 +26,9 @@ TEST(Commitment, LeaderCommitsOnMajorityAndApplies_5_3) {
   ASSERT_EQ(applies.size(), 2u);
   EXPECT_EQ(applies[0].kind, EntryKind::Noop);
   EXPECT_EQ(applies[1].data.as_string_view(), "x");
-  for (const auto& append : sent<AppendEntries>(actions)) EXPECT_EQ(append.leader_commit, 2u);
+  const auto heartbeats = sent<AppendEntries>(h.tick());
+  ASSERT_EQ(heartbeats.size(), 4u);
+  for (const auto& beat : heartbeats) EXPECT_EQ(beat.leader_commit, 2u) << "the next message carries the commit";
 }
 
 // §5.4.2: a leader never commits an entry of an earlier term by counting replicas; it commits its

@@ -25,7 +25,7 @@ class FaultyLog final : public RaftLog {
     if (fail_read) return unexpected(*fail_read);
     return inner_->read(lo, hi, out);
   }
-  StorageStatus append(std::span<const LogEntry> entries) override {
+  StorageStatus append(const EntryBatch& entries) override {
     ++appends;
     if (fail_append) return unexpected(*fail_append);
     return inner_->append(entries);

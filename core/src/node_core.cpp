@@ -128,7 +128,7 @@ bool NodeCore::persist() {
   const Index last = last_index();
   for (Index i = unwritten_from_; i <= last;) {
     const EntryBatch run = entries_.slice(i, std::numeric_limits<std::size_t>::max());
-    auto status = log_->append(run.span());
+    auto status = log_->append(run);
     if (!status) {
       fail(std::move(status).error());
       return false;
@@ -195,12 +195,6 @@ void NodeCore::truncate_local(Index from) {
   }
   entries_.truncate_suffix(from);
   durable_ = std::min(durable_, from - 1);
-}
-
-std::optional<Term> NodeCore::term_at(Index index) const noexcept {
-  if (index == snapshot_.last_index) return snapshot_.last_term;
-  if (entries_.contains(index)) return entries_.term_at(index);
-  return std::nullopt;
 }
 
 const LogEntry* NodeCore::entry_at(Index index) const noexcept {

@@ -57,7 +57,11 @@ class NodeCore {
   Index durable_index() const noexcept { return durable_; }
   const Membership& membership() const noexcept { return membership_; }
   const RaftConfig& config() const noexcept { return config_; }
-  std::optional<Term> term_at(Index index) const noexcept;
+  std::optional<Term> term_at(Index index) const noexcept {
+    if (entries_.contains(index)) return entries_.term_at(index);
+    if (index == snapshot_.last_index) return snapshot_.last_term;
+    return std::nullopt;
+  }
   const LogEntry* entry_at(Index index) const noexcept;
   const std::optional<StorageError>& storage_error() const noexcept { return error_; }
   const RaftLog& log() const noexcept { return *log_; }
@@ -77,9 +81,9 @@ class NodeCore {
   }
   template <class M>
   void send(M&& message) {
-    out_->emplace_back(std::in_place_type<Send>, Send{Message(std::in_place_type<std::decay_t<M>>, std::forward<M>(message))});
+    out_->emplace_back(std::in_place_type<Send>, std::in_place_type<std::decay_t<M>>, std::forward<M>(message));
   }
-  void send(Message&& message) { out_->emplace_back(std::in_place_type<Send>, Send{std::move(message)}); }
+  void send(Message&& message) { out_->emplace_back(std::in_place_type<Send>, std::move(message)); }
   // Replies that promise durable state (votes, append acknowledgements) wait for persist().
   void send_after_persist(Message message) { after_persist_.push_back(std::move(message)); }
   void emit_applies();

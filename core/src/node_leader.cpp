@@ -133,26 +133,21 @@ void NodeCore::maybe_commit() {
   std::nth_element(match_scratch_.begin(), match_scratch_.begin() + static_cast<std::ptrdiff_t>(quorum - 1),
                    match_scratch_.end(), std::greater<Index>());
   const Index candidate = match_scratch_[quorum - 1];
-  if (candidate > commit_ && term_at(candidate) == term_) {
-    commit_ = candidate;
-    leader.send_dirty = true;  // followers learn the new commit index promptly
-  }
+  // Followers learn the new commit index from the next AppendEntries or heartbeat, not from an
+  // extra message: under load that is the next batch, and idle it is one heartbeat interval.
+  if (candidate > commit_ && term_at(candidate) == term_) commit_ = candidate;
 }
 
-// Runs once at the end of a step: new entries, freed pipeline slots and commit updates go out as
-// few messages as possible.
+// Runs once at the end of a step, so the proposals and acknowledgements of one step go out as few
+// messages as possible.
 void NodeCore::replicate_pending() {
   auto& leader = std::get<LeaderState>(role_state_);
   if (!leader.send_dirty) return;
   leader.send_dirty = false;
   for (PeerProgress& peer : leader.peers) {
-    const Index commit_before = peer.commit_sent;
     if (peer.needs_send) {
       peer.needs_send = false;
       send_append(peer);
-    }
-    if (peer.commit_sent == commit_before && std::min(commit_, peer.match) > peer.commit_sent) {
-      send_heartbeat(peer);
     }
   }
 }
@@ -180,7 +175,6 @@ void NodeCore::send_append(PeerProgress& peer) {
       batch = entries_.slice(peer.next, count);
     }
     const Index last_sent = prev + batch.size();
-    peer.commit_sent = std::max(peer.commit_sent, std::min(commit_, last_sent));
     send(AppendEntries{config_.id, peer.id, term_, prev, *prev_term, commit_, std::move(batch)});
     if (peer.state == PeerProgress::State::Probe) {
       peer.probe_sent = true;
@@ -197,7 +191,6 @@ void NodeCore::send_append(PeerProgress& peer) {
 void NodeCore::send_heartbeat(PeerProgress& peer) {
   const std::optional<Term> match_term = term_at(peer.match);
   if (!match_term) return;
-  peer.commit_sent = std::max(peer.commit_sent, std::min(commit_, peer.match));
   send(AppendEntries{config_.id, peer.id, term_, peer.match, *match_term, commit_, EntryBatch()});
 }
 

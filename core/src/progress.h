@@ -30,7 +30,6 @@ struct PeerProgress {
   bool recent_active = false;  // heard from in this check-quorum interval
   bool needs_send = false;     // something may be sendable: look at it when the step ends
   std::uint32_t stall_ticks = 0;  // Replicate: ticks with messages outstanding and no progress
-  Index commit_sent = 0;          // the highest commit index this follower can have learned
   Inflights inflights;
 
   void become_probe() noexcept {

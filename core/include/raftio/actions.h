@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 
 #include "raftio/entry.h"
@@ -14,6 +15,12 @@ namespace raftio {
 
 // Deliver `message` to receiver_of(message). Already durable: the node synced before returning it.
 struct Send {
+  Send() = default;
+  Send(Message m) : message(std::move(m)) {}  // NOLINT: implicit, so Send{message} reads naturally
+  // Builds the message in place (one move of the alternative, none of the variant).
+  template <class M, class... Args>
+  explicit Send(std::in_place_type_t<M> kind, Args&&... args) : message(kind, std::forward<Args>(args)...) {}
+
   Message message;
 };
 

@@ -115,6 +115,16 @@ class EntryBatch {
     first_ += n;
     count_ -= n;
   }
+  // Keeps only the first n entries of the view.
+  void keep_front(std::size_t n) noexcept {
+    if (n < count_) count_ = n;
+  }
+  // Grows this view over `next` when `next` continues it in the same block; false otherwise.
+  bool try_extend(const EntryBatch& next) noexcept {
+    if (block_ == nullptr || block_ != next.block_ || first_ + count_ != next.first_) return false;
+    count_ += next.count_;
+    return true;
+  }
 
   friend bool operator==(const EntryBatch& a, const EntryBatch& b) noexcept;
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <variant>
 
 #include "raftio/messages.h"
@@ -14,6 +15,8 @@ struct Tick {};
 
 // A message arrived from the network.
 struct Receive {
+  Receive() = default;
+  Receive(Message m) : message(std::move(m)) {}  // NOLINT: implicit, so Receive{message} reads naturally
   Message message;
 };
 

@@ -3,7 +3,8 @@
 // start, the node reads back everything it needs (hard state, snapshot metadata, entries).
 //
 // The node keeps its own in-memory copy of the entries it replicates, so an implementation only
-// has to persist and reload: reads happen once, at start-up. Implementations: MemoryLog (here),
+// has to persist and reload: reads happen once, at start-up. Appends arrive as shared views of the
+// node's entry blocks, so an in-memory implementation can keep them without copying an entry. Implementations: MemoryLog (here),
 // WalLog (wal/), or your own (tier 3).
 #pragma once
 
@@ -33,8 +34,9 @@ class RaftLog {
   virtual StorageStatus read(Index lo, Index hi, std::vector<LogEntry>& out) const = 0;
 
   // --- write side (the node calls these inside step) ---
-  // entries are consecutive and entries.front().index == last_index() + 1.
-  virtual StorageStatus append(std::span<const LogEntry> entries) = 0;
+  // entries are consecutive and entries.front().index == last_index() + 1. The batch is a shared,
+  // immutable view: an implementation may keep it (no copy) or serialize entries.span().
+  virtual StorageStatus append(const EntryBatch& entries) = 0;
   // Removes every entry with index >= from (first_index() <= from <= last_index() + 1).
   virtual StorageStatus truncate_suffix(Index from) = 0;
   // Removes every entry with index <= meta.last_index and records the snapshot metadata. When

@@ -19,9 +19,9 @@ class RecordingLog final : public RaftLog {
   StorageStatus read(Index lo, Index hi, std::vector<LogEntry>& out) const override {
     return target_.read(lo, hi, out);
   }
-  StorageStatus append(std::span<const LogEntry> entries) override {
+  StorageStatus append(const EntryBatch& entries) override {
     auto status = target_.append(entries);
-    if (status && checker_ != nullptr) checker_->on_append(node_, entries);
+    if (status && checker_ != nullptr) checker_->on_append(node_, entries.span());
     return status;
   }
   StorageStatus truncate_suffix(Index from) override {
