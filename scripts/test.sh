@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds and runs every test, twice: with g++ (optimized, warnings are errors) and with clang++
+# under AddressSanitizer + UndefinedBehaviorSanitizer (which stops at the first report). Ends with
+# one line "N passed, N failed" counting individual test cases, and fails if any failed or none ran.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh || exit 1
+
+status=0
+builds=()
+run_suite() {  # name, compiler, meson options...
+  local name=$1 compiler=$2
+  shift 2
+  local dir=build/test-$name
+  echo "=== $name: configure and build"
+  if [ ! -f "$dir/build.ninja" ]; then
+    CXX=$compiler meson setup "$dir" --werror "$@" >"$dir.setup.log" 2>&1 || {
+      cat "$dir.setup.log"; status=1; return; }
+  fi
+  ninja -C "$dir" || { status=1; return; }
+  echo "=== $name: test"
+  builds+=("$dir")
+  meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
+}
+
+mkdir -p build
+run_suite gcc g++ --buildtype=debugoptimized
+run_suite clang-asan clang++ --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
+
+python3 scripts/junit_summary.py "${builds[@]}" || status=1
+exit $status

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs raftio from this build into a temporary prefix and builds a small program against it
+# twice: once through pkg-config, once as a Meson subproject through dependency('raftio').
+# Usage: install_consumers.sh <source root> <build dir> <c++ compiler>
+set -euo pipefail
+source_root=$1
+build_dir=$2
+cxx=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+meson install -C "$build_dir" --destdir "$work/stage" --no-rebuild >/dev/null
+pc_dir=$(dirname "$(find "$work/stage" -name raftio.pc)")
+export PKG_CONFIG_SYSROOT_DIR="$work/stage" PKG_CONFIG_PATH="$pc_dir"
+"$cxx" -std=c++20 "$source_root/docs/examples/tier1_single_node.cpp" $(pkg-config --cflags --libs raftio) \
+  -o "$work/pkgconfig_consumer"
+"$work/pkgconfig_consumer"
+echo "pkg-config consumer: ok"
+
+mkdir -p "$work/app/subprojects"
+# A copy without build directories, as a user would vendor it.
+tar -C "$source_root" --exclude='./build*' --exclude='./.git' -cf - . | (mkdir "$work/app/subprojects/raftio" && tar -C "$work/app/subprojects/raftio" -xf -)
+cp "$source_root/docs/examples/tier1_single_node.cpp" "$work/app/main.cpp"
+cat >"$work/app/meson.build" <<'MESON'
+project('consumer', 'cpp', default_options: ['cpp_std=c++20'])
+raftio = dependency('raftio', fallback: ['raftio', 'raftio_dep'],
+                    default_options: ['tests=false', 'bench=false'])
+executable('consumer', 'main.cpp', dependencies: raftio)
+MESON
+CXX="$cxx" meson setup "$work/app/build" "$work/app" --wrap-mode=forcefallback >/dev/null
+ninja -C "$work/app/build" >/dev/null
+"$work/app/build/consumer"
+echo "meson subproject consumer: ok"
