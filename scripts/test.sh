@@ -12,6 +12,8 @@ run_suite() {  # name, compiler, meson options...
   local name=$1 compiler=$2
   shift 2
   local dir=build/test-$name
+  builds+=("$dir")  # a build that fails leaves no test log, which the summary counts as a failure
+  rm -f "$dir/meson-logs/testlog.junit.xml"
   echo "=== $name: configure and build"
   if [ ! -f "$dir/build.ninja" ]; then
     CXX=$compiler meson setup "$dir" --werror "$@" >"$dir.setup.log" 2>&1 || {
@@ -19,7 +21,6 @@ run_suite() {  # name, compiler, meson options...
   fi
   ninja -C "$dir" || { status=1; return; }
   echo "=== $name: test"
-  builds+=("$dir")
   meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
 }
 

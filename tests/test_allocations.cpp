@@ -115,7 +115,7 @@ TEST(Allocations, ReplicationAllocatesOnlyForLogGrowth) {
   auto propose_rounds = [&](int rounds, std::size_t per_round) {
     for (int r = 0; r < rounds; ++r) {
       batch.clear();
-      for (std::size_t i = 0; i < per_round; ++i) batch.emplace_back(std::in_place_type<Propose>, Payload(), 0);
+      for (std::size_t i = 0; i < per_round; ++i) batch.emplace_back(std::in_place_type<Propose>, Propose{Payload(), 0});
       trio.step(leader, batch);
       trio.settle();
     }
