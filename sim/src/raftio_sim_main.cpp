@@ -4,8 +4,11 @@
 #include <CLI/CLI.hpp>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
+#include <map>
 #include <string>
 
 #include "raftio/describe.h"
@@ -16,7 +19,7 @@ namespace {
 struct DemoOptions {
   std::uint64_t seed = 1;
   std::size_t nodes = 3;
-  std::size_t proposals = 300;
+  std::size_t proposals = 300;  // commands the client must get committed
   double loss = 0.05;
   std::uint64_t max_ticks = 20'000;
   bool verbose = false;
@@ -44,7 +47,31 @@ int run(const DemoOptions& options) {
 
   std::printf("raftio-sim: seed=%llu nodes=%zu proposals=%zu loss=%.2f\n",
               static_cast<unsigned long long>(options.seed), options.nodes, options.proposals, options.loss);
-  std::size_t proposed = 0;
+  // The client: commands wait in `to_send`; a proposal lost to a leader change (or to a crash of
+  // the node that accepted it) puts its command back in the queue, as a real client would retry.
+  std::deque<std::size_t> to_send;
+  for (std::size_t c = 0; c < options.proposals; ++c) to_send.push_back(c);
+  std::map<std::uint64_t, std::size_t> in_flight;  // proposal id → command
+  std::size_t committed = 0;
+  std::size_t retried = 0;
+  auto settle_outcomes = [&] {
+    const auto& proposals = cluster.proposals();
+    for (auto it = in_flight.begin(); it != in_flight.end();) {
+      auto p = std::lower_bound(proposals.begin(), proposals.end(), it->first,
+                                [](const sim::ClientProposal& q, std::uint64_t id) { return q.id < id; });
+      using Outcome = sim::ClientProposal::Outcome;
+      if (p->outcome == Outcome::Acknowledged) {
+        ++committed;
+        it = in_flight.erase(it);
+      } else if (p->outcome == Outcome::Failed || p->outcome == Outcome::Unknown) {
+        to_send.push_back(it->second);
+        ++retried;
+        it = in_flight.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  };
   std::uint64_t tick = 0;
   std::uint64_t delivered = 0;
   NodeId last_leader = kNoNode;
@@ -67,24 +94,17 @@ int run(const DemoOptions& options) {
         last_leader = *leader;
         last_term = term;
       }
-      for (int burst = static_cast<int>(rng.below(4)); burst > 0 && proposed < options.proposals; --burst) {
-        const std::string command = "set k" + std::to_string(proposed % 17) + "=" + std::to_string(proposed);
-        if (cluster.propose(*leader, Payload::copy_of(command))) ++proposed;
+      for (int burst = static_cast<int>(rng.below(4)); burst > 0 && !to_send.empty(); --burst) {
+        const std::size_t c = to_send.front();
+        const std::string command = "set k" + std::to_string(c % 17) + "=" + std::to_string(c);
+        const auto id = cluster.propose(*leader, Payload::copy_of(command));
+        if (!id) break;
+        in_flight[*id] = c;
+        to_send.pop_front();
       }
     }
-    const bool all_proposed = proposed == options.proposals;
-    if (all_proposed && cluster.missing_acknowledged().empty()) {
-      bool settled = true;
-      for (const auto& p : cluster.proposals()) settled = settled && p.outcome != sim::ClientProposal::Outcome::Pending;
-      if (settled) break;
-    }
-  }
-
-  std::size_t acknowledged = 0;
-  std::size_t failed = 0;
-  for (const auto& p : cluster.proposals()) {
-    acknowledged += p.outcome == sim::ClientProposal::Outcome::Acknowledged;
-    failed += p.outcome == sim::ClientProposal::Outcome::Failed;
+    settle_outcomes();
+    if (committed == options.proposals && cluster.missing_acknowledged().empty()) break;
   }
   std::printf("\nreport\n");
   std::printf("  ticks                 %llu\n", static_cast<unsigned long long>(tick));
@@ -93,8 +113,8 @@ int run(const DemoOptions& options) {
               static_cast<unsigned long long>(cluster.network().sent()),
               static_cast<unsigned long long>(cluster.network().lost()), static_cast<unsigned long long>(delivered));
   std::printf("  leader changes seen   %llu\n", static_cast<unsigned long long>(cluster.leader_changes()));
-  std::printf("  proposals             %zu accepted, %zu acknowledged, %zu lost to leader changes\n",
-              cluster.proposals().size(), acknowledged, failed);
+  std::printf("  commands              %zu of %zu committed (%zu proposals, %zu retried after a leader change)\n",
+              committed, options.proposals, cluster.proposals().size(), retried);
   for (NodeId id : cluster.ids()) {
     const RaftNode& node = cluster.node(id);
     std::printf("  node %llu               %-13s term %llu commit %llu applied %llu last %llu\n",
@@ -112,7 +132,7 @@ int run(const DemoOptions& options) {
     std::printf("\n%s", cluster.checker().report().c_str());
     return 1;
   }
-  if (acknowledged != options.proposals || !missing.empty()) {
+  if (committed != options.proposals || !missing.empty()) {
     std::printf("\nliveness: not every proposal was acknowledged and applied within %llu ticks\n",
                 static_cast<unsigned long long>(options.max_ticks));
     return 1;
