@@ -47,6 +47,17 @@ EntryBatch::EntryBatch(std::span<const LogEntry> entries) {
 EntryBatch::EntryBatch(std::initializer_list<LogEntry> entries)
     : EntryBatch(std::span<const LogEntry>(entries.begin(), entries.size())) {}
 
+EntryBatchBuilder::EntryBatchBuilder(std::size_t capacity)
+    : block_(capacity == 0 ? nullptr : detail::EntryBlock::create(static_cast<std::uint32_t>(capacity))) {}
+
+EntryBatch EntryBatchBuilder::finish() && {
+  if (block_ == nullptr || block_->size() == 0) return EntryBatch();
+  EntryBatch batch = EntryBatch::view(block_, block_->slots(), block_->size());
+  detail::EntryBlock::release(block_);  // the batch holds its own reference
+  block_ = nullptr;
+  return batch;
+}
+
 bool operator==(const EntryBatch& a, const EntryBatch& b) noexcept {
   if (a.count_ != b.count_) return false;
   for (std::size_t i = 0; i < a.count_; ++i) {

@@ -137,4 +137,20 @@ class EntryBatch {
   std::size_t count_ = 0;
 };
 
+// Builds an EntryBatch of known size in a single allocation (the wire decoder uses it).
+class EntryBatchBuilder {
+ public:
+  explicit EntryBatchBuilder(std::size_t capacity);
+  EntryBatchBuilder(const EntryBatchBuilder&) = delete;
+  EntryBatchBuilder& operator=(const EntryBatchBuilder&) = delete;
+  ~EntryBatchBuilder() { detail::EntryBlock::release(block_); }
+
+  // At most `capacity` entries.
+  void push_back(LogEntry&& entry) { block_->push_back(std::move(entry)); }
+  EntryBatch finish() &&;
+
+ private:
+  detail::EntryBlock* block_ = nullptr;
+};
+
 }  // namespace raftio

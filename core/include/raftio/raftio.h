@@ -16,3 +16,4 @@
 #include "raftio/state.h"
 #include "raftio/transport.h"
 #include "raftio/types.h"
+#include "raftio/wire.h"

@@ -1,0 +1,126 @@
+// Encoding: Message → frame. Layouts are in docs/PROTOCOL.md ("Wire format").
+#include <type_traits>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "wire_io.h"
+
+namespace raftio::wire {
+
+namespace {
+
+using detail::Writer;
+
+std::size_t membership_bytes(const Membership& m) noexcept { return 4 + 8 * m.voters.size() + 4 + 8 * m.learners.size(); }
+
+std::size_t body_size(const Message& message) noexcept {
+  return detail::kCommonBytes + std::visit(
+                                    [](const auto& m) -> std::size_t {
+                                      using M = std::decay_t<decltype(m)>;
+                                      if constexpr (std::is_same_v<M, RequestVote>) return 8 + 8 + 1;
+                                      if constexpr (std::is_same_v<M, RequestVoteReply>) return 1;
+                                      if constexpr (std::is_same_v<M, PreVote>) return 8 + 8;
+                                      if constexpr (std::is_same_v<M, PreVoteReply>) return 1;
+                                      if constexpr (std::is_same_v<M, AppendEntries>) {
+                                        std::size_t size = 8 + 8 + 8 + 4;
+                                        for (const LogEntry& e : m.entries) size += detail::kEntryHeaderBytes + e.data.size();
+                                        return size;
+                                      }
+                                      if constexpr (std::is_same_v<M, AppendEntriesReply>) return 1 + 8 * 4;
+                                      if constexpr (std::is_same_v<M, InstallSnapshot>) {
+                                        return 8 + 8 + membership_bytes(m.meta.membership) + 8 + 4 + m.chunk.size() + 1;
+                                      }
+                                      if constexpr (std::is_same_v<M, InstallSnapshotReply>) return 8 + 8 + 1;
+                                      if constexpr (std::is_same_v<M, TimeoutNow>) return 0;
+                                    },
+                                    message);
+}
+
+void write_ids(Writer& w, const std::vector<NodeId>& ids) {
+  w.u32(static_cast<std::uint32_t>(ids.size()));
+  for (NodeId id : ids) w.u64(id);
+}
+
+void write_body(Writer& w, const Message& message) {
+  std::visit(
+      [&w](const auto& m) {
+        using M = std::decay_t<decltype(m)>;
+        w.u64(m.from);
+        w.u64(m.to);
+        w.u64(m.term);
+        if constexpr (std::is_same_v<M, RequestVote>) {
+          w.u64(m.last_log_index);
+          w.u64(m.last_log_term);
+          w.u8(m.leadership_transfer ? 1 : 0);  // flags: bit 0 = leadership transfer
+        } else if constexpr (std::is_same_v<M, RequestVoteReply> || std::is_same_v<M, PreVoteReply>) {
+          w.boolean(m.granted);
+        } else if constexpr (std::is_same_v<M, PreVote>) {
+          w.u64(m.last_log_index);
+          w.u64(m.last_log_term);
+        } else if constexpr (std::is_same_v<M, AppendEntries>) {
+          w.u64(m.prev_log_index);
+          w.u64(m.prev_log_term);
+          w.u64(m.leader_commit);
+          w.u32(static_cast<std::uint32_t>(m.entries.size()));
+          for (const LogEntry& e : m.entries) {
+            std::byte head[detail::kEntryHeaderBytes];
+            detail::store_u64(head, e.term);
+            detail::store_u64(head + 8, e.index);
+            head[16] = static_cast<std::byte>(e.kind);
+            detail::store_u32(head + 17, static_cast<std::uint32_t>(e.data.size()));
+            w.bytes(head, sizeof head);
+            w.bytes(e.data.data(), e.data.size());
+          }
+        } else if constexpr (std::is_same_v<M, AppendEntriesReply>) {
+          w.boolean(m.success);
+          w.u64(m.match_index);
+          w.u64(m.reject_index);
+          w.u64(m.conflict_index);
+          w.u64(m.conflict_term);
+        } else if constexpr (std::is_same_v<M, InstallSnapshot>) {
+          w.u64(m.meta.last_index);
+          w.u64(m.meta.last_term);
+          write_ids(w, m.meta.membership.voters);
+          write_ids(w, m.meta.membership.learners);
+          w.u64(m.offset);
+          w.u32(static_cast<std::uint32_t>(m.chunk.size()));
+          w.bytes(m.chunk.data(), m.chunk.size());
+          w.boolean(m.done);
+        } else if constexpr (std::is_same_v<M, InstallSnapshotReply>) {
+          w.u64(m.last_index);
+          w.u64(m.next_offset);
+          w.boolean(m.done);
+        }
+      },
+      message);
+}
+
+}  // namespace
+
+std::uint64_t detail::frame_checksum(const std::byte* frame, std::size_t bytes_before_checksum) noexcept {
+  return XXH3_64bits(frame, bytes_before_checksum);
+}
+
+std::size_t frame_size(const Message& message) noexcept { return kFrameOverheadBytes + body_size(message); }
+
+void encode_into(const Message& message, std::vector<std::byte>& buffer) {
+  const std::size_t start = buffer.size();
+  const std::size_t body = body_size(message);
+  buffer.reserve(start + kFrameOverheadBytes + body);
+  Writer w(buffer);
+  w.bytes(kMagic, sizeof kMagic);
+  w.u8(kVersion);
+  w.u8(static_cast<std::uint8_t>(kind_of(message)));
+  w.u32(static_cast<std::uint32_t>(body));
+  write_body(w, message);
+  w.u64(detail::frame_checksum(buffer.data() + start, buffer.size() - start));
+}
+
+std::vector<std::byte> encode(const Message& message) {
+  std::vector<std::byte> buffer;
+  encode_into(message, buffer);
+  return buffer;
+}
+
+}  // namespace raftio::wire

@@ -1,0 +1,27 @@
+// One fixed message of every kind, with its frame pinned as hex in tests/test_wire.cpp and
+// docs/PROTOCOL.md, and used to seed the fuzz corpora.
+#pragma once
+
+#include <vector>
+
+#include "raftio/raftio.h"
+
+namespace raftio::test {
+
+inline std::vector<Message> golden_messages() {
+  return {
+      RequestVote{1, 2, 3, 10, 2, true},
+      RequestVoteReply{2, 1, 3, true},
+      PreVote{1, 2, 4, 10, 2},
+      PreVoteReply{2, 1, 4, false},
+      AppendEntries{1, 2, 3, 7, 2, 5,
+                    EntryBatch({LogEntry{3, 8, EntryKind::Normal, Payload::copy_of("hello")},
+                                LogEntry{3, 9, EntryKind::Noop, Payload()}})},
+      AppendEntriesReply{2, 1, 3, false, 0, 7, 6, 2},
+      InstallSnapshot{1, 3, 5, SnapshotMeta{100, 4, Membership{{1, 2, 3}, {4}}}, 0, Payload::copy_of("snap"), true},
+      InstallSnapshotReply{3, 1, 5, 100, 4, true},
+      TimeoutNow{1, 2, 5},
+  };
+}
+
+}  // namespace raftio::test
