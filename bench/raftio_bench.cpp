@@ -1,5 +1,5 @@
-// raftio-bench: committed-and-applied entries per second for in-memory clusters driven in one
-// thread. A batch of B is B Propose events of one entry each, handed to the leader in one step;
+// raftio-bench: wire codec throughput next to memcpy, then committed-and-applied entries per
+// second for in-memory clusters driven in one thread. A batch of B is B Propose events of one entry each, handed to the leader in one step;
 // then every node's actions are carried out and every message delivered (each node gets its
 // inbox as one step), round after round, until every entry is applied on every node.
 //
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bench_cluster.h"
+#include "codec_bench.h"
 
 namespace {
 
@@ -64,19 +65,45 @@ CaseResult run_case(std::size_t nodes, std::size_t batch, std::uint64_t entries,
 
 }  // namespace
 
+void run_codec_cases(double seconds) {
+  std::vector<LogEntry> entries;
+  for (Index i = 1; i <= 64; ++i) entries.push_back(LogEntry{7, 1000 + i, EntryKind::Normal, Payload::copy_of(std::string(128, 'a'))});
+  const Message append = AppendEntries{1, 2, 7, 1000, 7, 990, EntryBatch(entries)};
+  const Message snapshot = InstallSnapshot{1, 2, 7, SnapshotMeta{5000, 7, Membership{{1, 2, 3}, {}}}, 0,
+                                           Payload::copy_of(std::string(std::size_t{1} << 20, 's')), true};
+  const std::pair<const char*, const Message*> cases[] = {{"AppendEntries(64x128B)", &append},
+                                                          {"InstallSnapshot(1MiB)", &snapshot}};
+  for (const auto& [name, message] : cases) {
+    const bench::CodecResult r = bench::measure_codec(*message, seconds);
+    std::printf(
+        "codec message=%s frame_bytes=%zu encode_MB_s=%.0f decode_MB_s=%.0f decode_copy_MB_s=%.0f memcpy_MB_s=%.0f "
+        "encode_vs_memcpy=%.2f decode_vs_memcpy=%.2f\n",
+        name, r.frame_bytes, r.encode_mb_s, r.decode_mb_s, r.decode_copy_mb_s, r.memcpy_mb_s,
+        r.encode_mb_s / r.memcpy_mb_s, r.decode_mb_s / r.memcpy_mb_s);
+    std::fflush(stdout);
+  }
+}
+
 int main(int argc, char** argv) {
   std::uint64_t entries = 200'000;
   std::size_t payload = 128;
   std::vector<std::size_t> node_counts{3, 5};
   std::vector<std::size_t> batches{1, 64};
   int repeat = 3;
+  std::string suite = "all";
+  double codec_seconds = 0.5;
   CLI::App app{"raftio-bench: committed-and-applied entries per second, in-memory, one thread"};
   app.add_option("--entries", entries, "entries per case")->capture_default_str();
   app.add_option("--payload", payload, "payload bytes per entry")->capture_default_str();
   app.add_option("--nodes", node_counts, "cluster sizes")->capture_default_str();
   app.add_option("--batch", batches, "proposals per round")->capture_default_str();
   app.add_option("--repeat", repeat, "runs per case; the best is reported")->capture_default_str();
+  app.add_option("--suite", suite, "what to measure")->check(CLI::IsMember({"all", "cluster", "codec"}))->capture_default_str();
+  app.add_option("--codec-seconds", codec_seconds, "time per codec measurement")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+
+  if (suite != "cluster") run_codec_cases(codec_seconds);
+  if (suite == "codec") return 0;
 
   for (std::size_t nodes : node_counts) {
     for (std::size_t batch : batches) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs every test, twice: with g++ (optimized, warnings are errors) and with clang++
-# under AddressSanitizer + UndefinedBehaviorSanitizer (which stops at the first report). Ends with
-# one line "N passed, N failed" counting individual test cases, and fails if any failed or none ran.
+# under AddressSanitizer + UndefinedBehaviorSanitizer (which stops at the first report), where the
+# libFuzzer targets also run for FUZZ_SECONDS each (default 45). Ends with one line
+# "N passed, N failed" counting individual test cases, and fails if any failed or none ran.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh || exit 1
@@ -26,7 +27,8 @@ run_suite() {  # name, compiler, meson options...
 
 mkdir -p build
 run_suite gcc g++ --buildtype=debugoptimized
-run_suite clang-asan clang++ --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
+run_suite clang-asan clang++ --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false \
+  -Dfuzz=true -Dfuzz_seconds="${FUZZ_SECONDS:-45}"
 
 python3 scripts/junit_summary.py "${builds[@]}" || status=1
 exit $status

@@ -4,6 +4,8 @@
 #include <xxhash.h>
 
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "support/golden_messages.h"
@@ -84,6 +86,15 @@ TEST(WireGolden, EveryPinnedVectorDecodesToItsMessage) {
     auto decoded = wire::decode(from_hex(kGolden[i]));
     ASSERT_TRUE(decoded.ok()) << decoded.error().describe();
     EXPECT_EQ(decoded.value(), messages[i]) << to_string(kind_of(messages[i]));
+  }
+}
+
+TEST(WireGolden, ProtocolMdPublishesTheSameVectors) {
+  std::ifstream in(std::string(RAFTIO_SOURCE_ROOT) + "/docs/PROTOCOL.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  for (const char* vector : kGolden) {
+    EXPECT_NE(text.str().find(std::string("`") + vector + "`"), std::string::npos) << "docs/PROTOCOL.md lacks " << vector;
   }
 }
 

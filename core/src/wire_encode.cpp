@@ -1,16 +1,25 @@
 // Encoding: Message → frame. Layouts are in docs/PROTOCOL.md ("Wire format").
 #include <type_traits>
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
+#include "checksum.h"
 #include "wire_io.h"
 
 namespace raftio::wire {
 
 namespace {
 
-using detail::Writer;
+// Frames with a payload at least this large are appended piece by piece (see AppendingWriter).
+constexpr std::size_t kLargePayloadBytes = 16 * 1024;
+
+bool has_large_payload(const Message& message) noexcept {
+  if (const auto* m = std::get_if<InstallSnapshot>(&message)) return m->chunk.size() >= kLargePayloadBytes;
+  if (const auto* m = std::get_if<AppendEntries>(&message)) {
+    for (const LogEntry& e : m->entries) {
+      if (e.data.size() >= kLargePayloadBytes) return true;
+    }
+  }
+  return false;
+}
 
 std::size_t membership_bytes(const Membership& m) noexcept { return 4 + 8 * m.voters.size() + 4 + 8 * m.learners.size(); }
 
@@ -37,11 +46,13 @@ std::size_t body_size(const Message& message) noexcept {
                                     message);
 }
 
+template <class Writer>
 void write_ids(Writer& w, const std::vector<NodeId>& ids) {
   w.u32(static_cast<std::uint32_t>(ids.size()));
   for (NodeId id : ids) w.u64(id);
 }
 
+template <class Writer>
 void write_body(Writer& w, const Message& message) {
   std::visit(
       [&w](const auto& m) {
@@ -64,12 +75,10 @@ void write_body(Writer& w, const Message& message) {
           w.u64(m.leader_commit);
           w.u32(static_cast<std::uint32_t>(m.entries.size()));
           for (const LogEntry& e : m.entries) {
-            std::byte head[detail::kEntryHeaderBytes];
-            detail::store_u64(head, e.term);
-            detail::store_u64(head + 8, e.index);
-            head[16] = static_cast<std::byte>(e.kind);
-            detail::store_u32(head + 17, static_cast<std::uint32_t>(e.data.size()));
-            w.bytes(head, sizeof head);
+            w.u64(e.term);
+            w.u64(e.index);
+            w.u8(static_cast<std::uint8_t>(e.kind));
+            w.u32(static_cast<std::uint32_t>(e.data.size()));
             w.bytes(e.data.data(), e.data.size());
           }
         } else if constexpr (std::is_same_v<M, AppendEntriesReply>) {
@@ -96,10 +105,19 @@ void write_body(Writer& w, const Message& message) {
       message);
 }
 
+template <class Writer>
+void write_header_and_body(Writer& w, const Message& message, std::size_t body) {
+  w.bytes(kMagic, sizeof kMagic);
+  w.u8(kVersion);
+  w.u8(static_cast<std::uint8_t>(kind_of(message)));
+  w.u32(static_cast<std::uint32_t>(body));
+  write_body(w, message);
+}
+
 }  // namespace
 
 std::uint64_t detail::frame_checksum(const std::byte* frame, std::size_t bytes_before_checksum) noexcept {
-  return XXH3_64bits(frame, bytes_before_checksum);
+  return detail::xxh3_64(frame, bytes_before_checksum);
 }
 
 std::size_t frame_size(const Message& message) noexcept { return kFrameOverheadBytes + body_size(message); }
@@ -107,14 +125,18 @@ std::size_t frame_size(const Message& message) noexcept { return kFrameOverheadB
 void encode_into(const Message& message, std::vector<std::byte>& buffer) {
   const std::size_t start = buffer.size();
   const std::size_t body = body_size(message);
-  buffer.reserve(start + kFrameOverheadBytes + body);
-  Writer w(buffer);
-  w.bytes(kMagic, sizeof kMagic);
-  w.u8(kVersion);
-  w.u8(static_cast<std::uint8_t>(kind_of(message)));
-  w.u32(static_cast<std::uint32_t>(body));
-  write_body(w, message);
-  w.u64(detail::frame_checksum(buffer.data() + start, buffer.size() - start));
+  const std::size_t checksum_at = start + kHeaderBytes + body;
+  if (has_large_payload(message)) {
+    buffer.reserve(checksum_at + kChecksumBytes);
+    detail::AppendingWriter w(buffer);
+    write_header_and_body(w, message, body);
+    w.u64(detail::frame_checksum(buffer.data() + start, kHeaderBytes + body));
+  } else {
+    buffer.resize(checksum_at + kChecksumBytes);
+    detail::PresizedWriter w(buffer.data() + start);
+    write_header_and_body(w, message, body);
+    w.u64(detail::frame_checksum(buffer.data() + start, kHeaderBytes + body));
+  }
 }
 
 std::vector<std::byte> encode(const Message& message) {

@@ -47,22 +47,47 @@ inline std::uint64_t load_u64(const std::byte* at) noexcept {
   return to_little(v);
 }
 
-// Appends to a vector. Small fields are staged in a local array and appended together, so the
-// vector is never zero-filled ahead of the copy (resize would do that).
-class Writer {
+// Writes into space the caller sized exactly: encode_into resizes the vector once per frame, and
+// one memset of a small frame is cheaper than growing the vector field by field.
+class PresizedWriter {
  public:
-  explicit Writer(std::vector<std::byte>& out) noexcept : out_(out) {}
+  explicit PresizedWriter(std::byte* at) noexcept : at_(at) {}
+
+  void u8(std::uint8_t v) noexcept { *at_++ = std::byte{v}; }
+  void u32(std::uint32_t v) noexcept {
+    store_u32(at_, v);
+    at_ += 4;
+  }
+  void u64(std::uint64_t v) noexcept {
+    store_u64(at_, v);
+    at_ += 8;
+  }
+  void boolean(bool v) noexcept { u8(v ? 1 : 0); }
+  void bytes(const std::byte* data, std::size_t size) noexcept {
+    if (size > 0) std::memcpy(at_, data, size);
+    at_ += size;
+  }
+
+ private:
+  std::byte* at_;
+};
+
+// Appends to a vector (already reserved) piece by piece, so a large payload is copied once and
+// never zero-filled first: the writer for frames that carry big chunks.
+class AppendingWriter {
+ public:
+  explicit AppendingWriter(std::vector<std::byte>& out) noexcept : out_(out) {}
 
   void u8(std::uint8_t v) { out_.push_back(std::byte{v}); }
   void u32(std::uint32_t v) {
-    std::byte b[4];
-    store_u32(b, v);
-    out_.insert(out_.end(), b, b + 4);
+    const std::size_t at = out_.size();
+    out_.resize(at + 4);
+    store_u32(out_.data() + at, v);
   }
   void u64(std::uint64_t v) {
-    std::byte b[8];
-    store_u64(b, v);
-    out_.insert(out_.end(), b, b + 8);
+    const std::size_t at = out_.size();
+    out_.resize(at + 8);
+    store_u64(out_.data() + at, v);
   }
   void boolean(bool v) { u8(v ? 1 : 0); }
   void bytes(const std::byte* data, std::size_t size) {

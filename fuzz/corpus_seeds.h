@@ -1,0 +1,90 @@
+// The seed inputs of each fuzz target, derived from the golden messages. FuzzedDataProvider
+// takes integers from the end of the input and byte strings from the front, so seeds for the
+// provider-driven targets are built as (front bytes) + (control bytes, last consumed first).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "support/golden_messages.h"
+
+namespace raftio::fuzz {
+
+struct Seed {
+  std::string target;
+  std::string name;
+  std::vector<std::uint8_t> bytes;
+};
+
+inline std::vector<std::uint8_t> frame_bytes(const Message& message) {
+  std::vector<std::uint8_t> out;
+  for (std::byte b : wire::encode(message)) out.push_back(static_cast<std::uint8_t>(b));
+  return out;
+}
+
+// Input for a FuzzedDataProvider consumer: byte strings read from the front, integers (one byte
+// each for the small ranges used here) from the back, in the order the target consumes them.
+class ProviderInput {
+ public:
+  ProviderInput& front(const std::vector<std::uint8_t>& bytes) {
+    front_.insert(front_.end(), bytes.begin(), bytes.end());
+    return *this;
+  }
+  ProviderInput& integer(std::uint8_t byte) {
+    back_.push_back(byte);
+    return *this;
+  }
+  std::vector<std::uint8_t> bytes() const {
+    std::vector<std::uint8_t> out = front_;
+    out.insert(out.end(), back_.rbegin(), back_.rend());
+    return out;
+  }
+
+ private:
+  std::vector<std::uint8_t> front_;
+  std::vector<std::uint8_t> back_;
+};
+
+// fuzz_step's operation codes (see fuzz_step.cpp).
+enum StepOp : std::uint8_t { kTickAll = 0, kDeliver = 3, kDeliverAll = 5, kPropose = 9, kForge = 11 };
+
+inline std::vector<Seed> corpus_seeds() {
+  std::vector<Seed> seeds;
+  std::vector<std::uint8_t> all_frames;
+  for (const Message& message : test::golden_messages()) {
+    const std::string name = "golden_" + std::string(to_string(kind_of(message)));
+    const auto frame = frame_bytes(message);
+    seeds.push_back({"decode", name, frame});
+    seeds.push_back({"roundtrip", name, frame});
+    // frame_decoder: default maximum (bool 1), 3 chunk sizes (1, 5, 17 → sizes 2, 6, 18), the frame.
+    seeds.push_back({"frame_decoder", name, ProviderInput().front({1, 5, 17}).front(frame).integer(1).integer(3).bytes()});
+    all_frames.insert(all_frames.end(), frame.begin(), frame.end());
+  }
+  seeds.push_back({"frame_decoder", "golden_stream", ProviderInput().front({0, 2, 60}).front(all_frames).integer(1).integer(3).bytes()});
+
+  // step, schedule mode: elections and replication under ticks, deliveries and proposals.
+  ProviderInput schedule;
+  schedule.integer(0).integer(7).integer(1).integer(1);  // mode, seed, pre-vote, check-quorum
+  for (int round = 0; round < 60; ++round) {
+    schedule.integer(0).integer(kTickAll).integer(0).integer(kDeliverAll);
+    // ConsumeRandomLengthString stops at a backslash followed by another character.
+    if (round % 4 == 3) schedule.front({'c', 'm', 'd', '\\', 'x'}).integer(0).integer(kPropose);
+  }
+  seeds.push_back({"step", "schedule_elect_and_replicate", schedule.bytes()});
+
+  // step, forgery mode: after an election, every golden frame is delivered to node 1.
+  ProviderInput forged;
+  forged.integer(1).integer(7).integer(1).integer(1);
+  for (int round = 0; round < 30; ++round) forged.integer(0).integer(kTickAll).integer(0).integer(kDeliverAll);
+  for (const Message& message : test::golden_messages()) {
+    const auto frame = frame_bytes(message);
+    // The length is an integer in [0, 256]: two bytes, high one consumed first.
+    forged.front(frame).integer(0).integer(kForge).integer(0).integer(static_cast<std::uint8_t>(frame.size()));
+  }
+  seeds.push_back({"step", "forged_golden_frames", forged.bytes()});
+  return seeds;
+}
+
+}  // namespace raftio::fuzz
