@@ -1,0 +1,64 @@
+// The write-ahead log's on-disk format (docs/PROTOCOL.md, "Write-ahead log"). All integers are
+// little-endian.
+//
+//   segment = header (48 bytes) | record*
+//   header  = magic "RFIOWAL1" (8) | version u32 | reserved u32 (0) | sequence u64 |
+//             first_index u64 | previous chain u64 | checksum u64 (XXH3-64 of the 40 bytes before)
+//   record  = chain u64 | length u32 | kind u8 | payload (length bytes)
+//   chain   = XXH3-64 of (length | kind | payload) seeded with the previous record's chain value;
+//             the first record of a segment is seeded with the header's previous-chain value
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "raftio/entry.h"
+#include "raftio/state.h"
+
+namespace raftio::wal::format {
+
+inline constexpr char kMagic[8] = {'R', 'F', 'I', 'O', 'W', 'A', 'L', '1'};
+inline constexpr std::uint32_t kVersion = 1;
+inline constexpr std::size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8 + 8 + 8;
+inline constexpr std::size_t kRecordHeaderBytes = 8 + 4 + 1;
+
+enum RecordKind : std::uint8_t {
+  kEntries = 1,    // first_index u64 | count u32 | count × (term u64 | kind u8 | length u32 | bytes)
+  kHardState = 2,  // term u64 | vote u64 | commit u64
+  kTruncate = 3,   // from u64: entries with index >= from are removed
+  kSnapshot = 4,   // last_index u64 | last_term u64 | voters | learners (count u32 | ids u64...)
+};
+
+struct SegmentHeader {
+  std::uint64_t sequence = 0;
+  Index first_index = 0;
+  std::uint64_t previous_chain = 0;
+};
+
+std::string segment_name(std::uint64_t sequence);
+// The sequence of a segment file name, or false if `name` is not one.
+bool parse_segment_name(const std::string& name, std::uint64_t& sequence);
+
+void append_header(std::vector<std::byte>& out, const SegmentHeader& header);
+
+// Records are written in place: begin_record reserves the record header, the payload is appended
+// with the put_* helpers, and finish_record fills in length and chain (returned).
+std::size_t begin_record(std::vector<std::byte>& out);
+std::uint64_t finish_record(std::vector<std::byte>& out, std::size_t start, std::uint64_t previous_chain,
+                            std::uint8_t kind);
+void put_u8(std::vector<std::byte>& out, std::uint8_t v);
+void put_u32(std::vector<std::byte>& out, std::uint32_t v);
+void put_u64(std::vector<std::byte>& out, std::uint64_t v);
+void put_bytes(std::vector<std::byte>& out, std::span<const std::byte> bytes);
+
+void put_entries(std::vector<std::byte>& out, const EntryBatch& entries);
+void put_hard_state(std::vector<std::byte>& out, const HardState& state);
+void put_snapshot_meta(std::vector<std::byte>& out, const SnapshotMeta& meta);
+
+std::uint64_t chain_of(std::uint64_t previous_chain, const std::byte* length_kind_payload, std::size_t size) noexcept;
+std::uint64_t header_checksum(const std::byte* header) noexcept;
+
+}  // namespace raftio::wal::format
