@@ -27,7 +27,7 @@ std::string snapshot_name(const SnapshotMeta& meta) {
 }
 
 bool is_snapshot_name(const std::string& name) {
-  return name.size() == 47 && name.compare(0, 9, "snapshot-") == 0 && name.compare(43, 5, ".snap") == 0;
+  return name.size() == 47 && name.compare(0, 9, "snapshot-") == 0 && name.compare(42, 5, ".snap") == 0;
 }
 
 std::uint64_t load(const std::byte* at, int width) {
