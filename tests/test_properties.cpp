@@ -91,8 +91,9 @@ void apply_op(sim::Cluster& cluster, const Op& op, int& proposals) {
 // may need a few election timeouts (10-20 ticks each) to settle after a partition.
 constexpr int kLivenessRounds = 300;
 
-void check_schedule(std::size_t nodes, const std::vector<Op>& ops) {
-  sim::Cluster cluster(sim::ClusterOptions{.nodes = nodes, .seed = *rc::gen::inRange<std::uint64_t>(1, 1000)});
+void check_schedule(std::size_t nodes, const std::vector<Op>& ops, sim::Storage storage = sim::Storage::Memory) {
+  sim::Cluster cluster(
+      sim::ClusterOptions{.nodes = nodes, .storage = storage, .seed = *rc::gen::inRange<std::uint64_t>(1, 1000)});
   int proposals = 0;
   for (const Op& op : ops) {
     apply_op(cluster, op, proposals);
@@ -137,6 +138,11 @@ RC_GTEST_PROP(Properties, SafetyAndLivenessOnThreeNodes, ()) { check_schedule(3,
 RC_GTEST_PROP(Properties, SafetyAndLivenessOnFiveNodes, ()) { check_schedule(5, *gen_schedule(300)); }
 
 RC_GTEST_PROP(Properties, SafetyAndLivenessOnLongSchedulesOfFiveNodes, ()) { check_schedule(5, *gen_schedule(1500)); }
+
+// The same on WalLogs over fault-injecting disks: every restart is a crash.
+RC_GTEST_PROP(Properties, SafetyAndLivenessOnThreeNodesWithWalAndCrashes, ()) {
+  check_schedule(3, *gen_schedule(300), sim::Storage::Wal);
+}
 
 }  // namespace
 }  // namespace raftio::test

@@ -5,6 +5,7 @@
 #include <xxhash.h>
 
 #include "raftio/describe.h"
+#include "raftio/wal/wal_log.h"
 
 #include "raftio/sim/recording_log.h"
 
@@ -14,7 +15,10 @@ Cluster::Cluster(ClusterOptions options) : options_(options), network_(options.s
   if (options_.nodes == 0) throw std::invalid_argument("Cluster needs at least one node");
   for (std::size_t i = 1; i <= options_.nodes; ++i) ids_.push_back(i);
   for (NodeId id : ids_) {
-    logs_.push_back(std::make_unique<MemoryLog>());
+    if (options_.storage == Storage::Wal) {
+      disks_.push_back(std::make_shared<wal::FaultyFileSystem>(options_.seed * 1000 + id));
+    }
+    logs_.push_back(open_log(id));
     nodes_.push_back(make_node(id));
     applied_.emplace_back();
     awaiting_.emplace_back();
@@ -22,6 +26,14 @@ Cluster::Cluster(ClusterOptions options) : options_(options), network_(options.s
 }
 
 Cluster::~Cluster() = default;
+
+std::unique_ptr<RaftLog> Cluster::open_log(NodeId id) {
+  if (options_.storage == Storage::Memory) return std::make_unique<MemoryLog>();
+  auto log = wal::WalLog::open(disks_[id - 1], "/node" + std::to_string(id), wal::WalOptions{std::uint64_t{1} << 16});
+  if (log) return std::move(log).value();
+  checker_.record_violation("Durability", {id}, "the log did not recover after a crash: " + log.error().context);
+  return std::make_unique<MemoryLog>();
+}
 
 std::unique_ptr<RaftNode> Cluster::make_node(NodeId id) {
   auto config = RaftConfig::builder(id)
@@ -119,6 +131,12 @@ std::size_t Cluster::deliver_all(std::size_t max_messages) {
 }
 
 void Cluster::restart(NodeId id) {
+  nodes_[id - 1].reset();
+  if (options_.storage == Storage::Wal) {
+    logs_[id - 1].reset();
+    disks_[id - 1]->crash(/*tear_last_write=*/true);
+    logs_[id - 1] = open_log(id);
+  }
   nodes_[id - 1] = make_node(id);
   applied_[id - 1].clear();
   for (auto& [index, slot] : awaiting_[id - 1]) proposals_[slot].outcome = ClientProposal::Outcome::Unknown;

@@ -54,8 +54,31 @@ void SafetyChecker::on_truncate(NodeId node, Index from) {
   mirror.truncated_in_step = true;
 }
 
+// A restarted node holds what its log recovered: a prefix of what it wrote, at least as long as
+// its commit index was. Anything else lost or changed durable data.
 void SafetyChecker::on_restart(const RaftNode& node) {
   Mirror& mirror = mirrors_[node.id()];
+  std::vector<std::uint64_t> recovered{0};
+  for (Index i = 1; i <= node.last_index(); ++i) {
+    const LogEntry* entry = node.entry_at(i);
+    if (entry == nullptr) break;  // compacted prefix: nothing to compare
+    recovered.push_back(chain_hash(recovered.back(), *entry));
+  }
+  const std::size_t compared = std::min(recovered.size(), mirror.chain.size());
+  if (compared > 0 && recovered[compared - 1] != mirror.chain[compared - 1]) {
+    violate("Durability", {node.id()},
+            "node " + std::to_string(node.id()) + " recovered a log that differs from what it wrote, at or below " +
+                at(compared - 1));
+  }
+  if (node.last_index() < mirror.commit) {
+    violate("Durability", {node.id()},
+            "node " + std::to_string(node.id()) + " recovered " + std::to_string(node.last_index()) +
+                " entries but had committed " + std::to_string(mirror.commit));
+  }
+  if (recovered.size() > mirror.chain.size()) {
+    violate("Durability", {node.id()}, "node " + std::to_string(node.id()) + " recovered entries it never wrote");
+  }
+  mirror.chain = std::move(recovered);
   mirror.role = node.role();
   mirror.term = node.term();
   mirror.commit = node.commit_index();

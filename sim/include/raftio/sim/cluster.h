@@ -14,11 +14,18 @@
 #include "raftio/memory_transport.h"
 #include "raftio/node.h"
 #include "raftio/sim/safety_checker.h"
+#include "raftio/wal/faulty_file_system.h"
 
 namespace raftio::sim {
 
+enum class Storage : std::uint8_t {
+  Memory,  // MemoryLog: a restart keeps everything
+  Wal,     // WalLog on a FaultyFileSystem per node: a restart is a crash (unsynced writes lost, last write torn)
+};
+
 struct ClusterOptions {
   std::size_t nodes = 3;
+  Storage storage = Storage::Memory;
   std::uint64_t seed = 1;
   std::uint32_t election_ticks = 10;
   std::uint32_t heartbeat_ticks = 1;
@@ -63,8 +70,12 @@ class Cluster {
   bool deliver(std::size_t i);
   // Delivers queued messages oldest first until none is left or `max_messages` went through.
   std::size_t deliver_all(std::size_t max_messages = 1'000'000);
-  // Crash and restart: the node is rebuilt from its log; its state machine starts over.
+  // Crash and restart: the node is rebuilt from its log; its state machine starts over. With WAL
+  // storage the node's disk loses what was not synced and may tear its last write; a log that
+  // then fails to recover is a Durability violation.
   void restart(NodeId id);
+  // The node's disk (WAL storage only), e.g. to inject faults.
+  wal::FaultyFileSystem* disk(NodeId id) { return options_.storage == Storage::Wal ? disks_.at(id - 1).get() : nullptr; }
   // Steps a node with any event (for tests that forge messages).
   void step(NodeId id, Event event);
 
@@ -85,13 +96,15 @@ class Cluster {
 
  private:
   std::unique_ptr<RaftNode> make_node(NodeId id);
+  std::unique_ptr<RaftLog> open_log(NodeId id);
   void trace(NodeId id, const std::string& line);
 
   ClusterOptions options_;
   std::vector<NodeId> ids_;
   SafetyChecker checker_;
   MemoryTransport network_;
-  std::vector<std::unique_ptr<MemoryLog>> logs_;
+  std::vector<std::unique_ptr<RaftLog>> logs_;  // MemoryLog or WalLog, outliving each node incarnation
+  std::vector<std::shared_ptr<wal::FaultyFileSystem>> disks_;
   std::vector<std::unique_ptr<RaftNode>> nodes_;
   std::vector<std::vector<LogEntry>> applied_;
   std::vector<ClientProposal> proposals_;

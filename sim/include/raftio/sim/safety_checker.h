@@ -43,6 +43,11 @@ class SafetyChecker {
   // A node was rebuilt from its log (a crash and restart): its volatile state starts over.
   void on_restart(const RaftNode& node);
 
+  // A violation found outside the checker (e.g. a log that failed to recover after a crash).
+  void record_violation(std::string property, std::vector<NodeId> nodes, std::string detail) {
+    violate(std::move(property), std::move(nodes), std::move(detail));
+  }
+
   bool ok() const noexcept { return violations_.empty(); }
   const std::vector<Violation>& violations() const noexcept { return violations_; }
   std::string report() const;
