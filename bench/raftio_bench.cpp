@@ -1,5 +1,6 @@
-// raftio-bench: wire codec throughput next to memcpy, then committed-and-applied entries per
-// second for in-memory clusters driven in one thread. A batch of B is B Propose events of one entry each, handed to the leader in one step;
+// raftio-bench: wire codec throughput next to memcpy; WAL synced appends next to raw
+// write+fdatasync, and recovery speed; then committed-and-applied entries per second for in-memory
+// clusters driven in one thread. A batch of B is B Propose events of one entry each, handed to the leader in one step;
 // then every node's actions are carried out and every message delivered (each node gets its
 // inbox as one step), round after round, until every entry is applied on every node.
 //
@@ -15,6 +16,7 @@
 
 #include "bench_cluster.h"
 #include "codec_bench.h"
+#include "wal_bench.h"
 
 namespace {
 
@@ -84,6 +86,22 @@ void run_codec_cases(double seconds) {
   }
 }
 
+void run_wal_cases(const std::string& dir, std::uint64_t syncs, std::uint64_t recovery_mib) {
+  for (std::size_t batch : {std::size_t{1}, std::size_t{64}}) {
+    const bench::WalAppendResult r = bench::measure_wal_appends(dir, batch, 128, syncs);
+    std::printf(
+        "wal batch=%zu entry_bytes=128 syncs=%llu wal_batches_per_s=%.0f raw_batches_per_s=%.0f wal_vs_raw=%.2f "
+        "wal_entries_per_s=%.0f wal_MB_s=%.1f\n",
+        batch, static_cast<unsigned long long>(r.batches), r.wal_batches_per_s, r.raw_batches_per_s,
+        r.wal_batches_per_s / r.raw_batches_per_s, r.wal_batches_per_s * static_cast<double>(batch), r.wal_mb_s);
+    std::fflush(stdout);
+  }
+  const bench::WalRecoveryResult r = bench::measure_wal_recovery(dir, recovery_mib << 20, 128);
+  std::printf("wal recovery log_MB=%.0f entries=%llu seconds=%.3f recovery_MB_s=%.0f\n", r.log_mb,
+              static_cast<unsigned long long>(r.entries), r.seconds, r.mb_s);
+  std::fflush(stdout);
+}
+
 int main(int argc, char** argv) {
   std::uint64_t entries = 200'000;
   std::size_t payload = 128;
@@ -91,6 +109,9 @@ int main(int argc, char** argv) {
   std::vector<std::size_t> batches{1, 64};
   int repeat = 3;
   std::string suite = "all";
+  std::string wal_dir = "/tmp";
+  std::uint64_t wal_syncs = 2000;
+  std::uint64_t recovery_mib = 256;
   double codec_seconds = 0.5;
   CLI::App app{"raftio-bench: committed-and-applied entries per second, in-memory, one thread"};
   app.add_option("--entries", entries, "entries per case")->capture_default_str();
@@ -98,12 +119,16 @@ int main(int argc, char** argv) {
   app.add_option("--nodes", node_counts, "cluster sizes")->capture_default_str();
   app.add_option("--batch", batches, "proposals per round")->capture_default_str();
   app.add_option("--repeat", repeat, "runs per case; the best is reported")->capture_default_str();
-  app.add_option("--suite", suite, "what to measure")->check(CLI::IsMember({"all", "cluster", "codec"}))->capture_default_str();
+  app.add_option("--suite", suite, "what to measure")->check(CLI::IsMember({"all", "cluster", "codec", "wal"}))->capture_default_str();
+  app.add_option("--wal-dir", wal_dir, "directory (on the disk to measure) for the WAL cases")->capture_default_str();
+  app.add_option("--wal-syncs", wal_syncs, "synced batches per WAL case")->capture_default_str();
+  app.add_option("--recovery-mib", recovery_mib, "size of the log recovered")->capture_default_str();
   app.add_option("--codec-seconds", codec_seconds, "time per codec measurement")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  if (suite != "cluster") run_codec_cases(codec_seconds);
-  if (suite == "codec") return 0;
+  if (suite == "all" || suite == "codec") run_codec_cases(codec_seconds);
+  if (suite == "all" || suite == "wal") run_wal_cases(wal_dir, wal_syncs, recovery_mib);
+  if (suite == "codec" || suite == "wal") return 0;
 
   for (std::size_t nodes : node_counts) {
     for (std::size_t batch : batches) {

@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/wal_fuzz_input.h"
+#include "raftio/wal/faulty_file_system.h"
+#include "raftio/wal/wal_log.h"
 #include "support/golden_messages.h"
 
 namespace raftio::fuzz {
@@ -84,6 +87,34 @@ inline std::vector<Seed> corpus_seeds() {
     forged.front(frame).integer(0).integer(kForge).integer(0).integer(static_cast<std::uint8_t>(frame.size()));
   }
   seeds.push_back({"step", "forged_golden_frames", forged.bytes()});
+
+  // wal: real logs written by WalLog (entries of every golden AppendEntries, a truncation, hard
+  // states, a compaction), in one segment and rolled over into several.
+  for (std::uint64_t segment_bytes : {std::uint64_t{1} << 20, std::uint64_t{300}}) {
+    auto disk = std::make_shared<wal::FaultyFileSystem>(1);
+    {
+      auto log = std::move(wal::WalLog::open(disk, kWalFuzzDir, wal::WalOptions{segment_bytes}).value());
+      const std::vector<Message> messages = test::golden_messages();
+      const EntryBatch& golden = std::get<AppendEntries>(messages[4]).entries;
+      Index next = 1;
+      for (int round = 0; round < 4; ++round) {
+        std::vector<LogEntry> entries;
+        for (const LogEntry& e : golden) entries.push_back(LogEntry{e.term, next++, e.kind, e.data});
+        (void)log->append(EntryBatch(entries));
+        (void)log->set_hard_state(HardState{3, 1, next - 2});
+        (void)log->sync();
+      }
+      (void)log->truncate_suffix(next - 1);
+      (void)log->compact(SnapshotMeta{2, 3, Membership{{1, 2, 3}, {4}}});
+      (void)log->sync();
+    }
+    std::vector<std::vector<std::byte>> segments;
+    const auto names = disk->list(kWalFuzzDir);  // kept alive: the loop must not borrow from a temporary
+    for (const std::string& name : names.value()) segments.push_back(*disk->contents(std::string(kWalFuzzDir) + "/" + name));
+    const std::string name = segments.size() == 1 ? "one_segment" : "several_segments";
+    seeds.push_back({"wal", name, make_wal_input(false, segments)});
+    seeds.push_back({"wal", name + "_repair", make_wal_input(true, segments)});
+  }
   return seeds;
 }
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target for a bounded time: new inputs go to a scratch corpus in the build
-# directory, the checked-in seeds are read only. Usage: run_fuzzer.sh <target> <seconds> <seeds> <scratch>
+# directory, the checked-in seeds are read only.
+# Usage: run_fuzzer.sh <target> <seconds> <seeds> <scratch> [max input bytes, default 4096]
 set -euo pipefail
-target=$1 seconds=$2 seeds=$3 scratch=$4
+target=$1 seconds=$2 seeds=$3 scratch=$4 max_len=${5:-4096}
 mkdir -p "$scratch" "$scratch.artifacts"
-# -malloc_limit_mb: one allocation above this is a finding (the decoder must not allocate more
-# than its input justifies; inputs are at most -max_len bytes).
-exec "$target" -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=1024 -malloc_limit_mb=64 \
+# -malloc_limit_mb: one allocation above this is a finding (decoders must not allocate more than
+# their input justifies; inputs are at most max_len bytes).
+exec "$target" -max_total_time="$seconds" -max_len="$max_len" -rss_limit_mb=1024 -malloc_limit_mb=64 \
   -print_final_stats=1 -artifact_prefix="$scratch.artifacts/" "$scratch" "$seeds"

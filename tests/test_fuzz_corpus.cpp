@@ -16,7 +16,7 @@ std::vector<std::uint8_t> read_bytes(const std::string& path) {
 
 TEST(FuzzCorpus, CheckedInSeedsMatchTheGoldenMessages) {
   const auto seeds = raftio::fuzz::corpus_seeds();
-  ASSERT_EQ(seeds.size(), 3 * 9u + 3) << "a seed per golden message for three targets, plus three";
+  ASSERT_EQ(seeds.size(), 3 * 9u + 3 + 4) << "a seed per golden message for three targets, three more, four WAL logs";
   for (const auto& seed : seeds) {
     const std::string path = std::string(RAFTIO_SOURCE_ROOT) + "/fuzz/corpus/" + seed.target + "/" + seed.name;
     EXPECT_EQ(read_bytes(path), seed.bytes) << path << " is stale or missing: run make-corpus fuzz/corpus";
@@ -24,7 +24,7 @@ TEST(FuzzCorpus, CheckedInSeedsMatchTheGoldenMessages) {
 }
 
 TEST(FuzzCorpus, EveryTargetHasSeeds) {
-  for (const char* target : {"decode", "frame_decoder", "roundtrip", "step"}) {
+  for (const char* target : {"decode", "frame_decoder", "roundtrip", "step", "wal"}) {
     bool found = false;
     for (const auto& seed : raftio::fuzz::corpus_seeds()) found = found || seed.target == target;
     EXPECT_TRUE(found) << target;
