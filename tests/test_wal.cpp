@@ -1,6 +1,8 @@
 // WalLog: surgery on an in-memory disk, LevelDB-log-test style. One named test per failure mode.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "support/wal_helpers.h"
 
 namespace raftio::test {
@@ -307,6 +309,57 @@ TEST(WalLog, SnapshotFilesAreReplacedAtomically) {
   auto loaded = log->load_snapshot();
   ASSERT_TRUE(loaded.ok() && loaded.value().has_value());
   EXPECT_EQ(*loaded.value(), second);
+}
+
+}  // namespace
+}  // namespace raftio::test
+
+namespace raftio::test {
+namespace {
+
+// The real file system: the same log written, torn by hand, reopened, in a temporary directory.
+TEST(PosixFileSystem, WalLogRoundTripsOnARealDisk) {
+  char dir_template[] = "/tmp/raftio-wal-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string dir = std::string(dir_template) + "/log";
+  auto fs = std::make_shared<wal::PosixFileSystem>();
+  {
+    auto log = wal::WalLog::open(fs, dir, wal::WalOptions{512});
+    ASSERT_TRUE(log.ok()) << log.error().context;
+    for (Index i = 1; i <= 40; ++i) {
+      ASSERT_TRUE(append_one(*log.value(), i, 2, std::string(30, 'd')).ok());
+      ASSERT_TRUE(log.value()->sync().ok());
+    }
+    ASSERT_TRUE(log.value()->set_hard_state(HardState{2, 1, 40}).ok());
+    ASSERT_TRUE(log.value()->compact(SnapshotMeta{10, 2, Membership{{1}, {}}}).ok());
+    ASSERT_TRUE(log.value()->sync().ok());
+    ASSERT_TRUE(log.value()->save_snapshot(Snapshot{10, 2, Membership{{1}, {}}, Payload::copy_of("ten")}).ok());
+    EXPECT_GT(log.value()->segment_count(), 1u);
+  }
+  auto names = fs->list(dir);
+  ASSERT_TRUE(names.ok());
+  const std::string last_segment = dir + "/" + names.value()[names.value().size() - 2];  // before the snapshot file
+  {
+    auto file = fs->open_append(last_segment);
+    ASSERT_TRUE(file.ok());
+    const std::byte garbage[7] = {};
+    ASSERT_TRUE(file.value()->append(garbage).ok());  // a torn write at the end
+  }
+  auto log = wal::WalLog::open(fs, dir, wal::WalOptions{512});
+  ASSERT_TRUE(log.ok()) << log.error().context;
+  EXPECT_EQ(log.value()->first_index(), 11u);
+  EXPECT_EQ(log.value()->last_index(), 40u);
+  EXPECT_EQ(log.value()->hard_state(), (HardState{2, 1, 40}));
+  EXPECT_EQ(log.value()->recovery().torn_bytes_cut, 7u);
+  auto snapshot = log.value()->load_snapshot();
+  ASSERT_TRUE(snapshot.ok() && snapshot.value().has_value());
+  EXPECT_EQ(snapshot.value()->data.as_string_view(), "ten");
+  log.value().reset();
+  ASSERT_TRUE(fs->rename(dir, dir + "-moved").ok());
+  EXPECT_FALSE(fs->list(dir).ok()) << "an error for a missing directory, not a crash";
+  for (const std::string& name : fs->list(dir + "-moved").value()) ASSERT_TRUE(fs->remove(dir + "-moved/" + name).ok());
+  EXPECT_TRUE(fs->sync_dir(dir + "-moved").ok());
+  EXPECT_EQ(fs->remove(dir + "-moved/nothing").error().code, StorageError::Code::Io);
 }
 
 }  // namespace

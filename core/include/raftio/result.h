@@ -33,14 +33,16 @@ class [[nodiscard]] Result {
 
   T& value() & { return std::get<0>(state_); }
   const T& value() const& { return std::get<0>(state_); }
-  T&& value() && { return std::get<0>(std::move(state_)); }
+  // By value, not T&&: `for (auto& x : make_result().value())` then iterates a lifetime-extended
+  // object instead of a reference into a temporary that is already gone.
+  T value() && { return std::get<0>(std::move(state_)); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
   const E& error() const& { return std::get<1>(state_); }
-  E&& error() && { return std::get<1>(std::move(state_)); }
+  E error() && { return std::get<1>(std::move(state_)); }
 
  private:
   std::variant<T, E> state_;
@@ -56,7 +58,7 @@ class [[nodiscard]] Result<void, E> {
   bool ok() const noexcept { return !error_.has_value(); }
   explicit operator bool() const noexcept { return ok(); }
   const E& error() const& { return *error_; }
-  E&& error() && { return std::move(*error_); }
+  E error() && { return std::move(*error_); }
 
  private:
   std::optional<E> error_;
