@@ -73,9 +73,10 @@ void Cluster::step(NodeId id, Event event) {
   }
   if (options_.check_safety) checker_.after_step(target, actions_);
   for (Action& action : actions_) {
+    if (observer_) observer_(id, action);
     if (auto* send = std::get_if<Send>(&action)) {
       const NodeId to = receiver_of(send->message);
-      network_.send(to, std::move(send->message));
+      transport_->send(to, std::move(send->message));
     } else if (auto* apply = std::get_if<Apply>(&action)) {
       applied_[id - 1].push_back(apply->entry);
       auto& awaiting = awaiting_[id - 1];

@@ -1,157 +1,171 @@
-// raftio-sim: runs a seeded in-memory cluster, checks the Raft safety properties after every step
-// and prints what happened. One seed fixes the whole run: message loss, delivery order, election
-// timeouts and proposals.
+// raftio-sim: seeded simulations of a Raft cluster under faults, checked after every step.
+//   raftio-sim --seed 42                       one run, with its report
+//   raftio-sim --seeds 1..200 --ticks 20000    a sweep: a summary line, exit 1 if any seed fails
+//   raftio-sim --seed 42 --trace t.jsonl --html t.html
+// A failing run prints the violated property, the nodes, the last events before it and the
+// command that replays it. See docs/SIMULATION.md.
 #include <CLI/CLI.hpp>
-#include <xxhash.h>
+#include <unistd.h>
 
-#include <algorithm>
-#include <cstdint>
+#include <chrono>
 #include <cstdio>
-#include <deque>
-#include <map>
+#include <fstream>
 #include <string>
 
-#include "raftio/describe.h"
-#include "raftio/sim/cluster.h"
+#include "raftio/sim/simulation.h"
 
 namespace {
 
-struct DemoOptions {
+using raftio::sim::FaultProfile;
+using raftio::sim::SimOptions;
+using raftio::sim::SimReport;
+using raftio::sim::Simulation;
+
+struct Cli {
   std::uint64_t seed = 1;
-  std::size_t nodes = 3;
-  std::size_t proposals = 300;  // commands the client must get committed
-  double loss = 0.05;
-  std::uint64_t max_ticks = 20'000;
-  bool verbose = false;
+  std::string seeds;  // "A..B"
+  std::size_t nodes = 5;
+  std::uint64_t ticks = 20'000;
+  std::string faults = "all";
+  std::string storage = "wal";
+  std::size_t clients = 4;
+  std::string trace_file;
+  std::string html_file;
 };
 
-// SplitMix64 for the driver's own choices (which message to deliver next, when to propose).
-struct DriverRng {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+bool parse_range(const std::string& text, std::uint64_t& first, std::uint64_t& last) {
+  const std::size_t dots = text.find("..");
+  if (dots == std::string::npos) return false;
+  try {
+    first = std::stoull(text.substr(0, dots));
+    last = std::stoull(text.substr(dots + 2));
+  } catch (...) {
+    return false;
   }
-  std::uint64_t below(std::uint64_t bound) { return next() % bound; }
-};
+  return first <= last;
+}
 
-int run(const DemoOptions& options) {
-  using namespace raftio;
-  sim::Cluster cluster(sim::ClusterOptions{.nodes = options.nodes, .seed = options.seed});
-  cluster.network().set_loss(options.loss);
-  DriverRng rng{options.seed * 0x2545f4914f6cdd1dULL + 7};
-  XXH3_state_t* trace = XXH3_createState();
-  XXH3_64bits_reset(trace);
+// Runs a seed again, this time remembering the events before the first violation.
+SimReport replay_for_report(SimOptions options) {
+  options.last_events = 40;
+  return Simulation(options).run();
+}
 
-  std::printf("raftio-sim: seed=%llu nodes=%zu proposals=%zu loss=%.2f\n",
-              static_cast<unsigned long long>(options.seed), options.nodes, options.proposals, options.loss);
-  // The client: commands wait in `to_send`; a proposal lost to a leader change (or to a crash of
-  // the node that accepted it) puts its command back in the queue, as a real client would retry.
-  std::deque<std::size_t> to_send;
-  for (std::size_t c = 0; c < options.proposals; ++c) to_send.push_back(c);
-  std::map<std::uint64_t, std::size_t> in_flight;  // proposal id → command
-  std::size_t committed = 0;
-  std::size_t retried = 0;
-  auto settle_outcomes = [&] {
-    const auto& proposals = cluster.proposals();
-    for (auto it = in_flight.begin(); it != in_flight.end();) {
-      auto p = std::lower_bound(proposals.begin(), proposals.end(), it->first,
-                                [](const sim::ClientProposal& q, std::uint64_t id) { return q.id < id; });
-      using Outcome = sim::ClientProposal::Outcome;
-      if (p->outcome == Outcome::Acknowledged) {
-        ++committed;
-        it = in_flight.erase(it);
-      } else if (p->outcome == Outcome::Failed || p->outcome == Outcome::Unknown) {
-        to_send.push_back(it->second);
-        ++retried;
-        it = in_flight.erase(it);
-      } else {
-        ++it;
-      }
+int run_one(SimOptions options, const Cli& cli) {
+  std::ofstream trace;
+  if (!cli.trace_file.empty()) {
+    trace.open(cli.trace_file);
+    if (!trace) {
+      std::fprintf(stderr, "raftio-sim: cannot write %s\n", cli.trace_file.c_str());
+      return 2;
     }
-  };
-  std::uint64_t tick = 0;
-  std::uint64_t delivered = 0;
-  NodeId last_leader = kNoNode;
-  Term last_term = 0;
-  for (; tick < options.max_ticks && cluster.checker().ok(); ++tick) {
-    cluster.tick_all();
-    // Deliver what is in flight in a seeded random order, so messages reorder.
-    for (std::size_t budget = cluster.network().pending(); budget > 0 && !cluster.network().empty(); --budget) {
-      const std::size_t pick = rng.below(cluster.network().pending());
-      const Envelope& envelope = cluster.network().peek(pick);
-      const std::string line = describe(envelope.message);
-      XXH3_64bits_update(trace, line.data(), line.size());
-      if (cluster.deliver(pick)) ++delivered;
+    options.trace = &trace;
+  }
+  options.timeline = !cli.html_file.empty();
+  Simulation simulation(options);
+  SimReport report = simulation.run();
+  if (!cli.html_file.empty()) {
+    std::ofstream html(cli.html_file);
+    write_html_timeline(html, simulation.timeline());
+    if (!html) {
+      std::fprintf(stderr, "raftio-sim: cannot write %s\n", cli.html_file.c_str());
+      return 2;
     }
-    if (auto leader = cluster.leader()) {
-      const Term term = cluster.node(*leader).term();
-      if (*leader != last_leader || term != last_term) {
-        std::printf("tick %6llu: node %llu leads term %llu\n", static_cast<unsigned long long>(tick),
-                    static_cast<unsigned long long>(*leader), static_cast<unsigned long long>(term));
-        last_leader = *leader;
-        last_term = term;
-      }
-      for (int burst = static_cast<int>(rng.below(4)); burst > 0 && !to_send.empty(); --burst) {
-        const std::size_t c = to_send.front();
-        const std::string command = "set k" + std::to_string(c % 17) + "=" + std::to_string(c);
-        const auto id = cluster.propose(*leader, Payload::copy_of(command));
-        if (!id) break;
-        in_flight[*id] = c;
-        to_send.pop_front();
-      }
+  }
+  if (!report.ok()) {
+    options.trace = nullptr;
+    options.timeline = false;
+    const SimReport detailed = replay_for_report(options);
+    if (detailed.trace_hash == report.trace_hash) report.last_events = detailed.last_events;
+  }
+  std::fputs(raftio::sim::format_report(report).c_str(), stdout);
+  return report.ok() ? 0 : 1;
+}
+
+int run_sweep(SimOptions options, std::uint64_t first, std::uint64_t last) {
+  const bool tty = ::isatty(STDOUT_FILENO) != 0;
+  std::uint64_t failed = 0;
+  std::uint64_t first_failure = 0;
+  std::uint64_t steps = 0;
+  std::uint64_t faults = 0;
+  std::uint64_t ops = 0;
+  double busy = 0;
+  const auto start = std::chrono::steady_clock::now();
+  const std::uint64_t total = last - first + 1;
+  for (std::uint64_t seed = first; seed <= last; ++seed) {
+    options.seed = seed;
+    const SimReport report = Simulation(options).run();
+    steps += report.steps;
+    faults += report.faults.total();
+    ops += report.ops_completed;
+    busy += report.wall_seconds;
+    if (!report.ok()) {
+      if (failed++ == 0) first_failure = seed;
+      if (tty) std::fputs("\n", stdout);
+      std::fputs(raftio::sim::format_report(replay_for_report(options)).c_str(), stdout);
     }
-    settle_outcomes();
-    if (committed == options.proposals && cluster.missing_acknowledged().empty()) break;
+    if (tty) {
+      const std::uint64_t done = seed - first + 1;
+      const int width = 40;
+      const int filled = static_cast<int>(width * done / total);
+      std::printf("\r[%s%s] %llu/%llu seeds, %llu failed", std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                  std::string(static_cast<std::size_t>(width - filled), '.').c_str(),
+                  static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                  static_cast<unsigned long long>(failed));
+      std::fflush(stdout);
+    }
   }
-  std::printf("\nreport\n");
-  std::printf("  ticks                 %llu\n", static_cast<unsigned long long>(tick));
-  std::printf("  steps                 %llu\n", static_cast<unsigned long long>(cluster.steps()));
-  std::printf("  messages sent         %llu (lost %llu, delivered %llu)\n",
-              static_cast<unsigned long long>(cluster.network().sent()),
-              static_cast<unsigned long long>(cluster.network().lost()), static_cast<unsigned long long>(delivered));
-  std::printf("  leader changes seen   %llu\n", static_cast<unsigned long long>(cluster.leader_changes()));
-  std::printf("  commands              %zu of %zu committed (%zu proposals, %zu retried after a leader change)\n",
-              committed, options.proposals, cluster.proposals().size(), retried);
-  for (NodeId id : cluster.ids()) {
-    const RaftNode& node = cluster.node(id);
-    std::printf("  node %llu               %-13s term %llu commit %llu applied %llu last %llu\n",
-                static_cast<unsigned long long>(id), std::string(to_string(node.role())).c_str(),
-                static_cast<unsigned long long>(node.term()), static_cast<unsigned long long>(node.commit_index()),
-                static_cast<unsigned long long>(node.applied_index()),
-                static_cast<unsigned long long>(node.last_index()));
-  }
-  const std::string missing = cluster.missing_acknowledged();
-  std::printf("  safety                %s\n", cluster.checker().ok() ? "all properties held" : "VIOLATED");
-  std::printf("  acknowledged writes   %s\n", missing.empty() ? "applied on every node" : missing.c_str());
-  std::printf("  trace hash            %016llx\n", static_cast<unsigned long long>(XXH3_64bits_digest(trace)));
-  XXH3_freeState(trace);
-  if (!cluster.checker().ok()) {
-    std::printf("\n%s", cluster.checker().report().c_str());
-    return 1;
-  }
-  if (committed != options.proposals || !missing.empty()) {
-    std::printf("\nliveness: not every proposal was acknowledged and applied within %llu ticks\n",
-                static_cast<unsigned long long>(options.max_ticks));
-    return 1;
-  }
-  return 0;
+  if (tty) std::fputs("\n", stdout);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("sweep seeds %llu..%llu nodes=%zu ticks=%llu faults=%s storage=%s: %llu passed, %llu failed",
+              static_cast<unsigned long long>(first), static_cast<unsigned long long>(last), options.nodes,
+              static_cast<unsigned long long>(options.ticks), std::string(to_string(options.faults)).c_str(),
+              options.storage == raftio::sim::Storage::Wal ? "wal" : "mem", static_cast<unsigned long long>(total - failed),
+              static_cast<unsigned long long>(failed));
+  if (failed > 0) std::printf(" (first failing seed %llu)", static_cast<unsigned long long>(first_failure));
+  std::printf("; %llu events, %llu faults injected, %llu client operations completed, %.0f events/s, %.1f s\n",
+              static_cast<unsigned long long>(steps), static_cast<unsigned long long>(faults),
+              static_cast<unsigned long long>(ops), busy > 0 ? static_cast<double>(steps) / busy : 0.0, wall);
+  return failed == 0 ? 0 : 1;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  DemoOptions options;
-  CLI::App app{"raftio-sim: a seeded in-memory Raft cluster with safety checking"};
-  app.add_option("--seed", options.seed, "PRNG seed: fixes the whole run")->capture_default_str();
-  app.add_option("--nodes", options.nodes, "cluster size")->check(CLI::Range(1, 9))->capture_default_str();
-  app.add_option("--proposals", options.proposals, "commands to commit")->capture_default_str();
-  app.add_option("--loss", options.loss, "probability that a message is lost")
-      ->check(CLI::Range(0.0, 0.9))
+  Cli cli;
+  CLI::App app{"raftio-sim: seeded Raft cluster simulations with fault injection and safety checking"};
+  app.add_option("--seed", cli.seed, "the seed of one run")->capture_default_str();
+  app.add_option("--seeds", cli.seeds, "a sweep over seeds A..B");
+  app.add_option("--nodes", cli.nodes, "cluster size")->check(CLI::Range(1, 9))->capture_default_str();
+  app.add_option("--ticks", cli.ticks, "run length in ticks of 10 ms virtual time (the last 2000 are fault-free)")
+      ->check(CLI::Range(100, 100'000'000))
       ->capture_default_str();
-  app.add_option("--max-ticks", options.max_ticks, "give up after this many ticks")->capture_default_str();
+  app.add_option("--faults", cli.faults, "fault profile")
+      ->check(CLI::IsMember({"none", "network", "crash", "all"}))
+      ->capture_default_str();
+  app.add_option("--storage", cli.storage, "wal: WalLog on a disk that crashes; mem: MemoryLog")
+      ->check(CLI::IsMember({"wal", "mem"}))
+      ->capture_default_str();
+  app.add_option("--clients", cli.clients, "key-value clients")->check(CLI::Range(0, 64))->capture_default_str();
+  app.add_option("--trace", cli.trace_file, "write every event and action as JSON lines to this file");
+  app.add_option("--html", cli.html_file, "write a timeline of the run as one self-contained HTML page");
   CLI11_PARSE(app, argc, argv);
-  return run(options);
+
+  SimOptions options;
+  options.seed = cli.seed;
+  options.nodes = cli.nodes;
+  options.ticks = cli.ticks;
+  raftio::sim::parse_fault_profile(cli.faults, options.faults);
+  options.storage = cli.storage == "mem" ? raftio::sim::Storage::Memory : raftio::sim::Storage::Wal;
+  options.clients = cli.clients;
+  if (!cli.seeds.empty()) {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+    if (!parse_range(cli.seeds, first, last)) {
+      std::fprintf(stderr, "raftio-sim: --seeds wants A..B with A <= B, got '%s'\n", cli.seeds.c_str());
+      return 2;
+    }
+    return run_sweep(options, first, last);
+  }
+  return run_one(options, cli);
 }

@@ -54,71 +54,86 @@ void SafetyChecker::on_truncate(NodeId node, Index from) {
   mirror.truncated_in_step = true;
 }
 
-// A restarted node holds what its log recovered: a prefix of what it wrote, at least as long as
-// its commit index was. Anything else lost or changed durable data.
+SafetyChecker::NodeView SafetyChecker::view_of(const RaftNode& node) {
+  return NodeView{node.id(), node.role(), node.term(), node.commit_index(), node.storage_error().has_value()};
+}
+
 void SafetyChecker::on_restart(const RaftNode& node) {
-  Mirror& mirror = mirrors_[node.id()];
-  std::vector<std::uint64_t> recovered{0};
+  std::vector<LogEntry> recovered;
   for (Index i = 1; i <= node.last_index(); ++i) {
     const LogEntry* entry = node.entry_at(i);
     if (entry == nullptr) break;  // compacted prefix: nothing to compare
-    recovered.push_back(chain_hash(recovered.back(), *entry));
+    recovered.push_back(*entry);
   }
+  Mirror& mirror = mirrors_[node.id()];
+  on_restart(view_of(node), recovered);
+  mirror.applied = node.applied_index();
+}
+
+// A restarted node holds what its log recovered: a prefix of what it wrote, at least as long as
+// its commit index was. Anything else lost or changed durable data.
+void SafetyChecker::on_restart(const NodeView& node, std::span<const LogEntry> recovered_log) {
+  Mirror& mirror = mirrors_[node.id];
+  std::vector<std::uint64_t> recovered{0};
+  for (const LogEntry& entry : recovered_log) recovered.push_back(chain_hash(recovered.back(), entry));
+  const Index last = static_cast<Index>(recovered.size()) - 1;
   const std::size_t compared = std::min(recovered.size(), mirror.chain.size());
   if (compared > 0 && recovered[compared - 1] != mirror.chain[compared - 1]) {
-    violate("Durability", {node.id()},
-            "node " + std::to_string(node.id()) + " recovered a log that differs from what it wrote, at or below " +
+    violate("Durability", {node.id},
+            "node " + std::to_string(node.id) + " recovered a log that differs from what it wrote, at or below " +
                 at(compared - 1));
   }
-  if (node.last_index() < mirror.commit) {
-    violate("Durability", {node.id()},
-            "node " + std::to_string(node.id()) + " recovered " + std::to_string(node.last_index()) +
-                " entries but had committed " + std::to_string(mirror.commit));
+  if (last < mirror.commit) {
+    violate("Durability", {node.id},
+            "node " + std::to_string(node.id) + " recovered " + std::to_string(last) + " entries but had committed " +
+                std::to_string(mirror.commit));
   }
   if (recovered.size() > mirror.chain.size()) {
-    violate("Durability", {node.id()}, "node " + std::to_string(node.id()) + " recovered entries it never wrote");
+    violate("Durability", {node.id}, "node " + std::to_string(node.id) + " recovered entries it never wrote");
   }
   mirror.chain = std::move(recovered);
-  mirror.role = node.role();
-  mirror.term = node.term();
-  mirror.commit = node.commit_index();
-  mirror.applied = node.applied_index();
+  mirror.role = node.role;
+  mirror.term = node.term;
+  mirror.commit = node.commit;
+  mirror.applied = 0;
   mirror.truncated_in_step = false;
 }
 
-void SafetyChecker::after_step(const RaftNode& node, std::span<const Action> actions) {
-  Mirror& mirror = mirrors_[node.id()];
+void SafetyChecker::after_step(const NodeView& node, std::span<const Action> actions) {
+  // A step whose storage failed made nothing visible (it returned only StorageFailed): the node's
+  // in-memory state may be ahead of its disk and is void until a restart recovers it.
+  if (node.storage_failed) return;
+  Mirror& mirror = mirrors_[node.id];
   const Role role_before = mirror.role;
   const Term term_before = mirror.term;
-  if (node.role() == Role::Leader) {
-    auto [it, inserted] = leader_of_term_.emplace(node.term(), node.id());
-    if (!inserted && it->second != node.id()) {
-      violate("Election Safety", {it->second, node.id()},
-              "two leaders in term " + std::to_string(node.term()) + ": " + std::to_string(it->second) + " and " +
-                  std::to_string(node.id()));
+  if (node.role == Role::Leader) {
+    auto [it, inserted] = leader_of_term_.emplace(node.term, node.id);
+    if (!inserted && it->second != node.id) {
+      violate("Election Safety", {it->second, node.id},
+              "two leaders in term " + std::to_string(node.term) + ": " + std::to_string(it->second) + " and " +
+                  std::to_string(node.id));
     }
-    if (role_before == Role::Leader && term_before == node.term() && mirror.truncated_in_step) {
-      violate("Leader Append-Only", {node.id()},
-              "leader " + std::to_string(node.id()) + " removed entries of its own log in term " +
-                  std::to_string(node.term()));
+    if (role_before == Role::Leader && term_before == node.term && mirror.truncated_in_step) {
+      violate("Leader Append-Only", {node.id},
+              "leader " + std::to_string(node.id) + " removed entries of its own log in term " + std::to_string(node.term));
     }
   }
   check_commit(node, mirror);
   check_leader(node, mirror);
   check_applies(node, actions, mirror);
-  mirror.role = node.role();
-  mirror.term = node.term();
+  mirror.role = node.role;
+  mirror.term = node.term;
   mirror.truncated_in_step = false;
 }
 
 // A commit index is a claim that a majority holds the prefix: every node that claims index i
 // must hold the same chain value there, and the value is recorded for Leader Completeness.
-void SafetyChecker::check_commit(const RaftNode& node, Mirror& mirror) {
-  const Index commit = node.commit_index();
+void SafetyChecker::check_commit(const NodeView& node, Mirror& mirror) {
+  const Index commit = node.commit;
   if (commit <= mirror.commit) return;
   if (commit >= mirror.chain.size()) {
-    violate("Commit Beyond Log", {node.id()},
-            "node " + std::to_string(node.id()) + " committed " + at(commit) + " but holds only " +
+    violate("Commit Beyond Log", {node.id},
+            "node " + std::to_string(node.id) + " committed " + at(commit) + " but holds only " +
                 std::to_string(mirror.chain.size() - 1) + " entries");
     mirror.commit = commit;
     return;
@@ -126,54 +141,54 @@ void SafetyChecker::check_commit(const RaftNode& node, Mirror& mirror) {
   const Index known = committed_index();
   const Index overlap = std::min(commit, known);
   if (overlap > 0 && mirror.chain[overlap] != committed_chain_[overlap]) {
-    violate("State Machine Safety", {node.id()},
-            "node " + std::to_string(node.id()) + " committed a log that differs from the committed log at or below " +
+    violate("State Machine Safety", {node.id},
+            "node " + std::to_string(node.id) + " committed a log that differs from the committed log at or below " +
                 at(overlap));
   }
   for (Index i = known + 1; i <= commit; ++i) {
     committed_chain_.push_back(mirror.chain[i]);
-    committed_in_term_.push_back(node.term());
+    committed_in_term_.push_back(node.term);
   }
   mirror.commit = commit;
 }
 
 // Leader Completeness: a leader of term T holds every entry that was committed in a term < T.
-void SafetyChecker::check_leader(const RaftNode& node, const Mirror& mirror) {
-  if (node.role() != Role::Leader) return;
+void SafetyChecker::check_leader(const NodeView& node, const Mirror& mirror) {
+  if (node.role != Role::Leader) return;
   const auto first_not_older =
-      std::lower_bound(committed_in_term_.begin() + 1, committed_in_term_.end(), node.term());
+      std::lower_bound(committed_in_term_.begin() + 1, committed_in_term_.end(), node.term);
   const auto required = static_cast<Index>(first_not_older - committed_in_term_.begin()) - 1;
   if (required == 0) return;
   if (required >= mirror.chain.size() || mirror.chain[required] != committed_chain_[required]) {
-    violate("Leader Completeness", {node.id()},
-            "leader " + std::to_string(node.id()) + " of term " + std::to_string(node.term()) +
+    violate("Leader Completeness", {node.id},
+            "leader " + std::to_string(node.id) + " of term " + std::to_string(node.term) +
                 " lacks the entries committed up to " + at(required));
   }
 }
 
 // State Machine Safety: whatever index i applies as on one node, it applies as on every node.
-void SafetyChecker::check_applies(const RaftNode& node, std::span<const Action> actions, Mirror& mirror) {
+void SafetyChecker::check_applies(const NodeView& node, std::span<const Action> actions, Mirror& mirror) {
   for (const Action& action : actions) {
     const auto* apply = std::get_if<Apply>(&action);
     if (apply == nullptr) continue;
     const Index index = apply->entry.index;
-    if (index != mirror.applied + 1 || index > node.commit_index() || index >= mirror.chain.size()) {
-      violate("Apply Order", {node.id()},
-              "node " + std::to_string(node.id()) + " applied " + at(index) + " after " +
-                  std::to_string(mirror.applied) + " with commit " + std::to_string(node.commit_index()));
+    if (index != mirror.applied + 1 || index > node.commit || index >= mirror.chain.size()) {
+      violate("Apply Order", {node.id},
+              "node " + std::to_string(node.id) + " applied " + at(index) + " after " +
+                  std::to_string(mirror.applied) + " with commit " + std::to_string(node.commit));
       return;
     }
     mirror.applied = index;
     const std::uint64_t chain = mirror.chain[index];
     if (index < applied_chain_.size()) {
       if (applied_chain_[index] != chain) {
-        violate("State Machine Safety", {applied_by_[index], node.id()},
-                "nodes " + std::to_string(applied_by_[index]) + " and " + std::to_string(node.id()) +
+        violate("State Machine Safety", {applied_by_[index], node.id},
+                "nodes " + std::to_string(applied_by_[index]) + " and " + std::to_string(node.id) +
                     " applied different entries at " + at(index));
       }
     } else if (index == applied_chain_.size()) {
       applied_chain_.push_back(chain);
-      applied_by_.push_back(node.id());
+      applied_by_.push_back(node.id);
     }
   }
 }

@@ -56,14 +56,22 @@ class FaultyFile final : public File {
   StorageStatus sync() override {
     auto status = fs_.maybe_fail(FaultyFileSystem::Op::Sync, path_);
     if (!status) return status;
-    inode_->durable = inode_->current;
+    auto& inode = *inode_;
+    const std::size_t from = std::min(inode.synced_prefix, inode.current.size());
+    inode.durable.resize(inode.current.size());
+    std::copy(inode.current.begin() + static_cast<std::ptrdiff_t>(from), inode.current.end(),
+              inode.durable.begin() + static_cast<std::ptrdiff_t>(from));
+    inode.synced_prefix = inode.current.size();
     return {};
   }
 
   StorageStatus truncate(std::uint64_t size) override {
     auto status = fs_.maybe_fail(FaultyFileSystem::Op::Truncate, path_);
     if (!status) return status;
-    if (size < inode_->current.size()) inode_->current.resize(static_cast<std::size_t>(size));
+    if (size < inode_->current.size()) {
+      inode_->current.resize(static_cast<std::size_t>(size));
+      inode_->synced_prefix = std::min(inode_->synced_prefix, inode_->current.size());
+    }
     return {};
   }
 
@@ -181,6 +189,7 @@ void FaultyFileSystem::crash(bool tear_last_write) {
                     current.begin() + static_cast<std::ptrdiff_t>(durable.size() + kept));
     inode->current = survived;
     inode->durable = std::move(survived);
+    inode->synced_prefix = inode->current.size();
   }
   scheduled_.clear();
 }
@@ -190,13 +199,14 @@ bool FaultyFileSystem::corrupt(const std::string& path, std::uint64_t offset, st
   if (it == entries_.end() || offset >= it->second->current.size()) return false;
   it->second->current[offset] ^= std::byte{mask};
   if (offset < it->second->durable.size()) it->second->durable[offset] ^= std::byte{mask};
-  return true;
+  return true;  // both images changed alike: the synced prefix still agrees
 }
 
 void FaultyFileSystem::put_file(const std::string& path, std::vector<std::byte> content) {
   auto inode = std::make_shared<Inode>();
   inode->current = content;
   inode->durable = std::move(content);
+  inode->synced_prefix = inode->current.size();
   entries_[path] = inode;
   durable_entries_[path] = inode;
   dirs_[parent_of(path)] = true;

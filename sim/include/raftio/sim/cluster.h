@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -79,6 +80,13 @@ class Cluster {
   // Steps a node with any event (for tests that forge messages).
   void step(NodeId id, Event event);
 
+  // Sends go to `transport` instead of the built-in MemoryTransport (the simulator's SimNetwork).
+  void set_transport(RaftTransport* transport) noexcept { transport_ = transport != nullptr ? transport : &network_; }
+  // Called with every action of every step, before the cluster routes it (the simulator's
+  // key-value store and clients listen here).
+  using ActionObserver = std::function<void(NodeId, const Action&)>;
+  void set_action_observer(ActionObserver observer) { observer_ = std::move(observer); }
+
   // --- observing ---
   // The leader of the highest term, if any node is leader.
   std::optional<NodeId> leader() const;
@@ -103,6 +111,8 @@ class Cluster {
   std::vector<NodeId> ids_;
   SafetyChecker checker_;
   MemoryTransport network_;
+  RaftTransport* transport_ = &network_;
+  ActionObserver observer_;
   std::vector<std::unique_ptr<RaftLog>> logs_;  // MemoryLog or WalLog, outliving each node incarnation
   std::vector<std::shared_ptr<wal::FaultyFileSystem>> disks_;
   std::vector<std::unique_ptr<RaftNode>> nodes_;

@@ -38,9 +38,23 @@ class SafetyChecker {
   void on_append(NodeId node, std::span<const LogEntry> entries);
   void on_truncate(NodeId node, Index from);
 
+  // What the checker reads of a node after a step (tests build these by hand to feed it broken
+  // histories; the RaftNode overloads read a real node).
+  struct NodeView {
+    NodeId id = kNoNode;
+    Role role = Role::Follower;
+    Term term = 0;
+    Index commit = 0;
+    bool storage_failed = false;
+  };
+  static NodeView view_of(const RaftNode& node);
+
   // --- after every step of `node`, with the actions that step returned ---
-  void after_step(const RaftNode& node, std::span<const Action> actions);
-  // A node was rebuilt from its log (a crash and restart): its volatile state starts over.
+  void after_step(const NodeView& node, std::span<const Action> actions);
+  void after_step(const RaftNode& node, std::span<const Action> actions) { after_step(view_of(node), actions); }
+  // A node was rebuilt from its log (a crash and restart): `recovered` is its log from index 1
+  // (entries below a snapshot omitted); its volatile state starts over.
+  void on_restart(const NodeView& node, std::span<const LogEntry> recovered);
   void on_restart(const RaftNode& node);
 
   // A violation found outside the checker (e.g. a log that failed to recover after a crash).
@@ -66,9 +80,9 @@ class SafetyChecker {
   };
 
   void violate(std::string property, std::vector<NodeId> nodes, std::string detail);
-  void check_commit(const RaftNode& node, Mirror& mirror);
-  void check_leader(const RaftNode& node, const Mirror& mirror);
-  void check_applies(const RaftNode& node, std::span<const Action> actions, Mirror& mirror);
+  void check_commit(const NodeView& node, Mirror& mirror);
+  void check_leader(const NodeView& node, const Mirror& mirror);
+  void check_applies(const NodeView& node, std::span<const Action> actions, Mirror& mirror);
 
   std::map<NodeId, Mirror> mirrors_;
   std::map<Term, NodeId> leader_of_term_;

@@ -42,6 +42,11 @@ class FaultyFileSystem final : public FileSystem {
   void fail_next(Op op, StorageError::Code code, int count = 1);
   // From now on every call fails with this probability (0 turns it off), as EIO or ENOSPC.
   void set_failure_probability(double probability) noexcept { failure_probability_ = probability; }
+  // Cancels scheduled failures and the failure probability.
+  void clear_faults() noexcept {
+    scheduled_.clear();
+    failure_probability_ = 0;
+  }
   // Power loss: files and directory entries revert to what was made durable.
   void crash(bool tear_last_write = true);
   // Xors `mask` into the byte at `offset` of the file (current and durable images). False when
@@ -59,6 +64,9 @@ class FaultyFileSystem final : public FileSystem {
   struct Inode {
     std::vector<std::byte> current;
     std::vector<std::byte> durable;
+    // current and durable agree below this offset: a sync copies only from here on, so syncing
+    // a growing file costs what was appended, not the whole file.
+    std::size_t synced_prefix = 0;
   };
   friend class FaultyFile;
 

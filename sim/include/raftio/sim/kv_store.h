@@ -1,0 +1,56 @@
+// The simulator's replicated key-value store. Commands travel through the Raft log; each carries
+// its client's session (client id, sequence number), so a command retried after a timeout is
+// applied once: a repeat of the session's last command returns the remembered result, an older
+// one is ignored.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "raftio/payload.h"
+#include "raftio/sim/kv_history.h"
+
+namespace raftio::sim {
+
+struct KvCommand {
+  std::uint64_t client = 0;
+  std::uint64_t seq = 0;  // per client, from 1, increasing
+  KvOpKind kind = KvOpKind::Put;
+  std::string key;
+  std::string value;
+  std::string expected;
+  friend bool operator==(const KvCommand&, const KvCommand&) = default;
+};
+
+struct KvResult {
+  std::optional<std::string> read_value;  // Get
+  bool cas_succeeded = false;             // Cas
+  friend bool operator==(const KvResult&, const KvResult&) = default;
+};
+
+// client u64 | seq u64 | kind u8 | key, value, expected as (length u32 | bytes)
+Payload encode_command(const KvCommand& command);
+std::optional<KvCommand> decode_command(const Payload& payload);
+
+class KvStore {
+ public:
+  // The command's result; nothing when it is a stale repeat (older than the session's last).
+  std::optional<KvResult> apply(const KvCommand& command);
+  void clear() {
+    data_.clear();
+    sessions_.clear();
+  }
+  const std::map<std::string, std::string>& data() const noexcept { return data_; }
+
+ private:
+  struct Session {
+    std::uint64_t last_seq = 0;
+    KvResult last_result;
+  };
+  std::map<std::string, std::string> data_;
+  std::map<std::uint64_t, Session> sessions_;
+};
+
+}  // namespace raftio::sim

@@ -1,0 +1,111 @@
+// Simulation: one seed fixes a whole run of a Raft cluster — network delays, losses,
+// duplications and partitions, crashes and restarts on disks that lose unsynced writes, each
+// node's clock drift, and the clients of a replicated key-value store. The run is checked after
+// every step (the five safety properties, durability), at the end for liveness (once the faults
+// stop) and for linearizability of the client history. See docs/SIMULATION.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "raftio/sim/cluster.h"
+#include "raftio/sim/linearizability.h"
+#include "raftio/sim/timeline.h"
+
+namespace raftio::sim {
+
+enum class FaultProfile : std::uint8_t {
+  None,     // a perfect network and no crashes
+  Network,  // partitions (halves, isolated leader, bridge, one way), loss and duplication bursts, clogged links
+  Crash,    // crashes and restarts, pauses, disk errors
+  All,      // both
+};
+
+std::string_view to_string(FaultProfile profile) noexcept;
+bool parse_fault_profile(std::string_view text, FaultProfile& profile) noexcept;
+
+struct SimOptions {
+  std::uint64_t seed = 1;
+  std::size_t nodes = 5;
+  std::uint64_t ticks = 20'000;  // run length in base ticks; faults stop kLivenessTicks before the end
+  FaultProfile faults = FaultProfile::All;
+  Storage storage = Storage::Wal;
+  std::size_t clients = 4;
+  std::size_t keys = 5;
+  std::uint64_t tick_us = 10'000;  // one base tick of virtual time; each node drifts up to ±5% from it
+  std::ostream* trace = nullptr;   // JSON lines of every event and action, when set
+  bool timeline = false;           // record the Timeline (for --html)
+  std::size_t last_events = 0;     // remember this many described events for a violation report
+};
+
+// After the faults stop, the cluster gets this many ticks to elect a leader everyone follows and
+// complete every client operation (liveness). It is also the minimum fault-free tail of a run.
+inline constexpr std::uint64_t kLivenessTicks = 2'000;
+
+struct FaultCounts {
+  std::uint64_t partitions = 0;  // random halves
+  std::uint64_t leader_isolations = 0;
+  std::uint64_t bridges = 0;
+  std::uint64_t one_way = 0;
+  std::uint64_t loss_bursts = 0;
+  std::uint64_t duplication_bursts = 0;
+  std::uint64_t clogs = 0;
+  std::uint64_t heals = 0;
+  std::uint64_t crashes = 0;
+  std::uint64_t pauses = 0;
+  std::uint64_t disk_faults = 0;
+  std::uint64_t total() const noexcept {
+    return partitions + leader_isolations + bridges + one_way + loss_bursts + duplication_bursts + clogs + crashes +
+           pauses + disk_faults;
+  }
+};
+
+struct SimReport {
+  SimOptions options;
+  std::uint64_t virtual_us = 0;
+  std::uint64_t steps = 0;             // events stepped on nodes (ticks, deliveries, proposals)
+  std::uint64_t delivered = 0;         // messages delivered
+  double wall_seconds = 0;
+  std::uint64_t elections = 0;         // leaders elected (distinct terms with a leader)
+  Term max_term = 0;
+  Index max_commit = 0;
+  FaultCounts faults;
+  std::uint64_t messages_sent = 0;
+  std::uint64_t messages_lost = 0;
+  std::uint64_t ops_invoked = 0;
+  std::uint64_t ops_completed = 0;
+  std::uint64_t ops_unknown = 0;       // given up after retries: outcome unknown
+  LinearizabilityReport linearizability;
+  std::vector<Violation> violations;
+  std::uint64_t first_violation_step = 0;
+  std::vector<std::string> last_events;  // before the first violation, when options.last_events > 0
+  std::uint64_t trace_hash = 0;
+
+  bool ok() const noexcept { return violations.empty(); }
+  double events_per_second() const noexcept { return wall_seconds > 0 ? static_cast<double>(steps) / wall_seconds : 0; }
+};
+
+class Simulation {
+ public:
+  explicit Simulation(SimOptions options);
+  ~Simulation();
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  SimReport run();
+  const Timeline& timeline() const;
+
+  struct Engine;
+
+ private:
+  std::unique_ptr<Engine> engine_;
+};
+
+// The report as text, ending with the trace hash; on a violation, the property, nodes, last
+// events and the command that replays the run.
+std::string format_report(const SimReport& report);
+
+}  // namespace raftio::sim

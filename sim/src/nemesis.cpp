@@ -1,0 +1,170 @@
+// The nemesis: faults drawn from the seed at random intervals until the faults stop. Network
+// faults replace one another (a heal clears them); crashes, pauses and disk errors come and go on
+// their own, and at most a minority of the nodes is down or paused at once.
+#include <algorithm>
+#include <numeric>
+
+#include "sim_engine.h"
+
+namespace raftio::sim {
+
+namespace {
+
+std::string group_text(const std::vector<NodeId>& group) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < group.size(); ++i) out += (i ? "," : "") + std::to_string(group[i]);
+  return out + "}";
+}
+
+}  // namespace
+
+std::vector<NodeId> Simulation::Engine::random_subset(std::size_t size) {
+  std::vector<NodeId> ids(options_.nodes);
+  std::iota(ids.begin(), ids.end(), NodeId{1});
+  for (std::size_t i = 0; i + 1 < ids.size(); ++i) std::swap(ids[i], ids[i + rng_.below(ids.size() - i)]);
+  ids.resize(size);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+void Simulation::Engine::open_fault(std::string description) {
+  if (open_fault_) {
+    open_fault_->end = now_;
+    if (options_.timeline) timeline_.faults.push_back(*open_fault_);
+  }
+  open_fault_ = Timeline::Fault{now_, 0, description};
+  trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"" + description + "\"}");
+}
+
+void Simulation::Engine::heal_network(bool count) {
+  network_.heal_cuts();
+  network_.set_profile(base_profile_);
+  network_.unclog_all();
+  if (open_fault_) {
+    open_fault_->end = now_;
+    if (options_.timeline) timeline_.faults.push_back(*open_fault_);
+    open_fault_.reset();
+    trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"heal network\"}");
+  }
+  if (count) ++counts_.heals;
+}
+
+void Simulation::Engine::stop_faults() {
+  faults_stopped_ = true;
+  heal_network(false);
+  for (NodeId id = 1; id <= options_.nodes; ++id) {
+    if (wal::FaultyFileSystem* disk = cluster_.disk(id)) disk->clear_faults();
+    if (nodes_[id - 1].paused) resume(id);
+    if (nodes_[id - 1].down) restart(id);
+  }
+  if (options_.timeline) timeline_.markers.push_back({now_, "faults stop"});
+  trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"faults stop\"}");
+}
+
+void Simulation::Engine::nemesis_step() {
+  if (faults_stopped_) return;
+  const std::uint64_t tick = options_.tick_us;
+  at(now_ + tick * rng_.between(30, 250), Kind::Nemesis);
+  const bool network = options_.faults == FaultProfile::Network || options_.faults == FaultProfile::All;
+  const bool crashes = options_.faults == FaultProfile::Crash || options_.faults == FaultProfile::All;
+  const std::size_t n = options_.nodes;
+  if (network && (!crashes || rng_.chance(0.5))) {
+    const std::uint64_t choice = rng_.below(100);
+    heal_network(choice < 30);
+    if (choice < 30 || n < 2) return;  // a heal, and nothing new
+    NetworkProfile profile = base_profile_;
+    if (choice < 45) {
+      const auto side = random_subset(1 + rng_.below(n - 1));
+      std::vector<NodeId> other;
+      for (NodeId id = 1; id <= n; ++id) {
+        if (!std::binary_search(side.begin(), side.end(), id)) other.push_back(id);
+      }
+      network_.partition({side, other});
+      ++counts_.partitions;
+      open_fault("partition " + group_text(side) + " | " + group_text(other));
+    } else if (choice < 57) {
+      const NodeId leader = cluster_.leader().value_or(1 + rng_.below(n));
+      std::vector<NodeId> rest;
+      for (NodeId id = 1; id <= n; ++id) {
+        if (id != leader) rest.push_back(id);
+      }
+      network_.partition({{leader}, rest});
+      ++counts_.leader_isolations;
+      open_fault("isolate leader " + std::to_string(leader));
+    } else if (choice < 65 && n >= 3) {
+      // A bridge: two sides that cannot talk, and one node that talks to both.
+      const auto order = random_subset(n);
+      const NodeId bridge = order[0];
+      const std::size_t split = 1 + rng_.below(n - 2);
+      std::vector<NodeId> left(order.begin() + 1, order.begin() + 1 + static_cast<std::ptrdiff_t>(split));
+      std::vector<NodeId> right(order.begin() + 1 + static_cast<std::ptrdiff_t>(split), order.end());
+      for (NodeId a : left) {
+        for (NodeId b : right) network_.cut_both(a, b);
+      }
+      ++counts_.bridges;
+      open_fault("bridge " + std::to_string(bridge) + " between " + group_text(left) + " and " + group_text(right));
+    } else if (choice < 73) {
+      const NodeId from = 1 + rng_.below(n);
+      const auto targets = random_subset(1 + rng_.below(n - 1));
+      for (NodeId to : targets) {
+        if (to != from) network_.cut(from, to);
+      }
+      ++counts_.one_way;
+      open_fault("one way: " + std::to_string(from) + " cannot send to " + group_text(targets));
+    } else if (choice < 83) {
+      profile.loss = 0.05 + 0.3 * rng_.unit();
+      network_.set_profile(profile);
+      ++counts_.loss_bursts;
+      open_fault("loss " + std::to_string(static_cast<int>(profile.loss * 100)) + "%");
+    } else if (choice < 91) {
+      profile.duplicate = 0.05 + 0.2 * rng_.unit();
+      profile.jitter_us *= 4;  // and more reordering
+      network_.set_profile(profile);
+      ++counts_.duplication_bursts;
+      open_fault("duplication " + std::to_string(static_cast<int>(profile.duplicate * 100)) + "% with long delays");
+    } else {
+      const std::uint64_t links = 1 + rng_.below(3);
+      std::string text = "clogged";
+      for (std::uint64_t i = 0; i < links; ++i) {
+        const NodeId from = 1 + rng_.below(n);
+        const NodeId to = 1 + rng_.below(n);
+        if (from == to) continue;
+        network_.clog(from, to);
+        text += " " + std::to_string(from) + "->" + std::to_string(to);
+      }
+      ++counts_.clogs;
+      open_fault(text);
+    }
+    return;
+  }
+  if (!crashes || unavailable() >= (n - 1) / 2 + (n == 1 ? 1 : 0)) return;  // keep a majority up
+  const std::uint64_t choice = rng_.below(100);
+  if (choice < 35 || (choice >= 80 && options_.storage != Storage::Wal)) {
+    NodeId victim = 1 + rng_.below(n);
+    if (nodes_[victim - 1].down) return;
+    ++counts_.crashes;
+    crash(victim, tick * rng_.between(20, 300));
+  } else if (choice < 55) {
+    const std::optional<NodeId> leader = cluster_.leader();
+    if (!leader || nodes_[*leader - 1].down) return;
+    ++counts_.crashes;
+    crash(*leader, tick * rng_.between(20, 300));
+  } else if (choice < 80) {
+    const NodeId victim = 1 + rng_.below(n);
+    if (nodes_[victim - 1].down || nodes_[victim - 1].paused) return;
+    ++counts_.pauses;
+    pause(victim);
+    at(now_ + tick * rng_.between(20, 200), Kind::Resume, victim);
+  } else {
+    // A disk error at the next write or sync: the node stops, and recovers when it restarts.
+    const NodeId victim = 1 + rng_.below(n);
+    wal::FaultyFileSystem* disk = cluster_.disk(victim);
+    if (disk == nullptr || nodes_[victim - 1].down) return;
+    const auto op = rng_.chance(0.5) ? wal::FaultyFileSystem::Op::Sync : wal::FaultyFileSystem::Op::Append;
+    disk->fail_next(op, rng_.chance(0.5) ? StorageError::Code::Io : StorageError::Code::NoSpace);
+    ++counts_.disk_faults;
+    trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"disk fault on node " + std::to_string(victim) + "\"}");
+  }
+}
+
+}  // namespace raftio::sim

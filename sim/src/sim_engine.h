@@ -1,0 +1,129 @@
+// The simulator's engine, shared by simulation.cpp (event loop, checks, report), nemesis.cpp
+// (the fault schedule) and workload.cpp (the key-value clients).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "raftio/sim/kv_store.h"
+#include "raftio/sim/simulation.h"
+#include "raftio/sim_network.h"
+
+namespace raftio::sim {
+
+// SplitMix64: the engine's stream of choices, seeded from the run's seed.
+struct SimRng {
+  std::uint64_t state;
+  std::uint64_t next() noexcept {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  std::uint64_t below(std::uint64_t bound) noexcept { return bound == 0 ? 0 : next() % bound; }
+  std::uint64_t between(std::uint64_t lo, std::uint64_t hi) noexcept { return lo + below(hi - lo + 1); }
+  double unit() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  bool chance(double p) noexcept { return unit() < p; }
+};
+
+struct Simulation::Engine {
+  explicit Engine(SimOptions options);
+
+  // --- the event loop (simulation.cpp) ---
+  enum class Kind : std::uint8_t { Tick, ClientWake, Nemesis, Restart, Resume, FaultsStop };
+  struct Timed {
+    std::uint64_t time;
+    std::uint64_t sequence;
+    Kind kind;
+    std::uint64_t target;  // node or client
+    std::uint64_t token;   // to recognize a stale client wake-up
+  };
+  void at(std::uint64_t time, Kind kind, std::uint64_t target = 0, std::uint64_t token = 0);
+  void run_loop();
+  void handle(const Timed& timed);
+  void step_node(NodeId id, Event event);  // a tick or a delivery to a live node
+  void after_step(NodeId id);
+  void on_action(NodeId id, const Action& action);
+  void trace_event(NodeId id, const Event& event);
+  void trace_line(const std::string& line);
+  void finish(SimReport& report);
+
+  // --- nodes going down and coming back ---
+  struct NodeState {
+    bool down = false;
+    bool paused = false;
+    std::uint64_t tick_us = 0;
+    KvStore store;
+    Role role = Role::Follower;
+    Term term = 0;
+    std::uint64_t role_since = 0;
+    Index commit = 0;
+    std::uint64_t outage_start = 0;
+    std::vector<Envelope> held;  // delivered while paused: handed over on resume
+  };
+  void crash(NodeId id, std::uint64_t downtime_us);
+  void restart(NodeId id);
+  void pause(NodeId id);
+  void resume(NodeId id);
+  std::size_t unavailable() const;
+
+  // --- the nemesis (nemesis.cpp) ---
+  void nemesis_step();
+  void heal_network(bool count);
+  void stop_faults();
+  void open_fault(std::string description);
+  std::vector<NodeId> random_subset(std::size_t size);
+
+  // --- the clients (workload.cpp) ---
+  struct Client {
+    std::uint64_t id = 0;
+    std::uint64_t seq = 0;
+    std::optional<std::size_t> op;  // index in history_ of the operation in progress
+    KvCommand command;
+    NodeId target = 0;              // the node asked last (waiting for its Apply)
+    NodeId leader_guess = 0;
+    int timeouts = 0;
+    bool awaiting_apply = false;    // proposed to `target`; waiting for it to apply the command
+    std::uint64_t token = 0;        // bumped on every attempt: older wake-ups are ignored
+    std::map<std::string, std::string> last_seen;  // values this client saw, for plausible CAS
+  };
+  void client_wake(Client& client, std::uint64_t token);
+  void start_operation(Client& client);
+  void attempt(Client& client);
+  void complete(Client& client, const KvResult& result);
+  void give_up(Client& client);
+
+  SimOptions options_;
+  SimRng rng_;
+  std::uint64_t now_ = 0;
+  std::uint64_t end_time_ = 0;
+  std::uint64_t faults_stop_time_ = 0;
+  std::uint64_t clients_stop_time_ = 0;
+  bool faults_stopped_ = false;
+  Cluster cluster_;
+  SimNetwork network_;
+  NetworkProfile base_profile_;
+  std::vector<NodeState> nodes_;  // by id - 1
+  std::vector<Client> clients_;
+  KvHistory history_;
+  std::vector<Timed> queue_;  // binary heap, earliest first
+  std::uint64_t sequence_ = 0;
+
+  FaultCounts counts_;
+  std::optional<Timeline::Fault> open_fault_;
+  Timeline timeline_;
+
+  std::uint64_t steps_ = 0;
+  std::uint64_t trace_hash_ = 0;
+  std::size_t violations_seen_ = 0;
+  std::uint64_t first_violation_step_ = 0;
+  std::deque<std::string> last_events_;
+  std::vector<std::string> frozen_last_events_;
+  std::map<Term, NodeId> leaders_by_term_;
+};
+
+}  // namespace raftio::sim

@@ -1,0 +1,278 @@
+// The simulator's event loop: one queue of timed events (node ticks, client wake-ups, nemesis
+// steps, restarts) merged with the network's deliveries, processed in (time, sequence) order.
+#include <algorithm>
+#include <chrono>
+
+#include "raftio/describe.h"
+#include "sim_engine.h"
+#include "trace_digest.h"
+
+namespace raftio::sim {
+
+namespace {
+
+std::string json_escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+ClusterOptions cluster_options(const SimOptions& options) {
+  ClusterOptions cluster;
+  cluster.nodes = options.nodes;
+  cluster.storage = options.storage;
+  cluster.seed = options.seed;
+  cluster.trace = false;  // the engine hashes its own, cheaper digests
+  return cluster;
+}
+
+}  // namespace
+
+std::string_view to_string(FaultProfile profile) noexcept {
+  switch (profile) {
+    case FaultProfile::None: return "none";
+    case FaultProfile::Network: return "network";
+    case FaultProfile::Crash: return "crash";
+    case FaultProfile::All: return "all";
+  }
+  return "?";
+}
+
+bool parse_fault_profile(std::string_view text, FaultProfile& profile) noexcept {
+  for (FaultProfile p : {FaultProfile::None, FaultProfile::Network, FaultProfile::Crash, FaultProfile::All}) {
+    if (text == to_string(p)) {
+      profile = p;
+      return true;
+    }
+  }
+  return false;
+}
+
+Simulation::Engine::Engine(SimOptions options)
+    : options_(options),
+      rng_{options.seed * 0x2545f4914f6cdd1dULL + 0x5eed},
+      cluster_(cluster_options(options)),
+      network_(options.seed ^ 0xa5a5a5a5a5a5a5a5ULL, &now_) {
+  const std::uint64_t tick = options_.tick_us;
+  end_time_ = options_.ticks * tick;
+  const std::uint64_t quiet = options_.ticks >= 2 * kLivenessTicks ? kLivenessTicks : options_.ticks / 2;
+  faults_stop_time_ = end_time_ - quiet * tick;
+  clients_stop_time_ = end_time_ - std::min<std::uint64_t>(quiet / 4, 500) * tick;
+  network_.set_profile(base_profile_);
+  cluster_.set_transport(&network_);
+  cluster_.set_action_observer([this](NodeId id, const Action& action) { on_action(id, action); });
+  nodes_.resize(options_.nodes);
+  for (NodeId id = 1; id <= options_.nodes; ++id) {
+    // Each node's clock runs up to 5% fast or slow.
+    nodes_[id - 1].tick_us = tick * (950 + rng_.below(101)) / 1000;
+    at(rng_.below(tick), Kind::Tick, id);
+    timeline_.nodes.push_back(id);
+  }
+  for (std::uint64_t c = 1; c <= options_.clients; ++c) {
+    clients_.push_back(Client{});
+    clients_.back().id = c;
+    at(rng_.below(10 * tick), Kind::ClientWake, c, 0);
+  }
+  if (options_.faults != FaultProfile::None) at(50 * tick + rng_.below(50 * tick), Kind::Nemesis);
+  at(faults_stop_time_, Kind::FaultsStop);
+  timeline_.end_time = end_time_;
+}
+
+void Simulation::Engine::at(std::uint64_t time, Kind kind, std::uint64_t target, std::uint64_t token) {
+  queue_.push_back(Timed{time, sequence_++, kind, target, token});
+  std::push_heap(queue_.begin(), queue_.end(),
+                 [](const Timed& a, const Timed& b) { return a.time != b.time ? a.time > b.time : a.sequence > b.sequence; });
+}
+
+void Simulation::Engine::run_loop() {
+  const auto later = [](const Timed& a, const Timed& b) {
+    return a.time != b.time ? a.time > b.time : a.sequence > b.sequence;
+  };
+  for (;;) {
+    const std::optional<std::uint64_t> delivery = network_.next_delivery();
+    const bool have_event = !queue_.empty();
+    if (!delivery && !have_event) break;
+    const bool deliver = delivery && (!have_event || *delivery <= queue_.front().time);
+    const std::uint64_t time = deliver ? *delivery : queue_.front().time;
+    if (time > end_time_) break;
+    now_ = time;
+    if (deliver) {
+      std::optional<Envelope> envelope = network_.pop_due(now_);
+      if (!envelope) continue;  // its link was cut while it was in flight
+      NodeState& node = nodes_[envelope->to - 1];
+      if (node.down) continue;  // nobody is listening
+      if (node.paused) {
+        node.held.push_back(std::move(*envelope));
+        continue;
+      }
+      step_node(envelope->to, Receive{std::move(envelope->message)});
+    } else {
+      std::pop_heap(queue_.begin(), queue_.end(), later);
+      const Timed timed = queue_.back();
+      queue_.pop_back();
+      handle(timed);
+    }
+  }
+  now_ = end_time_;
+}
+
+void Simulation::Engine::handle(const Timed& timed) {
+  switch (timed.kind) {
+    case Kind::Tick: {
+      const auto id = static_cast<NodeId>(timed.target);
+      NodeState& node = nodes_[id - 1];
+      at(now_ + node.tick_us, Kind::Tick, id);
+      if (!node.down && !node.paused) step_node(id, Tick{});
+      break;
+    }
+    case Kind::ClientWake: client_wake(clients_[timed.target - 1], timed.token); break;
+    case Kind::Nemesis: nemesis_step(); break;
+    case Kind::Restart:
+      if (nodes_[timed.target - 1].down) restart(static_cast<NodeId>(timed.target));
+      break;
+    case Kind::Resume:
+      if (nodes_[timed.target - 1].paused) resume(static_cast<NodeId>(timed.target));
+      break;
+    case Kind::FaultsStop: stop_faults(); break;
+  }
+}
+
+void Simulation::Engine::trace_line(const std::string& line) {
+  if (options_.trace != nullptr) *options_.trace << line << '\n';
+  if (options_.last_events > 0 && frozen_last_events_.empty()) {
+    last_events_.push_back(line);
+    if (last_events_.size() > options_.last_events) last_events_.pop_front();
+  }
+}
+
+void Simulation::Engine::trace_event(NodeId id, const Event& event) {
+  trace_hash_ = mix(trace_hash_, digest(event) ^ (now_ * 0x9e3779b97f4a7c15ULL) ^ (id << 56));
+  if (options_.trace != nullptr || options_.last_events > 0) {
+    trace_line("{\"t_us\":" + std::to_string(now_) + ",\"node\":" + std::to_string(id) + ",\"event\":\"" +
+               json_escape(describe(event)) + "\"}");
+  }
+}
+
+void Simulation::Engine::step_node(NodeId id, Event event) {
+  trace_event(id, event);
+  cluster_.step(id, std::move(event));
+  ++steps_;
+  after_step(id);
+}
+
+void Simulation::Engine::on_action(NodeId id, const Action& action) {
+  trace_hash_ = mix(trace_hash_, digest(action));
+  if (options_.trace != nullptr || options_.last_events > 0) {
+    trace_line("{\"t_us\":" + std::to_string(now_) + ",\"node\":" + std::to_string(id) + ",\"action\":\"" +
+               json_escape(describe(action)) + "\"}");
+  }
+  const auto* apply = std::get_if<Apply>(&action);
+  if (apply == nullptr || apply->entry.kind != EntryKind::Normal) return;
+  const std::optional<KvCommand> command = decode_command(apply->entry.data);
+  if (!command) return;
+  const std::optional<KvResult> result = nodes_[id - 1].store.apply(*command);
+  if (!result || command->client == 0 || command->client > clients_.size()) return;
+  Client& client = clients_[command->client - 1];
+  if (client.op && client.awaiting_apply && client.target == id && client.command.seq == command->seq) {
+    complete(client, *result);
+  }
+}
+
+void Simulation::Engine::after_step(NodeId id) {
+  const auto& violations = cluster_.checker().violations();
+  if (violations.size() > violations_seen_) {
+    violations_seen_ = violations.size();
+    if (first_violation_step_ == 0) {
+      first_violation_step_ = steps_;
+      frozen_last_events_.assign(last_events_.begin(), last_events_.end());
+    }
+  }
+  const RaftNode& node = cluster_.node(id);
+  NodeState& state = nodes_[id - 1];
+  if (node.role() != state.role || node.term() != state.term) {
+    if (options_.timeline && now_ > state.role_since) {
+      timeline_.roles.push_back({id, state.role, state.term, state.role_since, now_});
+    }
+    if (node.role() == Role::Leader) leaders_by_term_.emplace(node.term(), id);
+    state.role = node.role();
+    state.term = node.term();
+    state.role_since = now_;
+  }
+  if (options_.timeline && node.commit_index() != state.commit) timeline_.commits.push_back({id, now_, node.commit_index()});
+  state.commit = node.commit_index();
+  if (node.storage_error()) crash(id, options_.tick_us * rng_.between(20, 200));  // a failed disk stops the node
+}
+
+std::size_t Simulation::Engine::unavailable() const {
+  return static_cast<std::size_t>(std::count_if(nodes_.begin(), nodes_.end(), [](const NodeState& n) { return n.down || n.paused; }));
+}
+
+void Simulation::Engine::crash(NodeId id, std::uint64_t downtime_us) {
+  NodeState& node = nodes_[id - 1];
+  if (node.down) return;
+  if (node.paused && options_.timeline) timeline_.outages.push_back({id, node.outage_start, now_, "pause"});
+  node.paused = false;
+  node.held.clear();  // the process died with its socket buffers
+  node.down = true;
+  node.outage_start = now_;
+  network_.drop_to(id);
+  if (options_.timeline && now_ > node.role_since) timeline_.roles.push_back({id, node.role, node.term, node.role_since, now_});
+  trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"crash node " + std::to_string(id) + "\"}");
+  at(faults_stopped_ ? now_ + 1 : now_ + downtime_us, Kind::Restart, id);
+}
+
+void Simulation::Engine::restart(NodeId id) {
+  NodeState& node = nodes_[id - 1];
+  cluster_.restart(id);  // the disk loses what was not synced; the log recovers
+  node.store.clear();    // the state machine is rebuilt by applying the log again
+  node.down = false;
+  if (options_.timeline) timeline_.outages.push_back({id, node.outage_start, now_, "crash"});
+  const RaftNode& fresh = cluster_.node(id);
+  node.role = fresh.role();
+  node.term = fresh.term();
+  node.role_since = now_;
+  node.commit = fresh.commit_index();
+  trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"restart node " + std::to_string(id) + "\"}");
+  after_step(id);
+}
+
+void Simulation::Engine::pause(NodeId id) {
+  NodeState& node = nodes_[id - 1];
+  if (node.down || node.paused) return;
+  node.paused = true;
+  node.outage_start = now_;
+}
+
+void Simulation::Engine::resume(NodeId id) {
+  NodeState& node = nodes_[id - 1];
+  node.paused = false;
+  if (options_.timeline) timeline_.outages.push_back({id, node.outage_start, now_, "pause"});
+  std::vector<Envelope> held = std::move(node.held);
+  node.held.clear();
+  for (Envelope& envelope : held) {
+    if (nodes_[id - 1].down || nodes_[id - 1].paused) break;
+    step_node(id, Receive{std::move(envelope.message)});
+  }
+}
+
+Simulation::Simulation(SimOptions options) : engine_(std::make_unique<Engine>(options)) {}
+Simulation::~Simulation() = default;
+const Timeline& Simulation::timeline() const { return engine_->timeline_; }
+
+SimReport Simulation::run() {
+  SimReport report;
+  const auto start = std::chrono::steady_clock::now();
+  engine_->run_loop();
+  report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  engine_->finish(report);
+  return report;
+}
+
+}  // namespace raftio::sim

@@ -1,0 +1,109 @@
+// The key-value clients: each runs one operation at a time — put, get or compare-and-set on a
+// few keys — proposed to the node it believes leads. A refusal sends it to the leader hint; no
+// answer within a second sends it to another node with the same session number (the store
+// applies it once). After three timeouts the client gives up: the operation's outcome is unknown.
+//
+// A client talks to a node directly, without the network: the simulated network carries Raft's
+// messages, and a client's request and answer take no time.
+#include "raftio/describe.h"
+#include "sim_engine.h"
+
+namespace raftio::sim {
+
+namespace {
+
+constexpr int kTimeoutsBeforeGivingUp = 3;
+constexpr std::uint64_t kTimeoutTicks = 100;  // one second at the default tick
+
+}  // namespace
+
+void Simulation::Engine::client_wake(Client& client, std::uint64_t token) {
+  if (token != client.token) return;  // superseded by a later attempt
+  if (!client.op) return start_operation(client);
+  if (client.awaiting_apply) {
+    client.awaiting_apply = false;
+    if (++client.timeouts >= kTimeoutsBeforeGivingUp) return give_up(client);
+    client.leader_guess = 0;  // the node we asked is gone or deposed: look elsewhere
+  }
+  attempt(client);
+}
+
+void Simulation::Engine::start_operation(Client& client) {
+  if (now_ >= clients_stop_time_) return;
+  KvCommand& command = client.command;
+  command = KvCommand{};
+  command.client = client.id;
+  command.seq = ++client.seq;
+  const std::uint64_t pick = rng_.below(100);
+  command.kind = pick < 40 ? KvOpKind::Put : pick < 75 ? KvOpKind::Get : KvOpKind::Cas;
+  command.key = "k" + std::to_string(rng_.below(options_.keys));
+  command.value = "c" + std::to_string(client.id) + "." + std::to_string(command.seq);
+  if (command.kind == KvOpKind::Cas) {
+    // Mostly a value this client saw for the key, so that some swaps succeed.
+    auto seen = client.last_seen.find(command.key);
+    command.expected = seen != client.last_seen.end() && rng_.chance(0.8) ? seen->second : "never";
+  }
+  KvOperation op;
+  op.client = client.id;
+  op.kind = command.kind;
+  op.key = command.key;
+  op.value = command.value;
+  op.expected = command.expected;
+  op.invoke_time = now_;
+  history_.push_back(op);
+  client.op = history_.size() - 1;
+  client.timeouts = 0;
+  attempt(client);
+}
+
+void Simulation::Engine::attempt(Client& client) {
+  const std::uint64_t token = ++client.token;
+  NodeId target = client.leader_guess;
+  if (target == 0 || nodes_[target - 1].down || nodes_[target - 1].paused) {
+    target = 1 + rng_.below(options_.nodes);
+    if (nodes_[target - 1].down || nodes_[target - 1].paused) {
+      at(now_ + 5 * options_.tick_us, Kind::ClientWake, client.id, token);
+      return;
+    }
+  }
+  const Payload payload = encode_command(client.command);
+  trace_event(target, Propose{payload, client.id});
+  // Wait for the answer before proposing: a single-node cluster commits and applies within the
+  // proposing step itself.
+  client.target = target;
+  client.awaiting_apply = true;
+  const std::optional<std::uint64_t> accepted = cluster_.propose(target, payload);
+  ++steps_;
+  after_step(target);
+  if (!client.op || client.token != token) return;  // already answered (and maybe moved on)
+  if (accepted && !nodes_[target - 1].down) {
+    client.leader_guess = target;
+    at(now_ + kTimeoutTicks * options_.tick_us, Kind::ClientWake, client.id, token);
+    return;
+  }
+  client.awaiting_apply = false;
+  const NodeId hint = nodes_[target - 1].down ? kNoNode : cluster_.node(target).leader();
+  client.leader_guess = hint != target ? hint : kNoNode;
+  // An election may be under way: wait a little longer when nobody knows a leader.
+  at(now_ + (hint == kNoNode ? 5 : 1) * options_.tick_us / 2, Kind::ClientWake, client.id, token);
+}
+
+void Simulation::Engine::complete(Client& client, const KvResult& result) {
+  KvOperation& op = history_[*client.op];
+  op.complete_time = now_;
+  op.read_value = result.read_value;
+  op.cas_succeeded = result.cas_succeeded;
+  if (op.kind == KvOpKind::Get && result.read_value) client.last_seen[op.key] = *result.read_value;
+  if (op.kind == KvOpKind::Put || (op.kind == KvOpKind::Cas && result.cas_succeeded)) client.last_seen[op.key] = op.value;
+  client.op.reset();
+  client.awaiting_apply = false;
+  at(now_ + rng_.below(2 * options_.tick_us), Kind::ClientWake, client.id, ++client.token);
+}
+
+void Simulation::Engine::give_up(Client& client) {
+  client.op.reset();  // complete_time stays empty: the outcome is unknown
+  client.awaiting_apply = false;
+  at(now_ + rng_.below(2 * options_.tick_us), Kind::ClientWake, client.id, ++client.token);
+}
+
+}  // namespace raftio::sim

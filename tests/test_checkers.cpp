@@ -1,0 +1,135 @@
+// Checker self-tests: each checker is fed a deliberately broken history and must catch it (and a
+// correct one must pass). A checker that cannot fail would make every green sweep meaningless.
+#include <gtest/gtest.h>
+
+#include "raftio/sim/linearizability.h"
+#include "raftio/sim/safety_checker.h"
+
+namespace raftio::sim {
+namespace {
+
+using View = SafetyChecker::NodeView;
+
+LogEntry entry(Index index, Term term, const char* data) { return LogEntry{term, index, EntryKind::Normal, Payload::copy_of(data)}; }
+
+std::vector<LogEntry> entries(std::initializer_list<LogEntry> list) { return std::vector<LogEntry>(list); }
+
+bool caught(const SafetyChecker& checker, const std::string& property) {
+  for (const Violation& v : checker.violations()) {
+    if (v.property == property) return true;
+  }
+  return false;
+}
+
+TEST(CheckerSelfTest, CorrectHistoryPasses) {
+  SafetyChecker checker;
+  const auto log = entries({entry(1, 1, "a"), entry(2, 1, "b")});
+  for (NodeId id : {1, 2, 3}) checker.on_append(id, log);
+  checker.after_step(View{1, Role::Leader, 1, 2, false}, {});
+  const std::vector<Action> applies{Apply{log[0]}, Apply{log[1]}};
+  for (NodeId id : {1, 2, 3}) checker.after_step(View{id, id == 1 ? Role::Leader : Role::Follower, 1, 2, false}, applies);
+  checker.after_step(View{2, Role::Leader, 2, 2, false}, {});
+  EXPECT_TRUE(checker.ok()) << checker.report();
+}
+
+TEST(CheckerSelfTest, TwoLeadersInOneTermBreakElectionSafety) {
+  SafetyChecker checker;
+  checker.after_step(View{1, Role::Leader, 5, 0, false}, {});
+  checker.after_step(View{2, Role::Leader, 5, 0, false}, {});
+  EXPECT_TRUE(caught(checker, "Election Safety")) << checker.report();
+}
+
+TEST(CheckerSelfTest, LeaderOverwritingItsOwnEntryBreaksLeaderAppendOnly) {
+  SafetyChecker checker;
+  checker.on_append(1, entries({entry(1, 3, "a"), entry(2, 3, "b")}));
+  checker.after_step(View{1, Role::Leader, 3, 0, false}, {});
+  checker.on_truncate(1, 2);
+  checker.on_append(1, entries({entry(2, 3, "c")}));
+  checker.after_step(View{1, Role::Leader, 3, 0, false}, {});
+  EXPECT_TRUE(caught(checker, "Leader Append-Only")) << checker.report();
+}
+
+TEST(CheckerSelfTest, DivergingLogsBreakLogMatching) {
+  SafetyChecker checker;
+  checker.on_append(1, entries({entry(1, 1, "a"), entry(2, 2, "x")}));
+  checker.on_append(2, entries({entry(1, 1, "b"), entry(2, 2, "x")}));  // same (2, t2), different history
+  EXPECT_TRUE(caught(checker, "Log Matching")) << checker.report();
+}
+
+TEST(CheckerSelfTest, CommittedEntryMissingFromALaterLeaderBreaksLeaderCompleteness) {
+  SafetyChecker checker;
+  checker.on_append(1, entries({entry(1, 1, "a"), entry(2, 1, "b")}));
+  checker.after_step(View{1, Role::Leader, 1, 2, false}, {});  // index 2 committed in term 1
+  checker.on_append(2, entries({entry(1, 1, "a")}));
+  checker.after_step(View{2, Role::Leader, 2, 0, false}, {});  // the leader of term 2 lacks it
+  EXPECT_TRUE(caught(checker, "Leader Completeness")) << checker.report();
+}
+
+TEST(CheckerSelfTest, DifferentEntriesAppliedAtOneIndexBreakStateMachineSafety) {
+  SafetyChecker checker;
+  const auto first = entries({entry(1, 1, "a")});
+  const auto second = entries({entry(1, 2, "b")});
+  checker.on_append(1, first);
+  checker.on_append(2, second);
+  checker.after_step(View{1, Role::Follower, 2, 1, false}, std::vector<Action>{Apply{first[0]}});
+  checker.after_step(View{2, Role::Follower, 2, 1, false}, std::vector<Action>{Apply{second[0]}});
+  EXPECT_TRUE(caught(checker, "State Machine Safety")) << checker.report();
+}
+
+TEST(CheckerSelfTest, TruncatingACommittedEntryBreaksCommittedDurability) {
+  SafetyChecker checker;
+  checker.on_append(1, entries({entry(1, 1, "a"), entry(2, 1, "b")}));
+  checker.after_step(View{1, Role::Follower, 1, 2, false}, {});
+  checker.on_truncate(1, 2);
+  EXPECT_TRUE(caught(checker, "Committed Durability")) << checker.report();
+}
+
+// A lost acknowledged write, at the storage level: a node comes back from a crash without an
+// entry it had committed.
+TEST(CheckerSelfTest, RestartWithoutACommittedEntryIsALostWrite) {
+  SafetyChecker checker;
+  const auto log = entries({entry(1, 1, "a"), entry(2, 1, "acknowledged")});
+  checker.on_append(1, log);
+  checker.after_step(View{1, Role::Leader, 1, 2, false}, {});
+  checker.on_restart(View{1, Role::Follower, 1, 1, false}, std::vector<LogEntry>{log[0]});
+  EXPECT_TRUE(caught(checker, "Durability")) << checker.report();
+}
+
+TEST(CheckerSelfTest, RestartWithAlteredEntriesIsCaught) {
+  SafetyChecker checker;
+  checker.on_append(1, entries({entry(1, 1, "a"), entry(2, 1, "b")}));
+  checker.on_restart(View{1, Role::Follower, 1, 0, false}, entries({entry(1, 1, "a"), entry(2, 1, "B")}));
+  EXPECT_TRUE(caught(checker, "Durability")) << checker.report();
+}
+
+// A lost acknowledged write, at the client level: a put was acknowledged, yet a later get does not
+// see it.
+TEST(CheckerSelfTest, LostAcknowledgedWriteIsNotLinearizable) {
+  KvHistory history;
+  history.push_back(KvOperation{1, KvOpKind::Put, "k", "v1", "", 0, 10, std::nullopt, false});
+  history.push_back(KvOperation{2, KvOpKind::Get, "k", "", "", 20, 30, std::nullopt, false});
+  const auto report = check_linearizable(history);
+  EXPECT_FALSE(report.linearizable);
+  EXPECT_EQ(report.failing_key, "k");
+}
+
+TEST(CheckerSelfTest, StaleReadIsNotLinearizable) {
+  KvHistory history;
+  history.push_back(KvOperation{1, KvOpKind::Put, "k", "old", "", 0, 10, std::nullopt, false});
+  history.push_back(KvOperation{1, KvOpKind::Put, "k", "new", "", 20, 30, std::nullopt, false});
+  history.push_back(KvOperation{2, KvOpKind::Get, "k", "", "", 40, 50, std::string("old"), false});
+  const auto report = check_linearizable(history);
+  EXPECT_FALSE(report.linearizable);
+  EXPECT_NE(report.explanation.find("old"), std::string::npos) << report.explanation;
+}
+
+TEST(CheckerSelfTest, FailedStepsAreNotTakenAsVisibleState) {
+  SafetyChecker checker;
+  checker.on_append(1, entries({entry(1, 1, "a")}));
+  checker.after_step(View{1, Role::Follower, 1, 1, /*storage_failed=*/true}, {});
+  checker.on_restart(View{1, Role::Follower, 1, 0, false}, {});
+  EXPECT_TRUE(checker.ok()) << "a commit index seen only in a step whose storage failed was never visible";
+}
+
+}  // namespace
+}  // namespace raftio::sim
