@@ -1,5 +1,6 @@
 #include "raftio/sim/kv_store.h"
 
+#include <bit>
 #include <cstring>
 #include <vector>
 
@@ -27,17 +28,21 @@ struct Reader {
       return 0;
     }
     std::uint64_t v = 0;
-    for (int i = width - 1; i >= 0; --i) v = v << 8 | static_cast<std::uint64_t>(data[at + static_cast<std::size_t>(i)]);
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(&v, data + at, static_cast<std::size_t>(width));
+    } else {
+      for (int i = width - 1; i >= 0; --i) v = v << 8 | static_cast<std::uint64_t>(data[at + static_cast<std::size_t>(i)]);
+    }
     at += static_cast<std::size_t>(width);
     return v;
   }
-  std::string text() {
+  std::string_view text() {
     const std::size_t length = static_cast<std::size_t>(number(4));
     if (!ok || size - at < length) {
       ok = false;
       return {};
     }
-    std::string s(reinterpret_cast<const char*>(data + at), length);
+    const std::string_view s(reinterpret_cast<const char*>(data + at), length);
     at += length;
     return s;
   }
@@ -56,9 +61,9 @@ Payload encode_command(const KvCommand& command) {
   return Payload::copy_of(out.data(), out.size());
 }
 
-std::optional<KvCommand> decode_command(const Payload& payload) {
+std::optional<KvCommandView> decode_command(const Payload& payload) {
   Reader r{payload.data(), payload.size()};
-  KvCommand command;
+  KvCommandView command;
   command.client = r.number(8);
   command.seq = r.number(8);
   const auto kind = r.number(1);
@@ -70,14 +75,20 @@ std::optional<KvCommand> decode_command(const Payload& payload) {
   return command;
 }
 
-std::optional<KvResult> KvStore::apply(const KvCommand& command) {
+std::optional<KvResult> KvStore::apply(const KvCommandView& command) {
   Session& session = sessions_[command.client];
   if (command.seq < session.last_seq) return std::nullopt;
   if (command.seq == session.last_seq) return session.last_result;  // a retry: same answer
   KvResult result;
   auto it = data_.find(command.key);
   switch (command.kind) {
-    case KvOpKind::Put: data_[command.key] = command.value; break;
+    case KvOpKind::Put:
+      if (it != data_.end()) {
+        it->second = command.value;
+      } else {
+        data_.emplace(std::string(command.key), std::string(command.value));
+      }
+      break;
     case KvOpKind::Get:
       if (it != data_.end()) result.read_value = it->second;
       break;

@@ -1,6 +1,7 @@
 #include "raftio/sim/linearizability.h"
 
 #include <algorithm>
+#include <climits>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -13,6 +14,7 @@ namespace {
 
 constexpr std::int32_t kAbsent = -1;
 constexpr std::int32_t kNone = -1;
+constexpr std::int32_t kNoChain = INT32_MIN;
 using Bits = std::vector<std::uint64_t>;
 
 std::uint64_t mix(std::uint64_t x) {  // splitmix64 finalizer
@@ -54,7 +56,7 @@ bool step(const Op& op, std::int32_t state, std::int32_t& next) {
   return false;
 }
 
-// Explored states: (completed ops linearized, value) groups, each holding the sets of
+// Explored states: (completed ops linearized, value, chain start) groups, each holding the sets of
 // unknown-outcome ops used to get there. Using a subset of those ops to reach the same point
 // leaves more options, so a state whose set contains an explored one's adds nothing. Everything
 // lives in flat pools so a million states do not cost a million allocations.
@@ -65,7 +67,7 @@ class Memo {
   Memo(const Memo&) = delete;  // the set's functors point back here
   Memo& operator=(const Memo&) = delete;
 
-  bool insert(const Bits& known, const Bits& unknown, std::int32_t state, std::uint64_t hash) {
+  bool insert(const Bits& known, const Bits& unknown, std::uint64_t state, std::uint64_t hash) {
     auto id = static_cast<std::uint32_t>(states_.size());
     keys_.insert(keys_.end(), known.begin(), known.end());
     states_.push_back(state);
@@ -108,8 +110,8 @@ class Memo {
 
   std::size_t kw_, uw_;
   Bits keys_, members_;
-  std::vector<std::int32_t> states_, first_member_, next_member_;
-  std::vector<std::uint64_t> hashes_;
+  std::vector<std::int32_t> first_member_, next_member_;
+  std::vector<std::uint64_t> states_, hashes_;
   std::unordered_set<std::uint32_t, Hash, Equal> groups_;
 };
 
@@ -181,8 +183,10 @@ class KeySearch {
 
   Outcome run() {
     // Where the search resumes in the current state: completed ops first (list order), then one
-    // unknown op per effect group. Unknown ops last: they are rarely needed, and trying them
-    // first would fill the memo with states that the subset check then cannot prune.
+    // unknown op per effect group. Unknown ops are only ever placed as a chain right before a
+    // completed op that the chain makes possible: any linearization can be brought to that form
+    // by moving unknown ops later (they have no return to respect) or dropping them. Placing them
+    // anywhere else multiplies the states for nothing.
     std::int32_t e = kNone;
     std::size_t group = 0;
     bool fresh = true;
@@ -202,10 +206,10 @@ class KeySearch {
       std::int32_t next_state = 0;
       if (e != kNone && (e == end_ || is_return_[e])) {  // a pending op must return here
         e = kNone;
-        group = 0;
+        group = chain_start_ != kNoChain || some_pending_impossible() ? 0 : groups_.size();
         horizon_ = time_[first_return()];
       } else if (e != kNone) {
-        if (!step(ops_[op_of_[e]], state_, next_state)) {
+        if (!step(ops_[op_of_[e]], state_, next_state) || !ends_chain(ops_[op_of_[e]])) {
           e = next_[e];
           continue;
         }
@@ -248,6 +252,7 @@ class KeySearch {
     std::uint32_t group;
     std::uint32_t op;
     std::int32_t prev_state;
+    std::int32_t prev_chain_start;
     bool forced;
   };
 
@@ -258,9 +263,23 @@ class KeySearch {
       const Op& op = ops_[op_of_[e]];
       const bool reads = op.source->kind == KvOpKind::Get || (op.source->kind == KvOpKind::Cas && !op.source->cas_succeeded);
       std::int32_t next_state = 0;
-      if (reads && step(op, state_, next_state)) return e;
+      if (reads && step(op, state_, next_state) && ends_chain(op)) return e;
     }
     return kNone;
+  }
+
+  // Inside a chain of unknown ops, the next completed op must be one the chain made possible.
+  bool ends_chain(const Op& op) const {
+    std::int32_t next_state = 0;
+    return chain_start_ == kNoChain || !step(op, chain_start_, next_state);
+  }
+
+  bool some_pending_impossible() const {
+    for (std::int32_t e = next_[kHead]; e != end_ && !is_return_[e]; e = next_[e]) {
+      std::int32_t next_state = 0;
+      if (!step(ops_[op_of_[e]], state_, next_state)) return true;
+    }
+    return false;
   }
 
   std::int32_t first_return() const {
@@ -273,15 +292,19 @@ class KeySearch {
     const std::uint32_t op = call != kNone ? op_of_[call] : groups_[group][used_[group]];
     Bits& bits = call != kNone ? known_bits_ : unknown_bits_;
     const std::uint64_t hash = call != kNone ? known_hash_ ^ mix(op) : known_hash_;
+    const std::int32_t chain_start = call != kNone ? kNoChain : chain_start_ != kNoChain ? chain_start_ : state_;
+    const std::uint64_t memo_state = std::uint64_t{static_cast<std::uint32_t>(next_state)} << 32 |
+                                     static_cast<std::uint32_t>(chain_start);
     flip(bits, slot_[op]);
-    if (!memo_->insert(known_bits_, unknown_bits_, next_state, hash ^ mix(0x51ed2701ULL + static_cast<std::uint64_t>(next_state + 1)))) {
+    if (!memo_->insert(known_bits_, unknown_bits_, memo_state, hash ^ mix(memo_state))) {
       flip(bits, slot_[op]);
       return Push::Seen;
     }
     if (++states_ > budget_) return Push::OverBudget;
     known_hash_ = hash;
-    stack_.push_back({call, group, op, state_, forced});
+    stack_.push_back({call, group, op, state_, chain_start_, forced});
     state_ = next_state;
+    chain_start_ = chain_start;
     if (call == kNone) {
       ++used_[group];
       return Push::New;
@@ -299,6 +322,7 @@ class KeySearch {
       stack_.pop_back();
       best_matches_ = std::min(best_matches_, stack_.size());
       state_ = frame.prev_state;
+      chain_start_ = frame.prev_chain_start;
       if (frame.call == kNone) {
         flip(unknown_bits_, slot_[frame.op]);
         --used_[frame.group];
@@ -356,6 +380,7 @@ class KeySearch {
   std::uint64_t horizon_ = 0;  // unknown ops invoked up to here can be linearized now
   std::vector<Frame> stack_;
   std::int32_t state_ = kAbsent;
+  std::int32_t chain_start_ = kNoChain;  // the state before the current chain of unknown ops
   std::uint32_t remaining_ = 0, total_completed_ = 0, best_completed_ = 0, best_blocker_ = 0;
   std::uint64_t states_ = 0;
   std::size_t best_matches_ = 0;

@@ -175,7 +175,7 @@ void Simulation::Engine::on_action(NodeId id, const Action& action) {
   }
   const auto* apply = std::get_if<Apply>(&action);
   if (apply == nullptr || apply->entry.kind != EntryKind::Normal) return;
-  const std::optional<KvCommand> command = decode_command(apply->entry.data);
+  const std::optional<KvCommandView> command = decode_command(apply->entry.data);
   if (!command) return;
   const std::optional<KvResult> result = nodes_[id - 1].store.apply(*command);
   if (!result || command->client == 0 || command->client > clients_.size()) return;

@@ -19,7 +19,16 @@ std::uint64_t SimNetwork::latency() noexcept {
 }
 
 void SimNetwork::schedule(Envelope envelope) {
-  queue_.push_back(InFlight{*now_ + latency(), sequence_++, std::move(envelope)});
+  std::uint32_t slot;
+  if (free_slots_.empty()) {
+    slot = static_cast<std::uint32_t>(slots_.size());
+    slots_.push_back(std::move(envelope));
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    slots_[slot] = std::move(envelope);
+  }
+  queue_.push_back(InFlight{*now_ + latency(), sequence_++, slot});
   std::push_heap(queue_.begin(), queue_.end(), Later{});
 }
 
@@ -82,21 +91,30 @@ std::optional<std::uint64_t> SimNetwork::next_delivery() const {
 std::optional<Envelope> SimNetwork::pop_due(std::uint64_t now) {
   while (!queue_.empty() && queue_.front().time <= now) {
     std::pop_heap(queue_.begin(), queue_.end(), Later{});
-    InFlight next = std::move(queue_.back());
+    const std::uint32_t slot = queue_.back().slot;
     queue_.pop_back();
-    if (!link_up(next.envelope.from, next.envelope.to)) {
+    free_slots_.push_back(slot);
+    Envelope& envelope = slots_[slot];
+    if (!link_up(envelope.from, envelope.to)) {
       ++stats_.lost;
+      envelope.message = Message();  // release the payloads now
       continue;
     }
     ++stats_.delivered;
-    return std::move(next.envelope);
+    return std::move(envelope);
   }
   return std::nullopt;
 }
 
 void SimNetwork::drop_to(NodeId node) {
   const auto before = queue_.size() + held_.size();
-  queue_.erase(std::remove_if(queue_.begin(), queue_.end(), [node](const InFlight& m) { return m.envelope.to == node; }),
+  queue_.erase(std::remove_if(queue_.begin(), queue_.end(),
+                              [this, node](const InFlight& m) {
+                                if (slots_[m.slot].to != node) return false;
+                                slots_[m.slot].message = Message();
+                                free_slots_.push_back(m.slot);
+                                return true;
+                              }),
                queue_.end());
   std::make_heap(queue_.begin(), queue_.end(), Later{});
   held_.erase(std::remove_if(held_.begin(), held_.end(), [node](const Envelope& e) { return e.to == node; }), held_.end());

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "raftio/payload.h"
 #include "raftio/sim/kv_history.h"
@@ -30,26 +31,36 @@ struct KvResult {
   friend bool operator==(const KvResult&, const KvResult&) = default;
 };
 
+// A decoded command whose strings view the payload (no copies; valid while the payload lives).
+struct KvCommandView {
+  std::uint64_t client = 0;
+  std::uint64_t seq = 0;
+  KvOpKind kind = KvOpKind::Put;
+  std::string_view key;
+  std::string_view value;
+  std::string_view expected;
+};
+
 // client u64 | seq u64 | kind u8 | key, value, expected as (length u32 | bytes)
 Payload encode_command(const KvCommand& command);
-std::optional<KvCommand> decode_command(const Payload& payload);
+std::optional<KvCommandView> decode_command(const Payload& payload);
 
 class KvStore {
  public:
   // The command's result; nothing when it is a stale repeat (older than the session's last).
-  std::optional<KvResult> apply(const KvCommand& command);
+  std::optional<KvResult> apply(const KvCommandView& command);
   void clear() {
     data_.clear();
     sessions_.clear();
   }
-  const std::map<std::string, std::string>& data() const noexcept { return data_; }
+  const std::map<std::string, std::string, std::less<>>& data() const noexcept { return data_; }
 
  private:
   struct Session {
     std::uint64_t last_seq = 0;
     KvResult last_result;
   };
-  std::map<std::string, std::string> data_;
+  std::map<std::string, std::string, std::less<>> data_;  // looked up by string_view
   std::map<std::uint64_t, Session> sessions_;
 };
 

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <unordered_map>
 #include <span>
 #include <string>
 #include <utility>
@@ -86,7 +87,13 @@ class SafetyChecker {
 
   std::map<NodeId, Mirror> mirrors_;
   std::map<Term, NodeId> leader_of_term_;
-  std::map<std::pair<Index, Term>, std::uint64_t> chain_at_;  // Log Matching witness
+  struct PositionHash {
+    std::size_t operator()(const std::pair<Index, Term>& p) const noexcept {
+      return static_cast<std::size_t>(p.first * 0x9e3779b97f4a7c15ULL ^ p.second);
+    }
+  };
+  // Log Matching witness. Only looked up, never iterated, so hash order cannot reach a result.
+  std::unordered_map<std::pair<Index, Term>, std::uint64_t, PositionHash> chain_at_;
   std::vector<std::uint64_t> committed_chain_{0};  // chain value of each committed index
   std::vector<Term> committed_in_term_{0};         // term in which each index was first seen committed
   std::vector<std::uint64_t> applied_chain_{0};    // State Machine Safety: what index i applied as
