@@ -80,11 +80,14 @@ class Memo {
       hashes_.pop_back();
       first_member_.pop_back();
       id = *it;
-      for (std::int32_t m = first_member_[id]; m != kNone; m = next_member_[m]) {
-        const std::uint64_t* used = members_.data() + static_cast<std::size_t>(m) * uw_;
-        bool subset = true;
-        for (std::size_t w = 0; w < uw_ && subset; ++w) subset = (used[w] & ~unknown[w]) == 0;
-        if (subset) return false;
+      // Only the most recent members are compared, to bound the cost of a state: missing a
+      // dominating one costs some pruning, never correctness. Dominated members are dropped.
+      std::int32_t* link = &first_member_[id];
+      for (int compared = 0; *link != kNone && compared < 32; ++compared) {
+        const std::uint64_t* used = members_.data() + static_cast<std::size_t>(*link) * uw_;
+        if (subset(used, unknown.data())) return false;
+        if (subset(unknown.data(), used)) *link = next_member_[*link];
+        else link = &next_member_[*link];
       }
     }
     const auto m = static_cast<std::int32_t>(next_member_.size());
@@ -95,6 +98,13 @@ class Memo {
   }
 
  private:
+  bool subset(const std::uint64_t* a, const std::uint64_t* b) const {
+    for (std::size_t w = 0; w < uw_; ++w) {
+      if ((a[w] & ~b[w]) != 0) return false;
+    }
+    return true;
+  }
+
   struct Hash {
     const Memo* memo;
     std::size_t operator()(std::uint32_t id) const { return static_cast<std::size_t>(memo->hashes_[id]); }
@@ -121,9 +131,14 @@ enum class Outcome { Linearizable, Violation, Inconclusive };
 // linearizing an op unlinks its events and backtracking relinks them. Unknown-outcome ops have no
 // return to respect, so they stay out of the list, grouped by effect: ops with the same effect
 // are interchangeable once invoked, and only the earliest unused one of each group is tried.
+// A chain of them needs at most one Put, at its start (a Put makes whatever came before moot).
 class KeySearch {
  public:
-  KeySearch(const std::vector<Op>& ops, std::uint64_t budget) : ops_(ops), budget_(budget), slot_(ops.size(), 0) {
+  // Relaxed: an unknown op may be used any number of times. That accepts more histories, so its
+  // violations are real; its linearizations are real when each use can get its own op (pure()).
+  // It is much cheaper: which unknown ops were used no longer tells states apart.
+  KeySearch(const std::vector<Op>& ops, std::uint64_t budget, bool relaxed)
+      : ops_(ops), budget_(budget), relaxed_(relaxed), slot_(ops.size(), 0) {
     struct Event {
       std::uint64_t time;
       bool is_return;
@@ -146,6 +161,15 @@ class KeySearch {
         const auto [it, added] = effect_group.emplace(key, static_cast<std::uint32_t>(groups_.size()));
         if (added) groups_.emplace_back();
         groups_[it->second].push_back(i);  // ops arrive in invocation order
+      }
+    }
+    for (const auto& [effect, group] : effect_group) {
+      const auto [kind, value, expected] = effect;
+      if (kind == KvOpKind::Put) {
+        put_groups_.push_back(group);
+      } else {
+        if (cas_from_.size() <= static_cast<std::size_t>(expected)) cas_from_.resize(expected + 1);
+        cas_from_[expected].push_back(group);
       }
     }
     remaining_ = total_completed_;
@@ -188,7 +212,7 @@ class KeySearch {
     // by moving unknown ops later (they have no return to respect) or dropping them. Placing them
     // anywhere else multiplies the states for nothing.
     std::int32_t e = kNone;
-    std::size_t group = 0;
+    std::size_t pos = 0;  // in the unknown ops' phase: see group_at
     bool fresh = true;
     while (remaining_ > 0) {
       if (fresh) {
@@ -196,9 +220,9 @@ class KeySearch {
         e = next_[kHead];
         const std::int32_t read = find_read();
         if (read != kNone) {
-          switch (push(read, 0, state_, true)) {
+          switch (push(read, 0, 0, state_, true)) {
             case Push::New: fresh = true; continue;
-            case Push::Seen: if (!backtrack(e, group)) return Outcome::Violation; continue;
+            case Push::Seen: if (!backtrack(e, pos)) return Outcome::Violation; continue;
             case Push::OverBudget: return Outcome::Inconclusive;
           }
         }
@@ -206,31 +230,32 @@ class KeySearch {
       std::int32_t next_state = 0;
       if (e != kNone && (e == end_ || is_return_[e])) {  // a pending op must return here
         e = kNone;
-        group = chain_start_ != kNoChain || some_pending_impossible() ? 0 : groups_.size();
+        pos = chain_start_ != kNoChain || some_pending_impossible() ? 0 : kExhausted;
         horizon_ = time_[first_return()];
       } else if (e != kNone) {
         if (!step(ops_[op_of_[e]], state_, next_state) || !ends_chain(ops_[op_of_[e]])) {
           e = next_[e];
           continue;
         }
-        switch (push(e, 0, next_state, false)) {
+        switch (push(e, 0, 0, next_state, false)) {
           case Push::New: fresh = true; break;
           case Push::Seen: e = next_[e]; break;
           case Push::OverBudget: return Outcome::Inconclusive;
         }
-      } else if (group == groups_.size()) {  // nothing fits before that return
-        if (!backtrack(e, group)) return Outcome::Violation;
+      } else if (group_at(pos) == kNone) {  // nothing fits before that return
+        if (!backtrack(e, pos)) return Outcome::Violation;
       } else {
+        const auto group = static_cast<std::uint32_t>(group_at(pos));
         const std::vector<std::uint32_t>& members = groups_[group];
         // Only a change of state is worth spending an unknown op on.
         if (used_[group] == members.size() || ops_[members[used_[group]]].source->invoke_time > horizon_ ||
             !step(ops_[members[used_[group]]], state_, next_state) || next_state == state_) {
-          ++group;
+          ++pos;
           continue;
         }
-        switch (push(kNone, group, next_state, false)) {
+        switch (push(kNone, group, pos, next_state, false)) {
           case Push::New: fresh = true; break;
-          case Push::Seen: ++group; break;
+          case Push::Seen: ++pos; break;
           case Push::OverBudget: return Outcome::Inconclusive;
         }
       }
@@ -238,7 +263,22 @@ class KeySearch {
     return Outcome::Linearizable;
   }
 
+  bool has_unknown() const { return !groups_.empty(); }
   std::uint64_t states() const { return states_; }
+
+  // Whether the linearization found gives each use of an unknown op an op of its own. Horizons
+  // only grow along a path, so handing out each group's ops earliest first is enough.
+  bool pure() const {
+    std::vector<std::size_t> next(groups_.size(), 0);
+    for (const Frame& frame : stack_) {
+      if (frame.call != kNone) continue;
+      const std::vector<std::uint32_t>& members = groups_[frame.group];
+      std::size_t& i = next[frame.group];
+      if (i == members.size() || ops_[members[i]].source->invoke_time > frame.horizon) return false;
+      ++i;
+    }
+    return true;
+  }
   std::uint32_t total_completed() const { return total_completed_; }
   std::uint32_t best_completed() const { return best_completed_; }
   const std::vector<std::uint32_t>& best_prefix() const { return best_; }
@@ -246,13 +286,16 @@ class KeySearch {
 
  private:
   static constexpr std::int32_t kHead = 0;
+  static constexpr std::size_t kExhausted = ~std::size_t{0};
   enum class Push { New, Seen, OverBudget };
   struct Frame {
-    std::int32_t call;    // kNone: an unknown op, from group
+    std::int32_t call;    // kNone: an unknown op, from group, found at pos
     std::uint32_t group;
+    std::size_t pos;
     std::uint32_t op;
     std::int32_t prev_state;
     std::int32_t prev_chain_start;
+    std::uint64_t horizon;
     bool forced;
   };
 
@@ -282,31 +325,43 @@ class KeySearch {
     return false;
   }
 
+  // The effect groups worth trying in this state, in a fixed order: Puts only to start a chain,
+  // and only the Cas groups that would succeed.
+  std::int32_t group_at(std::size_t pos) const {
+    const std::size_t puts = chain_start_ == kNoChain ? put_groups_.size() : 0;
+    if (pos < puts) return static_cast<std::int32_t>(put_groups_[pos]);
+    if (pos == kExhausted || state_ < 0 || static_cast<std::size_t>(state_) >= cas_from_.size()) return kNone;
+    const std::vector<std::uint32_t>& cas = cas_from_[static_cast<std::size_t>(state_)];
+    return pos - puts < cas.size() ? static_cast<std::int32_t>(cas[pos - puts]) : kNone;
+  }
+
   std::int32_t first_return() const {
     std::int32_t e = next_[kHead];
     while (e != end_ && !is_return_[e]) e = next_[e];
     return e;
   }
 
-  Push push(std::int32_t call, std::uint32_t group, std::int32_t next_state, bool forced) {
-    const std::uint32_t op = call != kNone ? op_of_[call] : groups_[group][used_[group]];
-    Bits& bits = call != kNone ? known_bits_ : unknown_bits_;
+  Push push(std::int32_t call, std::uint32_t group, std::size_t pos, std::int32_t next_state, bool forced) {
+    const bool known = call != kNone;
+    const bool marks = known || !relaxed_;  // relaxed, unknown ops are not used up
+    const std::uint32_t op = known ? op_of_[call] : groups_[group][used_[group]];
+    Bits& bits = known ? known_bits_ : unknown_bits_;
     const std::uint64_t hash = call != kNone ? known_hash_ ^ mix(op) : known_hash_;
     const std::int32_t chain_start = call != kNone ? kNoChain : chain_start_ != kNoChain ? chain_start_ : state_;
     const std::uint64_t memo_state = std::uint64_t{static_cast<std::uint32_t>(next_state)} << 32 |
                                      static_cast<std::uint32_t>(chain_start);
-    flip(bits, slot_[op]);
+    if (marks) flip(bits, slot_[op]);
     if (!memo_->insert(known_bits_, unknown_bits_, memo_state, hash ^ mix(memo_state))) {
-      flip(bits, slot_[op]);
+      if (marks) flip(bits, slot_[op]);
       return Push::Seen;
     }
     if (++states_ > budget_) return Push::OverBudget;
     known_hash_ = hash;
-    stack_.push_back({call, group, op, state_, chain_start_, forced});
+    stack_.push_back({call, group, pos, op, state_, chain_start_, horizon_, forced});
     state_ = next_state;
     chain_start_ = chain_start;
-    if (call == kNone) {
-      ++used_[group];
+    if (!known) {
+      used_[group] += marks;
       return Push::New;
     }
     unlink(call);
@@ -316,7 +371,7 @@ class KeySearch {
   }
 
   // Undoes frames until one with untried alternatives after it; false when none is left.
-  bool backtrack(std::int32_t& e, std::size_t& group) {
+  bool backtrack(std::int32_t& e, std::size_t& pos) {
     while (!stack_.empty()) {
       const Frame frame = stack_.back();
       stack_.pop_back();
@@ -324,10 +379,12 @@ class KeySearch {
       state_ = frame.prev_state;
       chain_start_ = frame.prev_chain_start;
       if (frame.call == kNone) {
-        flip(unknown_bits_, slot_[frame.op]);
-        --used_[frame.group];
+        if (!relaxed_) {
+          flip(unknown_bits_, slot_[frame.op]);
+          --used_[frame.group];
+        }
         e = kNone;
-        group = frame.group + 1;
+        pos = frame.pos + 1;
         horizon_ = time_[first_return()];
         return true;
       }
@@ -366,8 +423,11 @@ class KeySearch {
 
   const std::vector<Op>& ops_;
   std::uint64_t budget_;
+  bool relaxed_;
   std::vector<std::uint32_t> slot_;  // an op's bit in known_bits_ or unknown_bits_
   std::vector<std::vector<std::uint32_t>> groups_;
+  std::vector<std::uint32_t> put_groups_;
+  std::vector<std::vector<std::uint32_t>> cas_from_;  // by expected value
   std::vector<std::size_t> used_;  // per group: how many of its ops are linearized (a prefix)
   Bits known_bits_, unknown_bits_;
   std::uint64_t known_hash_ = 0;
@@ -453,14 +513,21 @@ LinearizabilityReport check_linearizable(const KvHistory& history, std::uint64_t
              std::make_tuple(y.invoke_time, y.complete_time.value_or(never), y.client);
     });
     const std::vector<Op> ops = prepare(history, indices);
-    KeySearch search(ops, max_states_per_key);
-    const Outcome outcome = search.run();
-    report.states_explored += search.states();
+    std::optional<KeySearch> search;
+    search.emplace(ops, max_states_per_key, true);
+    Outcome outcome = search->run();
+    std::uint64_t states = search->states();
+    if (search->has_unknown() && (outcome == Outcome::Inconclusive || (outcome == Outcome::Linearizable && !search->pure()))) {
+      search.emplace(ops, max_states_per_key - std::min(states, max_states_per_key), false);
+      outcome = search->run();
+      states += search->states();
+    }
+    report.states_explored += states;
     if (outcome == Outcome::Inconclusive) ++report.inconclusive_keys;
     if (outcome == Outcome::Violation && report.linearizable) {
       report.linearizable = false;
       report.failing_key = key;
-      report.explanation = explain(key, ops, search);
+      report.explanation = explain(key, ops, *search);
     }
   }
   return report;

@@ -19,7 +19,10 @@ std::string at(Index index) { return "index " + std::to_string(index); }
 
 }  // namespace
 
+// A broken property tends to be seen again on every later step: each distinct violation is
+// recorded once.
 void SafetyChecker::violate(std::string property, std::vector<NodeId> nodes, std::string detail) {
+  if (!reported_.insert(property + '\n' + detail).second) return;
   violations_.push_back(Violation{std::move(property), std::move(nodes), std::move(detail)});
 }
 

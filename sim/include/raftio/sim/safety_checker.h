@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <span>
 #include <string>
@@ -99,6 +100,7 @@ class SafetyChecker {
   std::vector<std::uint64_t> applied_chain_{0};    // State Machine Safety: what index i applied as
   std::vector<NodeId> applied_by_{0};              // the first node that applied index i
   std::vector<Violation> violations_;
+  std::set<std::string> reported_;  // property + detail of each violation recorded
 };
 
 }  // namespace raftio::sim
