@@ -83,6 +83,9 @@ Simulation::Engine::Engine(SimOptions options)
   if (options_.faults != FaultProfile::None) at(50 * tick + rng_.below(50 * tick), Kind::Nemesis);
   at(faults_stop_time_, Kind::FaultsStop);
   timeline_.end_time = end_time_;
+  timeline_.title = "raftio-sim seed " + std::to_string(options_.seed) + ", " + std::to_string(options_.nodes) +
+                    " nodes, faults=" + std::string(to_string(options_.faults)) +
+                    ", storage=" + (options_.storage == Storage::Wal ? "wal" : "mem");
 }
 
 void Simulation::Engine::at(std::uint64_t time, Kind kind, std::uint64_t target, std::uint64_t token) {
