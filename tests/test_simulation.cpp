@@ -60,13 +60,18 @@ TEST(Simulation, ClusterSizesFromOneToSeven) {
 
 // Seeds that once failed. 7, 16, 26 and 35 (5 nodes, 5000 ticks, all faults, WAL) reported a
 // Durability violation: the checker took the commit index of a step whose disk write had failed —
-// a step that made nothing visible — as durable. The checker now ignores failed steps.
+// a step that made nothing visible — as durable. The checker now ignores failed steps (pinned
+// exactly by CheckerSelfTest.FailedStepsAreNotTakenAsVisibleState). The client workload has
+// changed since, so these seeds no longer replay the same runs; they stay as regression runs
+// that still inject disk errors.
 TEST(Simulation, RegressionSeeds) {
+  std::uint64_t disk_faults = 0;
   for (std::uint64_t seed : {7, 16, 26, 35}) {
     const SimReport report = Simulation(options(seed, 5000)).run();
     EXPECT_TRUE(report.ok()) << format_report(report);
-    EXPECT_GT(report.faults.disk_faults, 0u) << "seed " << seed << " exercises disk errors";
+    disk_faults += report.faults.disk_faults;
   }
+  EXPECT_GT(disk_faults, 0u) << "the regression runs exercise disk errors";
 }
 
 TEST(Simulation, LivenessOnceFaultsStop) {
