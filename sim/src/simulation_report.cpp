@@ -1,4 +1,5 @@
 // The end of a run: liveness, durability and linearizability checks, and the report.
+#include <algorithm>
 #include <cstdio>
 
 #include "sim_engine.h"
@@ -74,7 +75,18 @@ void Simulation::Engine::finish(SimReport& report) {
   if (const std::string missing = cluster_.missing_acknowledged(); !missing.empty()) violation("Durability", {}, missing);
   report.linearizability = check_linearizable(history_);
   if (!report.linearizability.linearizable) {
-    violation("Linearizability", {}, "key " + report.linearizability.failing_key + ":\n" + report.linearizability.explanation);
+    // The explanation lists every operation on the key; a hot key can have thousands.
+    std::string explanation = report.linearizability.explanation;
+    std::size_t lines = 0;
+    for (std::size_t at = 0; at < explanation.size(); ++at) {
+      if (explanation[at] == '\n' && ++lines == 60) {
+        explanation = explanation.substr(0, at) + "\n  ... (" +
+                      std::to_string(std::count(explanation.begin() + static_cast<std::ptrdiff_t>(at), explanation.end(), '\n')) +
+                      " more lines)";
+        break;
+      }
+    }
+    violation("Linearizability", {}, explanation);
   }
   report.first_violation_step = first_violation_step_;
   report.last_events = frozen_last_events_;
