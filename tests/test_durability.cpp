@@ -119,6 +119,44 @@ TEST(Durability, FailedTruncateStopsTheFollower_5_3) {
   EXPECT_EQ(actions_of<StorageFailed>(actions).size(), 1u);
 }
 
+// A log written in order and torn by a crash keeps a prefix: so the hard state must be written
+// before the entries of its term, or a crash could keep entries of a term the log never recorded
+// (which recovery rightly refuses). Found by the simulator, seed 5.
+TEST(Durability, HardStateIsWrittenBeforeTheEntriesOfItsTerm) {
+  class OrderLog final : public RaftLog {
+   public:
+    std::vector<std::string> calls;
+    HardState hard_state() const override { return inner.hard_state(); }
+    SnapshotMeta snapshot_meta() const override { return inner.snapshot_meta(); }
+    Index first_index() const override { return inner.first_index(); }
+    Index last_index() const override { return inner.last_index(); }
+    StorageStatus read(Index lo, Index hi, std::vector<LogEntry>& out) const override { return inner.read(lo, hi, out); }
+    StorageStatus append(const EntryBatch& entries) override {
+      calls.push_back("append");
+      return inner.append(entries);
+    }
+    StorageStatus truncate_suffix(Index from) override {
+      calls.push_back("truncate");
+      return inner.truncate_suffix(from);
+    }
+    StorageStatus compact(const SnapshotMeta& meta) override { return inner.compact(meta); }
+    StorageStatus set_hard_state(const HardState& state) override {
+      calls.push_back("hard_state");
+      return inner.set_hard_state(state);
+    }
+    StorageStatus sync() override {
+      calls.push_back("sync");
+      return inner.sync();
+    }
+    MemoryLog inner;
+  };
+  NodeHarness h(1, {1, 2, 3}, {}, std::make_unique<OrderLog>());
+  auto& log = const_cast<OrderLog&>(dynamic_cast<const OrderLog&>(h.node().log()));
+  log.calls.clear();
+  h.receive(AppendEntries{2, 1, 5, 0, 0, 0, EntryBatch(make_entries(1, {5, 5}))});  // a new term and its entries
+  EXPECT_EQ(log.calls, (std::vector<std::string>{"hard_state", "append", "sync"}));
+}
+
 // A candidate's own vote and term are durable before its RequestVotes leave (Figure 2).
 TEST(Durability, CandidateTermAndSelfVoteAreDurableBeforeRequestVotes_5_2) {
   NodeHarness h(1, {1, 2, 3}, [](RaftConfig::Builder& b) { b.pre_vote(false); });

@@ -74,6 +74,17 @@ TEST(Simulation, RegressionSeeds) {
   EXPECT_GT(disk_faults, 0u) << "the regression runs exercise disk errors";
 }
 
+// Seed 5 (5 nodes, 14000 ticks, all faults, WAL): a disk error tore a write that held a step's
+// new-term entries but not its hard state; the node then refused the log it recovered (its last
+// entry's term above its persisted term), and the simulator restarted it forever. The node now
+// writes its hard state before its entries (pinned by
+// Durability.HardStateIsWrittenBeforeTheEntriesOfItsTerm), and a node that cannot start from its
+// log is reported as a Durability violation instead of restarted.
+TEST(Simulation, RegressionSeed5TornHardState) {
+  const SimReport report = Simulation(options(5, 14000)).run();
+  EXPECT_TRUE(report.ok()) << format_report(report);
+}
+
 TEST(Simulation, LivenessOnceFaultsStop) {
   const SimReport report = Simulation(options(9, 6000)).run();
   ASSERT_TRUE(report.ok()) << format_report(report);

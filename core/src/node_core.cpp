@@ -125,18 +125,11 @@ void NodeCore::finish_step() {
 }
 
 bool NodeCore::persist() {
-  const Index last = last_index();
-  for (Index i = unwritten_from_; i <= last;) {
-    const EntryBatch run = entries_.slice(i, std::numeric_limits<std::size_t>::max());
-    auto status = log_->append(run);
-    if (!status) {
-      fail(std::move(status).error());
-      return false;
-    }
-    i += run.size();
-    needs_sync_ = true;
-  }
-  unwritten_from_ = last + 1;
+  // The hard state goes first. A log is written in order and a torn write keeps a prefix, so an
+  // entry of term T that survives a crash is always preceded by a durable term >= T; written the
+  // other way round, a crash could keep new-term entries under an old term (found by the
+  // simulator: seed 5, 14000 ticks). A commit index ahead of the surviving entries is clamped at
+  // recovery.
   const HardState hard_state{term_, vote_, commit_};
   if (hard_state != persisted_hard_state_) {
     // A commit-only change may ride on the next sync; term and vote must be durable now (§5.2:
@@ -151,6 +144,18 @@ bool NodeCore::persist() {
     }
     persisted_hard_state_ = hard_state;
   }
+  const Index last = last_index();
+  for (Index i = unwritten_from_; i <= last;) {
+    const EntryBatch run = entries_.slice(i, std::numeric_limits<std::size_t>::max());
+    auto status = log_->append(run);
+    if (!status) {
+      fail(std::move(status).error());
+      return false;
+    }
+    i += run.size();
+    needs_sync_ = true;
+  }
+  unwritten_from_ = last + 1;
   if (needs_sync_) {
     auto status = log_->sync();
     if (!status) {

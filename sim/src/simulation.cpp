@@ -238,6 +238,16 @@ void Simulation::Engine::restart(NodeId id) {
   node.down = false;
   if (options_.timeline) timeline_.outages.push_back({id, node.outage_start, now_, "crash"});
   const RaftNode& fresh = cluster_.node(id);
+  if (fresh.storage_error()) {
+    // The node refuses the log it recovered: durable state was lost or damaged. Restarting again
+    // would only fail again, so the node stays down and the run reports it.
+    cluster_.record_violation("Durability", {id},
+                              "node " + std::to_string(id) + " cannot start from its recovered log: " +
+                                  fresh.storage_error()->context);
+    node.down = true;
+    node.outage_start = now_;
+    return;
+  }
   node.role = fresh.role();
   node.term = fresh.term();
   node.role_since = now_;

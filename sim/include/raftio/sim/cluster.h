@@ -61,6 +61,9 @@ class Cluster {
   const RaftNode& node(NodeId id) const { return *nodes_.at(id - 1); }
   MemoryTransport& network() noexcept { return network_; }
   const SafetyChecker& checker() const noexcept { return checker_; }
+  void record_violation(std::string property, std::vector<NodeId> nodes, std::string detail) {
+    checker_.record_violation(std::move(property), std::move(nodes), std::move(detail));
+  }
 
   // --- driving ---
   void tick(NodeId id);
