@@ -83,7 +83,7 @@ WalRecoveryResult measure_wal_recovery(const std::string& dir, std::uint64_t log
   const std::string wal_dir = dir + "/wal-recovery";
   std::filesystem::remove_all(wal_dir);
   {
-    auto log = std::move(wal::WalLog::open(wal_dir).value());
+    auto log = wal::WalLog::open(wal_dir).value();
     const Payload payload = Payload::copy_of(std::string(entry_bytes, 'v'));
     std::vector<LogEntry> entries(1024);
     Index next = 1;

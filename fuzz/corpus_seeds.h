@@ -93,7 +93,7 @@ inline std::vector<Seed> corpus_seeds() {
   for (std::uint64_t segment_bytes : {std::uint64_t{1} << 20, std::uint64_t{300}}) {
     auto disk = std::make_shared<wal::FaultyFileSystem>(1);
     {
-      auto log = std::move(wal::WalLog::open(disk, kWalFuzzDir, wal::WalOptions{segment_bytes}).value());
+      auto log = wal::WalLog::open(disk, kWalFuzzDir, wal::WalOptions{segment_bytes}).value();
       const std::vector<Message> messages = test::golden_messages();
       const EntryBatch& golden = std::get<AppendEntries>(messages[4]).entries;
       Index next = 1;

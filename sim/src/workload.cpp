@@ -39,14 +39,8 @@ void Simulation::Engine::start_operation(Client& client) {
   command.seq = ++client.seq;
   const std::uint64_t pick = rng_.below(100);
   command.kind = pick < 40 ? KvOpKind::Put : pick < 75 ? KvOpKind::Get : KvOpKind::Cas;
-  // Appended rather than "k" + to_string(...): GCC 12 at -O3 warns falsely about the latter
-  // (-Wrestrict, GCC PR 105651).
-  command.key = "k";
-  command.key += std::to_string(rng_.below(options_.keys));
-  command.value = "c";
-  command.value += std::to_string(client.id);
-  command.value += '.';
-  command.value += std::to_string(command.seq);
+  command.key = "k" + std::to_string(rng_.below(options_.keys));
+  command.value = "c" + std::to_string(client.id) + "." + std::to_string(command.seq);
   if (command.kind == KvOpKind::Cas) {
     // Mostly a value this client saw for the key, so that some swaps succeed.
     auto seen = client.last_seen.find(command.key);
