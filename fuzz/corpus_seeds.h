@@ -51,13 +51,14 @@ class ProviderInput {
 };
 
 // fuzz_step's operation codes (see fuzz_step.cpp).
-enum StepOp : std::uint8_t { kTickAll = 0, kDeliver = 3, kDeliverAll = 5, kPropose = 9, kForge = 11 };
+enum StepOp : std::uint8_t { kTickAll = 0, kDeliver = 3, kDeliverAll = 5, kPropose = 9, kReadIndex = 11, kTransfer = 12, kForge = 13 };
 
 inline std::vector<Seed> corpus_seeds() {
   std::vector<Seed> seeds;
   std::vector<std::uint8_t> all_frames;
   for (const Message& message : test::golden_messages()) {
-    const std::string name = "golden_" + std::string(to_string(kind_of(message)));
+    const std::string version = wire::version_for(message) == 1 ? "" : "_v" + std::to_string(wire::version_for(message));
+    const std::string name = "golden_" + std::string(to_string(kind_of(message))) + version;
     const auto frame = frame_bytes(message);
     seeds.push_back({"decode", name, frame});
     seeds.push_back({"roundtrip", name, frame});
@@ -74,6 +75,8 @@ inline std::vector<Seed> corpus_seeds() {
     schedule.integer(0).integer(kTickAll).integer(0).integer(kDeliverAll);
     // ConsumeRandomLengthString stops at a backslash followed by another character.
     if (round % 4 == 3) schedule.front({'c', 'm', 'd', '\\', 'x'}).integer(0).integer(kPropose);
+    if (round % 10 == 5) schedule.integer(1).integer(kReadIndex).integer(static_cast<std::uint8_t>(round));
+    if (round == 40) schedule.integer(0).integer(kTransfer).integer(2);
   }
   seeds.push_back({"step", "schedule_elect_and_replicate", schedule.bytes()});
 

@@ -1,5 +1,6 @@
 // Fuzz target: the fuzzer's bytes become a schedule of events for a 3-node cluster: ticks,
-// deliveries in any order, drops, duplications, partitions, restarts and proposals. The first
+// deliveries in any order, drops, duplications, partitions, restarts, proposals, reads and
+// leadership transfers (to any id, valid or not). The first
 // byte picks a mode:
 //   - schedule mode: the safety checker runs after every step, and any violation is a finding;
 //   - forgery mode: messages decoded from fuzzer-chosen frames are also delivered. Raft does not
@@ -40,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto& net = cluster.network();
   for (int op = 0; op < 2000 && provider.remaining_bytes() > 0; ++op) {
     const NodeId node = provider.ConsumeIntegralInRange<NodeId>(1, 3);
-    switch (provider.ConsumeIntegralInRange(0, forgery ? 11 : 10)) {
+    switch (provider.ConsumeIntegralInRange(0, forgery ? 13 : 12)) {
       case 0:
       case 1: cluster.tick_all(); break;
       case 2: cluster.tick(node); break;
@@ -58,7 +59,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 8: provider.ConsumeBool() ? net.heal() : net.isolate(node, cluster.ids()); break;
       case 9: cluster.propose(cluster.leader().value_or(node), Payload::copy_of(provider.ConsumeRandomLengthString(32))); break;
       case 10: cluster.restart(node); break;
-      case 11: {
+      case 11: cluster.step(node, ReadIndex{provider.ConsumeIntegral<std::uint8_t>()}); break;
+      case 12: cluster.step(cluster.leader().value_or(node), TransferLeadership{provider.ConsumeIntegralInRange<NodeId>(0, 4)}); break;
+      case 13: {
         const auto frame = provider.ConsumeBytes<std::uint8_t>(provider.ConsumeIntegralInRange<std::size_t>(0, 256));
         auto decoded = wire::decode(raftio::fuzz::resealed(raftio::fuzz::as_bytes(frame.data(), frame.size())));
         if (decoded.ok()) cluster.step(node, Receive{std::move(decoded.value())});

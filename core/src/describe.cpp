@@ -35,6 +35,8 @@ std::string_view to_string(MessageKind kind) noexcept {
     case MessageKind::InstallSnapshot: return "InstallSnapshot";
     case MessageKind::InstallSnapshotReply: return "InstallSnapshotReply";
     case MessageKind::TimeoutNow: return "TimeoutNow";
+    case MessageKind::ReadIndexRequest: return "ReadIndexRequest";
+    case MessageKind::ReadIndexReply: return "ReadIndexReply";
   }
   return "invalid-message-kind";
 }
@@ -42,6 +44,8 @@ std::string_view to_string(MessageKind kind) noexcept {
 std::string_view to_string(RequestKind kind) noexcept {
   switch (kind) {
     case RequestKind::Propose: return "propose";
+    case RequestKind::ReadIndex: return "read-index";
+    case RequestKind::TransferLeadership: return "transfer-leadership";
   }
   return "invalid-request-kind";
 }
@@ -50,6 +54,9 @@ std::string_view to_string(RejectReason reason) noexcept {
   switch (reason) {
     case RejectReason::NotLeader: return "not-leader";
     case RejectReason::StorageFailed: return "storage-failed";
+    case RejectReason::TransferInProgress: return "transfer-in-progress";
+    case RejectReason::InvalidTarget: return "invalid-target";
+    case RejectReason::TimedOut: return "timed-out";
   }
   return "invalid-reject-reason";
 }
@@ -132,12 +139,14 @@ std::string describe(const Message& message) {
           },
           [](const AppendEntries& m) {
             std::string out = head("AppendEntries", m.from, m.to, m.term) + field("prev", m.prev_log_index) +
-                              field("prev_term", m.prev_log_term) + field("commit", m.leader_commit) + " [";
+                              field("prev_term", m.prev_log_term) + field("commit", m.leader_commit) +
+                              (m.read_round != 0 ? field("read_round", m.read_round) : "") + " [";
             for (std::size_t i = 0; i < m.entries.size(); ++i) out += (i ? " " : "") + describe(m.entries[i]);
             return out + "]";
           },
           [](const AppendEntriesReply& m) {
             std::string out = head("AppendEntriesReply", m.from, m.to, m.term);
+            if (m.read_round != 0) out += field("read_round", m.read_round);
             if (m.success) return out + " ok" + field("match", m.match_index);
             return out + " reject" + field("index", m.reject_index) + field("hint", m.conflict_index) +
                    field("hint_term", m.conflict_term);
@@ -152,6 +161,11 @@ std::string describe(const Message& message) {
                    field("next_offset", m.next_offset) + (m.done ? " done" : "");
           },
           [](const TimeoutNow& m) { return head("TimeoutNow", m.from, m.to, m.term); },
+          [](const ReadIndexRequest& m) { return head("ReadIndexRequest", m.from, m.to, m.term) + field("id", m.id); },
+          [](const ReadIndexReply& m) {
+            return head("ReadIndexReply", m.from, m.to, m.term) + field("id", m.id) +
+                   (m.ok ? field("index", m.index) : std::string(" refused"));
+          },
       },
       message);
 }
@@ -161,6 +175,8 @@ std::string describe(const Event& event) {
                         [](const Tick&) { return std::string("tick"); },
                         [](const Receive& e) { return "receive " + describe(e.message); },
                         [](const Propose& e) { return "propose id=" + std::to_string(e.id) + " " + describe_payload(e.data); },
+                        [](const ReadIndex& e) { return "read-index id=" + std::to_string(e.id); },
+                        [](const TransferLeadership& e) { return "transfer-leadership to=" + std::to_string(e.to); },
                     },
                     event);
 }
@@ -183,6 +199,9 @@ std::string describe(const Action& action) {
           },
           [](const StorageFailed& a) {
             return "storage-failed " + std::string(to_string(a.error.code)) + ": " + a.error.context;
+          },
+          [](const ReadReady& a) {
+            return "read-ready id=" + std::to_string(a.id) + " index=" + std::to_string(a.index);
           },
       },
       action);

@@ -88,6 +88,10 @@ void NodeCore::step(std::span<Event> events, std::vector<Action>& out) {
     for (Event& event : events) {
       if (const auto* propose = std::get_if<Propose>(&event)) {
         emit(Reject{RequestKind::Propose, RejectReason::StorageFailed, kNoNode, propose->id});
+      } else if (const auto* read = std::get_if<ReadIndex>(&event)) {
+        emit(Reject{RequestKind::ReadIndex, RejectReason::StorageFailed, kNoNode, read->id});
+      } else if (std::holds_alternative<TransferLeadership>(event)) {
+        emit(Reject{RequestKind::TransferLeadership, RejectReason::StorageFailed, kNoNode, 0});
       }
     }
     out_ = nullptr;
@@ -108,6 +112,10 @@ void NodeCore::dispatch(Event&& event) {
     on_tick();
   } else if (auto* propose = std::get_if<Propose>(&event)) {
     on_propose(std::move(*propose));
+  } else if (const auto* read = std::get_if<ReadIndex>(&event)) {
+    on_read_index(*read);
+  } else if (const auto* transfer = std::get_if<TransferLeadership>(&event)) {
+    on_transfer_leadership(*transfer);
   }
 }
 
@@ -120,6 +128,7 @@ void NodeCore::finish_step() {
   if (auto* leader = std::get_if<LeaderState>(&role_state_)) {
     if (leader->commit_dirty) maybe_commit();
     replicate_pending();
+    finish_reads(*leader);
   }
   emit_applies();
 }

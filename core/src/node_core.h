@@ -4,6 +4,8 @@
 //   node_election.cpp ticks, pre-vote, campaigns, votes, role changes
 //   node_leader.cpp   proposals, replication, replies, commitment, heartbeats, check-quorum
 //   node_follower.cpp AppendEntries: consistency check, conflict truncation, commit
+//   node_transfer.cpp leadership transfer (TransferLeadership, TimeoutNow)
+//   node_read.cpp     linearizable reads (ReadIndex, forwarded reads, confirmation rounds)
 #pragma once
 
 #include <cstddef>
@@ -31,11 +33,30 @@ struct CandidateState {
   VoteTally tally;
 };
 
+// A read the leader has accepted but not yet answered (thesis §6.4).
+struct PendingRead {
+  NodeId origin = kNoNode;    // this node, or the follower that forwarded the read
+  std::uint64_t id = 0;       // the origin's request id
+  Index index = 0;            // the commit index when the read was registered
+  std::uint64_t round = 0;    // answered once a quorum has acknowledged this round
+  std::uint64_t since = 0;    // tick count when it arrived (for the time limit)
+};
+
 struct LeaderState {
   std::vector<PeerProgress> peers;  // every member but this node, sorted by id
   std::uint32_t heartbeat_elapsed = 0;
   bool commit_dirty = false;  // a voter's match advanced: recompute the commit index
   bool send_dirty = false;    // some peer has needs_send set
+  // Leadership transfer in progress (thesis §3.10): the target, and ticks since it began.
+  NodeId transfer_target = kNoNode;
+  std::uint32_t transfer_elapsed = 0;
+  // Reads: the latest confirmation round started, whether it still has to be broadcast, the
+  // reads waiting for their round (rounds never decrease along the queue), and the reads that
+  // arrived before an entry of this term committed (their read index is not known yet, §6.4).
+  std::uint64_t read_round = 0;
+  bool round_open = false;
+  std::vector<PendingRead> reads;
+  std::vector<PendingRead> reads_before_commit;
 };
 
 class NodeCore {
@@ -124,10 +145,28 @@ class NodeCore {
   void send_heartbeat(PeerProgress& peer);
   bool quorum_active() const noexcept;
 
+  // node_transfer.cpp
+  void on_transfer_leadership(const TransferLeadership& request);
+  void maybe_send_timeout_now(const PeerProgress& peer);
+  void tick_transfer(LeaderState& leader);
+
+  // node_read.cpp
+  void on_read_index(const ReadIndex& request);
+  void accept_read(NodeId origin, std::uint64_t id);
+  void register_read(LeaderState& leader, PendingRead read);
+  void answer_read(const PendingRead& read, bool ok, RejectReason reason, NodeId leader_hint);
+  void on_read_index_request(const ReadIndexRequest& m);
+  void on_read_index_reply(const ReadIndexReply& m);
+  void finish_reads(LeaderState& leader);
+  void expire_reads();
+  void abandon_leader_reads(NodeId new_leader);
+  void fail_forwarded_reads(NodeId new_leader);
+
   // node_follower.cpp
   void on_append_entries(AppendEntries&& m);
   bool append_entries_well_formed(const AppendEntries& m) const noexcept;
-  void reply_append(NodeId to, bool success, Index match_or_reject, Index hint, Term hint_term);
+  void reply_append(NodeId to, bool success, Index match_or_reject, Index hint, Term hint_term,
+                    std::uint64_t read_round);
 
   RaftConfig config_;
   std::unique_ptr<RaftLog> log_;
@@ -149,6 +188,14 @@ class NodeCore {
   // Leader: ticks into the current check-quorum interval.
   std::uint32_t election_elapsed_ = 0;
   std::uint32_t randomized_timeout_ = 0;
+  std::uint64_t ticks_ = 0;  // ticks seen since start: the clock for request time limits
+
+  // Reads this follower forwarded to the leader, waiting for its ReadIndexReply.
+  struct ForwardedRead {
+    std::uint64_t id = 0;
+    std::uint64_t since = 0;
+  };
+  std::vector<ForwardedRead> forwarded_reads_;
 
   // --- persistence bookkeeping ---
   HardState persisted_hard_state_;

@@ -7,6 +7,8 @@
 namespace raftio::detail {
 
 void NodeCore::on_tick() {
+  ++ticks_;
+  if (!forwarded_reads_.empty() || role_ == Role::Leader) expire_reads();
   if (role_ == Role::Leader) {
     tick_leader();
   } else {
@@ -114,6 +116,7 @@ void NodeCore::become_follower(Term term, NodeId leader) {
     term_ = term;
     vote_ = kNoNode;
   }
+  abandon_leader_reads(leader);
   role_ = Role::Follower;
   role_state_ = FollowerState{};
   set_leader(leader);
@@ -145,6 +148,7 @@ void NodeCore::become_leader() {
 
 void NodeCore::set_leader(NodeId leader) {
   if (leader == leader_) return;
+  if (!forwarded_reads_.empty()) fail_forwarded_reads(leader);
   leader_ = leader;
   emit(LeaderChanged{term_, leader_});
 }

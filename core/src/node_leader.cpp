@@ -24,6 +24,11 @@ void NodeCore::on_propose(Propose&& propose) {
     emit(Reject{RequestKind::Propose, RejectReason::NotLeader, leader_, propose.id});
     return;
   }
+  if (leader->transfer_target != kNoNode) {
+    // Thesis §3.10: no new entries while handing over, or the target might never catch up.
+    emit(Reject{RequestKind::Propose, RejectReason::TransferInProgress, leader->transfer_target, propose.id});
+    return;
+  }
   const Index index = last_index() + 1;
   append_local(LogEntry{term_, index, EntryKind::Normal, std::move(propose.data)});
   emit(ProposalAccepted{propose.id, index, term_});
@@ -34,6 +39,7 @@ void NodeCore::on_propose(Propose&& propose) {
 
 void NodeCore::tick_leader() {
   auto& leader = std::get<LeaderState>(role_state_);
+  tick_transfer(leader);
   if (++election_elapsed_ >= config_.election_ticks) {
     election_elapsed_ = 0;
     if (config_.check_quorum && !quorum_active()) {
@@ -80,6 +86,9 @@ void NodeCore::on_append_reply(const AppendEntriesReply& m) {
   if (peer == nullptr) return;
   auto& leader = std::get<LeaderState>(role_state_);
   peer->recent_active = true;
+  // Any reply of our term shows the follower still followed us when it answered; the round it
+  // echoes confirms the reads of that round (a round we never sent is forged and ignored).
+  if (m.read_round > peer->round_acked && m.read_round <= leader.read_round) peer->round_acked = m.read_round;
   if (m.success) {
     // In our term the follower only ever acknowledges entries we sent, so a match past our log is
     // forged; drop it rather than let it count towards a commit.
@@ -98,6 +107,7 @@ void NodeCore::on_append_reply(const AppendEntriesReply& m) {
         peer->probe_sent = false;  // a heartbeat reply: the follower is alive, probe again
       }
     }
+    maybe_send_timeout_now(*peer);
   } else {
     // A refusal of something other than our latest attempt is stale (reordered or duplicated).
     if (peer->state == PeerProgress::State::Replicate ? m.reject_index <= peer->match
@@ -175,7 +185,9 @@ void NodeCore::send_append(PeerProgress& peer) {
       batch = entries_.slice(peer.next, count);
     }
     const Index last_sent = prev + batch.size();
-    send(AppendEntries{config_.id, peer.id, term_, prev, *prev_term, commit_, std::move(batch)});
+    const std::uint64_t round = std::get<LeaderState>(role_state_).read_round;
+    peer.round_sent = round;
+    send(AppendEntries{config_.id, peer.id, term_, prev, *prev_term, commit_, std::move(batch), round});
     if (peer.state == PeerProgress::State::Probe) {
       peer.probe_sent = true;
       return;
@@ -191,7 +203,9 @@ void NodeCore::send_append(PeerProgress& peer) {
 void NodeCore::send_heartbeat(PeerProgress& peer) {
   const std::optional<Term> match_term = term_at(peer.match);
   if (!match_term) return;
-  send(AppendEntries{config_.id, peer.id, term_, peer.match, *match_term, commit_, EntryBatch()});
+  const std::uint64_t round = std::get<LeaderState>(role_state_).read_round;
+  peer.round_sent = round;
+  send(AppendEntries{config_.id, peer.id, term_, peer.match, *match_term, commit_, EntryBatch(), round});
 }
 
 }  // namespace raftio::detail

@@ -35,6 +35,10 @@ void NodeCore::on_receive(Message&& message) {
           // Never solicited by this version: a reply for a request never sent is ignored.
         } else if constexpr (std::is_same_v<M, TimeoutNow>) {
           on_timeout_now(m);
+        } else if constexpr (std::is_same_v<M, ReadIndexRequest>) {
+          on_read_index_request(m);
+        } else if constexpr (std::is_same_v<M, ReadIndexReply>) {
+          on_read_index_reply(m);
         }
       },
       std::move(message));
@@ -80,6 +84,8 @@ bool NodeCore::term_prelude(const Message& message) {
       send(InstallSnapshotReply{config_.id, from, term_, 0, 0, false});
     } else if (kind == MessageKind::PreVote) {
       send(PreVoteReply{config_.id, from, term_, false});
+    } else if (kind == MessageKind::ReadIndexRequest) {
+      send(ReadIndexReply{config_.id, from, term_, std::get<ReadIndexRequest>(message).id, 0, false});
     }
     return false;
   }

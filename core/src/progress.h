@@ -30,6 +30,8 @@ struct PeerProgress {
   bool recent_active = false;  // heard from in this check-quorum interval
   bool needs_send = false;     // something may be sendable: look at it when the step ends
   std::uint32_t stall_ticks = 0;  // Replicate: ticks with messages outstanding and no progress
+  std::uint64_t round_sent = 0;   // the highest read round sent to this follower
+  std::uint64_t round_acked = 0;  // the highest read round it echoed back
   Inflights inflights;
 
   void become_probe() noexcept {

@@ -34,7 +34,9 @@ namespace {
 constexpr std::size_t kVersionOffset = 4;
 constexpr std::size_t kKindOffset = 5;
 constexpr std::size_t kLengthOffset = 6;
-constexpr std::uint8_t kMaxKind = static_cast<std::uint8_t>(MessageKind::TimeoutNow);
+// The highest kind each version defines (index: version).
+constexpr std::uint8_t kMaxKind[] = {0, static_cast<std::uint8_t>(MessageKind::TimeoutNow),
+                                     static_cast<std::uint8_t>(MessageKind::ReadIndexReply)};
 
 // Makes payloads: views of the shared frame when there is one, copies otherwise.
 struct PayloadMaker {
@@ -103,7 +105,17 @@ EntryBatch read_entries(Reader& r, const PayloadMaker& make) {
   return std::move(builder).finish();
 }
 
-Message read_message(MessageKind kind, Reader& r, const PayloadMaker& make) {
+// Version 2 appends read_round to AppendEntries and AppendEntriesReply; it is never 0 there (a
+// round of 0 is written as version 1), so each message has a single encoding.
+std::uint64_t read_round(Reader& r, std::uint8_t version) {
+  if (version < 2) return 0;
+  const std::size_t at = r.offset();
+  const std::uint64_t round = r.u64();
+  if (round == 0) r.invalid("read_round", at);
+  return round;
+}
+
+Message read_message(std::uint8_t version, MessageKind kind, Reader& r, const PayloadMaker& make) {
   const NodeId from = r.u64();
   const NodeId to = r.u64();
   const Term term = r.u64();
@@ -130,6 +142,7 @@ Message read_message(MessageKind kind, Reader& r, const PayloadMaker& make) {
       m.prev_log_term = r.u64();
       m.leader_commit = r.u64();
       m.entries = read_entries(r, make);
+      m.read_round = read_round(r, version);
       return m;
     }
     case MessageKind::AppendEntriesReply: {
@@ -138,6 +151,7 @@ Message read_message(MessageKind kind, Reader& r, const PayloadMaker& make) {
       m.reject_index = r.u64();
       m.conflict_index = r.u64();
       m.conflict_term = r.u64();
+      m.read_round = read_round(r, version);
       return m;
     }
     case MessageKind::InstallSnapshot: {
@@ -167,6 +181,14 @@ Message read_message(MessageKind kind, Reader& r, const PayloadMaker& make) {
       return m;
     }
     case MessageKind::TimeoutNow: return TimeoutNow{from, to, term};
+    case MessageKind::ReadIndexRequest: return ReadIndexRequest{from, to, term, r.u64()};
+    case MessageKind::ReadIndexReply: {
+      ReadIndexReply m{from, to, term, 0, 0, false};
+      m.id = r.u64();
+      m.index = r.u64();
+      m.ok = r.boolean("ok");
+      return m;
+    }
   }
   return TimeoutNow{};  // unreachable: check_header admits known kinds only
 }
@@ -189,9 +211,10 @@ HeaderCheck check_header(const std::byte* prefix, std::size_t size, std::size_t 
   if (size > kVersionOffset) {
     const auto version = static_cast<std::uint8_t>(prefix[kVersionOffset]);
     if (version == 0 || version > kVersion) return fail(DecodeErrorCode::UnsupportedVersion, kVersionOffset);
-  }
-  if (size > kKindOffset && static_cast<std::uint8_t>(prefix[kKindOffset]) > kMaxKind) {
-    return fail(DecodeErrorCode::UnknownKind, kKindOffset);
+    if (size > kKindOffset && static_cast<std::uint8_t>(prefix[kKindOffset]) > kMaxKind[version]) {
+      return fail(DecodeErrorCode::UnknownKind, kKindOffset);
+    }
+    check.version = version;
   }
   if (size < kHeaderBytes) return check;  // NeedMore
   const std::uint64_t frame_bytes = std::uint64_t{load_u32(prefix + kLengthOffset)} + kFrameOverheadBytes;
@@ -208,9 +231,11 @@ DecodeResult decode_checked_frame(const std::byte* frame, const HeaderCheck& hea
     return unexpected(DecodeError{DecodeErrorCode::ChecksumMismatch, checksum_at, {}});
   }
   Reader r(frame + kHeaderBytes, checksum_at - kHeaderBytes, kHeaderBytes);
-  Message message = read_message(header.kind, r, PayloadMaker{frame, shared});
+  Message message = read_message(header.version, header.kind, r, PayloadMaker{frame, shared});
   if (r.failed()) return unexpected(r.error());
   if (r.remaining() != 0) return unexpected(DecodeError{DecodeErrorCode::TrailingBytes, r.offset(), "body"});
+  // A message that an older version can express must be sent in it (one encoding per message).
+  if (version_for(message) != header.version) return unexpected(DecodeError{DecodeErrorCode::InvalidField, kVersionOffset, "version"});
   return message;
 }
 

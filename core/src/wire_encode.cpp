@@ -32,16 +32,20 @@ std::size_t body_size(const Message& message) noexcept {
                                       if constexpr (std::is_same_v<M, PreVote>) return 8 + 8;
                                       if constexpr (std::is_same_v<M, PreVoteReply>) return 1;
                                       if constexpr (std::is_same_v<M, AppendEntries>) {
-                                        std::size_t size = 8 + 8 + 8 + 4;
+                                        std::size_t size = 8 + 8 + 8 + 4 + (m.read_round != 0 ? 8 : 0);
                                         for (const LogEntry& e : m.entries) size += detail::kEntryHeaderBytes + e.data.size();
                                         return size;
                                       }
-                                      if constexpr (std::is_same_v<M, AppendEntriesReply>) return 1 + 8 * 4;
+                                      if constexpr (std::is_same_v<M, AppendEntriesReply>) {
+                                        return 1 + 8 * 4 + (m.read_round != 0 ? 8 : 0);
+                                      }
                                       if constexpr (std::is_same_v<M, InstallSnapshot>) {
                                         return 8 + 8 + membership_bytes(m.meta.membership) + 8 + 4 + m.chunk.size() + 1;
                                       }
                                       if constexpr (std::is_same_v<M, InstallSnapshotReply>) return 8 + 8 + 1;
                                       if constexpr (std::is_same_v<M, TimeoutNow>) return 0;
+                                      if constexpr (std::is_same_v<M, ReadIndexRequest>) return 8;
+                                      if constexpr (std::is_same_v<M, ReadIndexReply>) return 8 + 8 + 1;
                                     },
                                     message);
 }
@@ -81,12 +85,14 @@ void write_body(Writer& w, const Message& message) {
             w.u32(static_cast<std::uint32_t>(e.data.size()));
             w.bytes(e.data.data(), e.data.size());
           }
+          if (m.read_round != 0) w.u64(m.read_round);  // version 2 only
         } else if constexpr (std::is_same_v<M, AppendEntriesReply>) {
           w.boolean(m.success);
           w.u64(m.match_index);
           w.u64(m.reject_index);
           w.u64(m.conflict_index);
           w.u64(m.conflict_term);
+          if (m.read_round != 0) w.u64(m.read_round);  // version 2 only
         } else if constexpr (std::is_same_v<M, InstallSnapshot>) {
           w.u64(m.meta.last_index);
           w.u64(m.meta.last_term);
@@ -100,6 +106,12 @@ void write_body(Writer& w, const Message& message) {
           w.u64(m.last_index);
           w.u64(m.next_offset);
           w.boolean(m.done);
+        } else if constexpr (std::is_same_v<M, ReadIndexRequest>) {
+          w.u64(m.id);
+        } else if constexpr (std::is_same_v<M, ReadIndexReply>) {
+          w.u64(m.id);
+          w.u64(m.index);
+          w.boolean(m.ok);
         }
       },
       message);
@@ -108,7 +120,7 @@ void write_body(Writer& w, const Message& message) {
 template <class Writer>
 void write_header_and_body(Writer& w, const Message& message, std::size_t body) {
   w.bytes(kMagic, sizeof kMagic);
-  w.u8(kVersion);
+  w.u8(version_for(message));
   w.u8(static_cast<std::uint8_t>(kind_of(message)));
   w.u32(static_cast<std::uint32_t>(body));
   write_body(w, message);
@@ -118,6 +130,16 @@ void write_header_and_body(Writer& w, const Message& message, std::size_t body) 
 
 std::uint64_t detail::frame_checksum(const std::byte* frame, std::size_t bytes_before_checksum) noexcept {
   return detail::xxh3_64(frame, bytes_before_checksum);
+}
+
+std::uint8_t version_for(const Message& message) noexcept {
+  switch (kind_of(message)) {
+    case MessageKind::AppendEntries: return std::get<AppendEntries>(message).read_round != 0 ? 2 : 1;
+    case MessageKind::AppendEntriesReply: return std::get<AppendEntriesReply>(message).read_round != 0 ? 2 : 1;
+    case MessageKind::ReadIndexRequest:
+    case MessageKind::ReadIndexReply: return 2;
+    default: return 1;
+  }
 }
 
 std::size_t frame_size(const Message& message) noexcept { return kFrameOverheadBytes + body_size(message); }

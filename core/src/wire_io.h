@@ -158,6 +158,7 @@ class Reader {
 struct HeaderCheck {
   enum class Status { Ok, NeedMore, Error } status = Status::NeedMore;
   DecodeError error;
+  std::uint8_t version = 0;
   MessageKind kind = MessageKind::RequestVote;
   std::size_t frame_bytes = 0;  // header + body + checksum
 };

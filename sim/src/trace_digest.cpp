@@ -17,7 +17,7 @@ class Digest {
   }
   Digest& add(const Payload& p) noexcept {
     std::uint64_t head = 0;
-    std::memcpy(&head, p.data(), p.size() < 8 ? p.size() : 8);
+    if (!p.empty()) std::memcpy(&head, p.data(), p.size() < 8 ? p.size() : 8);  // an empty payload has no data()
     return add(p.size()).add(head);
   }
   Digest& add(const LogEntry& e) noexcept { return add(e.term).add(e.index).add(static_cast<std::uint64_t>(e.kind)).add(e.data); }
@@ -39,12 +39,16 @@ std::uint64_t digest(const Message& message) noexcept {
         if constexpr (std::is_same_v<M, AppendEntries>) {
           d.add(m.prev_log_index).add(m.prev_log_term).add(m.leader_commit).add(m.entries.size());
           for (const LogEntry& e : m.entries) d.add(e);
+          if (m.read_round != 0) d.add(m.read_round);  // keeps digests of read-free runs unchanged
         }
         if constexpr (std::is_same_v<M, AppendEntriesReply>) {
           d.add(m.success).add(m.match_index).add(m.reject_index).add(m.conflict_index).add(m.conflict_term);
+          if (m.read_round != 0) d.add(m.read_round);
         }
         if constexpr (std::is_same_v<M, InstallSnapshot>) d.add(m.meta.last_index).add(m.offset).add(m.chunk).add(m.done);
         if constexpr (std::is_same_v<M, InstallSnapshotReply>) d.add(m.last_index).add(m.next_offset).add(m.done);
+        if constexpr (std::is_same_v<M, ReadIndexRequest>) d.add(m.id);
+        if constexpr (std::is_same_v<M, ReadIndexReply>) d.add(m.id).add(m.index).add(m.ok);
       },
       message);
   return d.value();
@@ -64,6 +68,8 @@ std::uint64_t digest(const Event& event) noexcept {
   d.add(event.index());
   if (const auto* receive = std::get_if<Receive>(&event)) d.add(digest(receive->message));
   if (const auto* propose = std::get_if<Propose>(&event)) d.add(propose->id).add(propose->data);
+  if (const auto* read = std::get_if<ReadIndex>(&event)) d.add(read->id);
+  if (const auto* transfer = std::get_if<TransferLeadership>(&event)) d.add(transfer->to);
   return d.value();
 }
 
@@ -77,8 +83,12 @@ std::uint64_t digest(const Action& action) noexcept {
         if constexpr (std::is_same_v<A, Apply>) d.add(a.entry);
         if constexpr (std::is_same_v<A, LeaderChanged>) d.add(a.term).add(a.leader);
         if constexpr (std::is_same_v<A, ProposalAccepted>) d.add(a.id).add(a.index).add(a.term);
-        if constexpr (std::is_same_v<A, Reject>) d.add(static_cast<std::uint64_t>(a.reason)).add(a.leader_hint).add(a.id);
+        if constexpr (std::is_same_v<A, Reject>) {
+          d.add(static_cast<std::uint64_t>(a.reason)).add(a.leader_hint).add(a.id);
+          if (a.what != RequestKind::Propose) d.add(static_cast<std::uint64_t>(a.what));
+        }
         if constexpr (std::is_same_v<A, StorageFailed>) d.add(static_cast<std::uint64_t>(a.error.code));
+        if constexpr (std::is_same_v<A, ReadReady>) d.add(a.id).add(a.index);
       },
       action);
   return d.value();

@@ -21,6 +21,11 @@ inline std::vector<Message> golden_messages() {
       InstallSnapshot{1, 3, 5, SnapshotMeta{100, 4, Membership{{1, 2, 3}, {4}}}, 0, Payload::copy_of("snap"), true},
       InstallSnapshotReply{3, 1, 5, 100, 4, true},
       TimeoutNow{1, 2, 5},
+      // Version 2: read-index rounds and forwarded reads.
+      AppendEntries{1, 2, 3, 9, 3, 9, EntryBatch(), 4},
+      AppendEntriesReply{2, 1, 3, true, 9, 0, 0, 0, 4},
+      ReadIndexRequest{2, 1, 3, 77},
+      ReadIndexReply{1, 2, 3, 77, 9, true},
   };
 }
 

@@ -44,11 +44,15 @@ struct ProposalAccepted {
   Term term = 0;
 };
 
-enum class RequestKind : std::uint8_t { Propose };
+enum class RequestKind : std::uint8_t { Propose, ReadIndex, TransferLeadership };
 
 enum class RejectReason : std::uint8_t {
-  NotLeader,      // ask leader_hint instead (kNoNode when unknown)
-  StorageFailed,  // the node stopped after a storage error
+  NotLeader,           // ask leader_hint instead (kNoNode when unknown)
+  StorageFailed,       // the node stopped after a storage error
+  TransferInProgress,  // the leader is handing over to leader_hint: retry there shortly
+  InvalidTarget,       // a transfer to this node itself, a learner or a non-member
+  TimedOut,            // no answer within the time limit (a transfer that did not complete, a read
+                       // the leader could not confirm); the request may be retried
 };
 
 // A request the node cannot serve.
@@ -72,7 +76,14 @@ struct StorageFailed {
   StorageError error;
 };
 
-using Action = std::variant<Send, Apply, LeaderChanged, ProposalAccepted, Reject, StorageFailed>;
+// The read with this id may be served once the application has applied `index` (the leader's
+// commit index when the read arrived, confirmed by a quorum).
+struct ReadReady {
+  std::uint64_t id = 0;
+  Index index = 0;
+};
+
+using Action = std::variant<Send, Apply, LeaderChanged, ProposalAccepted, Reject, StorageFailed, ReadReady>;
 
 std::string_view to_string(RequestKind kind) noexcept;
 std::string_view to_string(RejectReason reason) noexcept;

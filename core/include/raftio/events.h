@@ -27,6 +27,20 @@ struct Propose {
   std::uint64_t id = 0;
 };
 
-using Event = std::variant<Tick, Receive, Propose>;
+// Ask the leader for a linearizable read (§6.4, thesis §6.4). Answered by ReadReady{id, index}
+// once the leader has confirmed it still leads; the application then serves the read after it
+// has applied `index`. On a follower the request is forwarded to the leader.
+struct ReadIndex {
+  std::uint64_t id = 0;
+};
+
+// Ask the leader to hand leadership to the voter `to` (thesis §3.10). Proposals are refused while
+// the transfer runs; it ends when `to` wins an election (LeaderChanged) or, after an election
+// timeout, with Reject{TransferLeadership, TimedOut}.
+struct TransferLeadership {
+  NodeId to = kNoNode;
+};
+
+using Event = std::variant<Tick, Receive, Propose, ReadIndex, TransferLeadership>;
 
 }  // namespace raftio

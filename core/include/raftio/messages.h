@@ -62,6 +62,10 @@ struct AppendEntries {
   Term prev_log_term = 0;
   Index leader_commit = 0;
   EntryBatch entries;
+  // Thesis §6.4: the leader's latest read-confirmation round, echoed in the reply. A quorum of
+  // replies carrying round r proves the sender still led after every read of round <= r arrived.
+  // 0 when the leader never served a read (such messages stay wire version 1).
+  std::uint64_t read_round = 0;
   friend bool operator==(const AppendEntries&, const AppendEntries&) = default;
 };
 
@@ -78,6 +82,7 @@ struct AppendEntriesReply {
   // the request's prev_log_term, and that entry's term (0, 0 when the follower has nothing there).
   Index conflict_index = 0;
   Term conflict_term = 0;
+  std::uint64_t read_round = 0;  // the request's read_round, echoed
   friend bool operator==(const AppendEntriesReply&, const AppendEntriesReply&) = default;
 };
 
@@ -111,8 +116,31 @@ struct TimeoutNow {
   friend bool operator==(const TimeoutNow&, const TimeoutNow&) = default;
 };
 
+// A follower forwards its client's ReadIndex request to the leader. `id` is the follower's own
+// request id; the leader keys it by (from, id).
+struct ReadIndexRequest {
+  NodeId from = kNoNode;
+  NodeId to = kNoNode;
+  Term term = 0;
+  std::uint64_t id = 0;
+  friend bool operator==(const ReadIndexRequest&, const ReadIndexRequest&) = default;
+};
+
+// The leader's answer to a forwarded read: the confirmed read index, or a refusal (the receiver
+// was not leader, or could not confirm its leadership in time).
+struct ReadIndexReply {
+  NodeId from = kNoNode;
+  NodeId to = kNoNode;
+  Term term = 0;
+  std::uint64_t id = 0;
+  Index index = 0;
+  bool ok = false;
+  friend bool operator==(const ReadIndexReply&, const ReadIndexReply&) = default;
+};
+
 using Message = std::variant<RequestVote, RequestVoteReply, PreVote, PreVoteReply, AppendEntries,
-                             AppendEntriesReply, InstallSnapshot, InstallSnapshotReply, TimeoutNow>;
+                             AppendEntriesReply, InstallSnapshot, InstallSnapshotReply, TimeoutNow,
+                             ReadIndexRequest, ReadIndexReply>;
 
 // Stable numbering of message kinds (the variant index), also used on the wire.
 enum class MessageKind : std::uint8_t {
@@ -125,6 +153,8 @@ enum class MessageKind : std::uint8_t {
   InstallSnapshot = 6,
   InstallSnapshotReply = 7,
   TimeoutNow = 8,
+  ReadIndexRequest = 9,  // wire version 2
+  ReadIndexReply = 10,   // wire version 2
 };
 
 inline MessageKind kind_of(const Message& m) noexcept { return static_cast<MessageKind>(m.index()); }

@@ -1,0 +1,248 @@
+// Linearizable reads (thesis §6.4): ReadIndex on the leader, confirmation rounds, forwarded reads
+// from followers, and the cases where a read must not be answered.
+#include <gtest/gtest.h>
+
+#include "raftio/sim/cluster.h"
+#include "support/harness.h"
+
+namespace raftio::test {
+namespace {
+
+// Node 1 leads {1, 2, 3}; both followers acknowledged its no-op, which is committed (index 1).
+struct SteadyLeader {
+  SteadyLeader() : h(1, {1, 2, 3}) {
+    h.elect();
+    h.receive(AppendEntriesReply{2, 1, term(), true, 1, 0, 0, 0});
+    h.receive(AppendEntriesReply{3, 1, term(), true, 1, 0, 0, 0});
+  }
+  Term term() { return h.node().term(); }
+  AppendEntriesReply ack(NodeId from, std::uint64_t round) {
+    return AppendEntriesReply{from, 1, term(), true, h.node().last_index(), 0, 0, 0, round};
+  }
+  NodeHarness h;
+};
+
+std::vector<Reject> read_rejects(const std::vector<Action>& actions) {
+  std::vector<Reject> out;
+  for (const Reject& reject : actions_of<Reject>(actions)) {
+    if (reject.what == RequestKind::ReadIndex) out.push_back(reject);
+  }
+  return out;
+}
+
+// §6.4: the read index is the commit index when the read arrived; the answer waits until a
+// quorum has acknowledged a heartbeat round that started after it.
+TEST(ReadIndex, LeaderAnswersAfterQuorumConfirmsTheRound) {
+  SteadyLeader leader;
+  ASSERT_EQ(leader.h.node().commit_index(), 1u);
+  const auto start = leader.h.step(ReadIndex{42});
+  EXPECT_TRUE(actions_of<ReadReady>(start).empty());
+  const auto heartbeats = sent<AppendEntries>(start);
+  ASSERT_EQ(heartbeats.size(), 2u);
+  const std::uint64_t round = heartbeats[0].read_round;
+  EXPECT_NE(round, 0u);
+  EXPECT_EQ(heartbeats[1].read_round, round);
+
+  // A reply from before the round (round 0) proves nothing.
+  EXPECT_TRUE(actions_of<ReadReady>(leader.h.receive(leader.ack(2, 0))).empty());
+  const auto ready = actions_of<ReadReady>(leader.h.receive(leader.ack(2, round)));
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].id, 42u);
+  EXPECT_EQ(ready[0].index, 1u);
+  // The second acknowledgement changes nothing: each read is answered once.
+  EXPECT_TRUE(actions_of<ReadReady>(leader.h.receive(leader.ack(3, round))).empty());
+}
+
+// Reads arriving in one step share one round, and so one message per follower.
+TEST(ReadIndex, ReadsInOneStepShareOneRound) {
+  SteadyLeader leader;
+  std::vector<Event> events{ReadIndex{1}, ReadIndex{2}, ReadIndex{3}};
+  std::vector<Action> actions;
+  leader.h.node().step(std::span<Event>(events), actions);
+  const auto heartbeats = sent<AppendEntries>(actions);
+  ASSERT_EQ(heartbeats.size(), 2u);
+  const auto ready = actions_of<ReadReady>(leader.h.receive(leader.ack(3, heartbeats[0].read_round)));
+  ASSERT_EQ(ready.size(), 3u);
+  EXPECT_EQ(ready[0].id, 1u);
+  EXPECT_EQ(ready[2].id, 3u);
+}
+
+// A round the leader never sent is forged: it must not confirm anything.
+TEST(ReadIndex, ForgedFutureRoundConfirmsNothing) {
+  SteadyLeader leader;
+  const auto start = leader.h.step(ReadIndex{7});
+  const std::uint64_t round = sent<AppendEntries>(start).at(0).read_round;
+  EXPECT_TRUE(actions_of<ReadReady>(leader.h.receive(leader.ack(2, round + 100))).empty());
+  EXPECT_EQ(actions_of<ReadReady>(leader.h.receive(leader.ack(2, round))).size(), 1u);
+}
+
+// §6.4 step 1: a new leader answers no read before an entry of its own term has committed,
+// because its commit index may trail what the previous leader committed.
+TEST(ReadIndex, NewLeaderWaitsForCommitInItsTerm) {
+  // Node 1 holds entries of term 1 that it does not know are committed.
+  NodeHarness h(1, {1, 2, 3}, {}, log_with({1, 1}, HardState{1, kNoNode, 0}));
+  h.elect();
+  const Term term = h.node().term();
+  ASSERT_EQ(h.node().commit_index(), 0u);
+  const auto start = h.step(ReadIndex{5});
+  // Even a full quorum of round acknowledgements cannot answer it yet.
+  const std::uint64_t round = 1;
+  auto early = h.receive(AppendEntriesReply{2, 1, term, true, 0, 0, 0, 0, round});
+  EXPECT_TRUE(actions_of<ReadReady>(early).empty());
+  // The no-op (index 3) commits: the read is registered at index 3 and needs a round of its own.
+  const auto commit = h.receive(AppendEntriesReply{2, 1, term, true, 3, 0, 0, 0});
+  EXPECT_EQ(h.node().commit_index(), 3u);
+  EXPECT_TRUE(actions_of<ReadReady>(commit).empty());
+  std::uint64_t new_round = 0;
+  for (const auto& append : sent<AppendEntries>(commit)) new_round = std::max(new_round, append.read_round);
+  ASSERT_GT(new_round, 0u);
+  const auto ready = actions_of<ReadReady>(h.receive(AppendEntriesReply{3, 1, term, true, 3, 0, 0, 0, new_round}));
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].id, 5u);
+  EXPECT_EQ(ready[0].index, 3u);
+}
+
+// A single-voter cluster is its own quorum: the read is ready in the same step.
+TEST(ReadIndex, SingleNodeAnswersAtOnce) {
+  RaftNode node(RaftConfig::single(1));
+  std::vector<Action> actions;
+  for (int i = 0; i < 30 && !node.is_leader(); ++i) node.step(Tick{});
+  ASSERT_TRUE(node.is_leader());
+  node.step(Propose{Payload::copy_of("x"), 1});
+  const auto ready = actions_of<ReadReady>(node.step(ReadIndex{9}));
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].index, node.commit_index());
+  EXPECT_EQ(ready[0].index, 2u);
+}
+
+// A leader cut off from the majority never answers: its reads time out (or are refused when it
+// steps down), because another leader may already be serving newer writes.
+TEST(ReadIndex, PartitionedOldLeaderNeverAnswers) {
+  SteadyLeader leader;
+  leader.h.step(ReadIndex{11});
+  std::vector<Action> all;
+  for (int t = 0; t < 40; ++t) {
+    const auto tick = leader.h.tick();
+    all.insert(all.end(), tick.begin(), tick.end());
+  }
+  EXPECT_TRUE(actions_of<ReadReady>(all).empty());
+  const auto rejects = read_rejects(all);
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].id, 11u);
+  EXPECT_FALSE(leader.h.node().is_leader());  // check-quorum deposed it
+}
+
+// A leader that learns of a higher term refuses the reads it still holds.
+TEST(ReadIndex, DeposedLeaderRefusesPendingReads) {
+  SteadyLeader leader;
+  leader.h.step(ReadIndex{3});
+  const auto actions = leader.h.receive(AppendEntries{2, 1, leader.term() + 1, 0, 0, 0, {}});
+  EXPECT_TRUE(actions_of<ReadReady>(actions).empty());
+  const auto rejects = read_rejects(actions);
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].reason, RejectReason::NotLeader);
+  EXPECT_EQ(rejects[0].leader_hint, 2u);
+}
+
+// A follower forwards the read to its leader and relays the answer.
+TEST(ReadIndex, FollowerForwardsToLeaderAndRelaysTheAnswer) {
+  NodeHarness h(2, {1, 2, 3});
+  h.follow(1, 3);
+  const auto forwarded = sent<ReadIndexRequest>(h.step(ReadIndex{8}));
+  ASSERT_EQ(forwarded.size(), 1u);
+  EXPECT_EQ(forwarded[0].to, 1u);
+  EXPECT_EQ(forwarded[0].id, 8u);
+  // A reply from anyone but the leader is ignored.
+  EXPECT_TRUE(actions_of<ReadReady>(h.receive(ReadIndexReply{3, 2, 3, 8, 5, true})).empty());
+  const auto ready = actions_of<ReadReady>(h.receive(ReadIndexReply{1, 2, 3, 8, 5, true}));
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].index, 5u);
+  // A duplicate of the answer is ignored.
+  EXPECT_TRUE(actions_of<ReadReady>(h.receive(ReadIndexReply{1, 2, 3, 8, 5, true})).empty());
+}
+
+TEST(ReadIndex, FollowerWithoutLeaderRejects) {
+  NodeHarness h(2, {1, 2, 3});
+  const auto rejects = read_rejects(h.step(ReadIndex{4}));
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].reason, RejectReason::NotLeader);
+  EXPECT_EQ(rejects[0].leader_hint, kNoNode);
+}
+
+// A forwarded read whose leader changes, or whose answer never comes, is refused, never lost.
+TEST(ReadIndex, ForwardedReadIsRefusedWhenLeaderChangesOrTimesOut) {
+  NodeHarness h(2, {1, 2, 3});
+  h.follow(1, 3);
+  h.step(ReadIndex{1});
+  const auto changed = read_rejects(h.receive(AppendEntries{3, 2, 4, 0, 0, 0, {}}));
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0].leader_hint, 3u);
+
+  h.step(ReadIndex{2});
+  std::vector<Action> all;
+  for (int t = 0; t < 20; ++t) {
+    h.receive(AppendEntries{3, 2, 4, 0, 0, 0, {}});  // the leader stays, the answer never comes
+    const auto tick = h.tick();
+    all.insert(all.end(), tick.begin(), tick.end());
+  }
+  const auto timed_out = read_rejects(all);
+  ASSERT_EQ(timed_out.size(), 1u);
+  EXPECT_EQ(timed_out[0].id, 2u);
+  EXPECT_EQ(timed_out[0].reason, RejectReason::TimedOut);
+}
+
+// The leader serves forwarded reads like its own and answers the follower by message.
+TEST(ReadIndex, LeaderAnswersForwardedRead) {
+  SteadyLeader leader;
+  const auto start = leader.h.receive(ReadIndexRequest{2, 1, leader.term(), 77});
+  const std::uint64_t round = sent<AppendEntries>(start).at(0).read_round;
+  const auto replies = sent<ReadIndexReply>(leader.h.receive(leader.ack(3, round)));
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].to, 2u);
+  EXPECT_EQ(replies[0].id, 77u);
+  EXPECT_TRUE(replies[0].ok);
+  EXPECT_EQ(replies[0].index, 1u);
+  EXPECT_TRUE(actions_of<ReadReady>(leader.h.receive(leader.ack(2, round))).empty());  // not ours to answer
+}
+
+// A non-leader that receives a forwarded read says so at once.
+TEST(ReadIndex, NonLeaderRefusesForwardedRead) {
+  NodeHarness h(1, {1, 2, 3});
+  h.follow(3, 2);
+  const auto replies = sent<ReadIndexReply>(h.receive(ReadIndexRequest{2, 1, 2, 5}));
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_FALSE(replies[0].ok);
+}
+
+// End to end through a cluster: a read on a follower returns the index of the last write
+// committed before it, and every node's state machine reaches it.
+TEST(ReadIndex, ClusterReadSeesCommittedWrite) {
+  sim::ClusterOptions options;
+  options.seed = 3;
+  sim::Cluster cluster(options);
+  for (int i = 0; i < 200 && !cluster.leader(); ++i) {
+    cluster.tick_all();
+    cluster.deliver_all();
+  }
+  ASSERT_TRUE(cluster.leader());
+  const NodeId leader = *cluster.leader();
+  cluster.propose(leader, Payload::copy_of("write"));
+  cluster.deliver_all();
+  const Index written = cluster.node(leader).commit_index();
+  const NodeId follower = leader == 1 ? 2 : 1;
+  std::optional<ReadReady> ready;
+  cluster.set_action_observer([&](NodeId id, const Action& action) {
+    if (const auto* r = std::get_if<ReadReady>(&action); r != nullptr && id == follower) ready = *r;
+  });
+  cluster.step(follower, ReadIndex{1});
+  for (int i = 0; i < 10 && !ready; ++i) {
+    cluster.deliver_all();
+    cluster.tick_all();
+  }
+  ASSERT_TRUE(ready);
+  EXPECT_GE(ready->index, written);
+  EXPECT_TRUE(cluster.checker().ok()) << cluster.checker().report();
+}
+
+}  // namespace
+}  // namespace raftio::test
