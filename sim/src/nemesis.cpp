@@ -68,6 +68,24 @@ void Simulation::Engine::nemesis_step() {
   const bool network = options_.faults == FaultProfile::Network || options_.faults == FaultProfile::All;
   const bool crashes = options_.faults == FaultProfile::Crash || options_.faults == FaultProfile::All;
   const std::size_t n = options_.nodes;
+  if (network && n >= 2 && rng_.chance(0.1)) {
+    // Thesis §3.10: the leader hands over to another node (it may be lagging, partitioned or down:
+    // the transfer then times out and the leader carries on).
+    const std::optional<NodeId> leader = cluster_.leader();
+    if (!leader || nodes_[*leader - 1].down || nodes_[*leader - 1].paused) return;
+    NodeId target = 1 + rng_.below(n - 1);
+    if (target >= *leader) ++target;
+    ++counts_.transfers;
+    trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"transfer leadership " + std::to_string(*leader) +
+               " -> " + std::to_string(target) + "\"}");
+    const TransferLeadership request{target};
+    trace_event(*leader, request);
+    cluster_.step(*leader, request);
+    ++steps_;
+    after_step(*leader);
+    if (options_.timeline) timeline_.markers.push_back({now_, "transfer " + std::to_string(*leader) + " -> " + std::to_string(target)});
+    return;
+  }
   if (network && (!crashes || rng_.chance(0.5))) {
     const std::uint64_t choice = rng_.below(100);
     heal_network(choice < 30);

@@ -48,6 +48,7 @@ struct Simulation::Engine {
   void step_node(NodeId id, Event event);  // a tick or a delivery to a live node
   void after_step(NodeId id);
   void on_action(NodeId id, const Action& action);
+  void apply_to_store(NodeId id, const LogEntry& entry);
   void trace_event(NodeId id, const Event& event);
   void trace_line(const std::string& line);
   void finish(SimReport& report);
@@ -62,6 +63,7 @@ struct Simulation::Engine {
     Term term = 0;
     std::uint64_t role_since = 0;
     Index commit = 0;
+    Index store_applied = 0;  // the last index the node's KvStore applied
     std::uint64_t outage_start = 0;
     std::vector<Envelope> held;  // delivered while paused: handed over on resume
   };
@@ -88,6 +90,12 @@ struct Simulation::Engine {
     NodeId leader_guess = 0;
     int timeouts = 0;
     bool awaiting_apply = false;    // proposed to `target`; waiting for it to apply the command
+    // A get served by ReadIndex instead of the log: waiting for ReadReady from `target`, then for
+    // its state machine to reach the read index.
+    bool read_index = false;        // this operation is a ReadIndex get
+    bool awaiting_read = false;
+    std::uint64_t read_id = 0;
+    std::optional<Index> read_at;   // ReadReady's index, once it arrived
     std::uint64_t token = 0;        // bumped on every attempt: older wake-ups are ignored
     std::map<std::string, std::string> last_seen;  // values this client saw, for plausible CAS
   };
@@ -96,6 +104,9 @@ struct Simulation::Engine {
   void attempt(Client& client);
   void complete(Client& client, const KvResult& result);
   void give_up(Client& client);
+  void attempt_read(Client& client, NodeId target, std::uint64_t token);
+  void on_read_action(NodeId id, const Action& action);
+  void serve_reads(NodeId id);
 
   SimOptions options_;
   SimRng rng_;
@@ -109,6 +120,8 @@ struct Simulation::Engine {
   NetworkProfile base_profile_;
   std::vector<NodeState> nodes_;  // by id - 1
   std::vector<Client> clients_;
+  std::size_t readers_waiting_ = 0;  // clients with read_at set, waiting for a store to catch up
+  std::uint64_t read_index_gets_ = 0;
   KvHistory history_;
   std::vector<Timed> queue_;  // binary heap, earliest first
   std::uint64_t sequence_ = 0;

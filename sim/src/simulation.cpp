@@ -177,8 +177,15 @@ void Simulation::Engine::on_action(NodeId id, const Action& action) {
                json_escape(describe(action)) + "\"}");
   }
   const auto* apply = std::get_if<Apply>(&action);
-  if (apply == nullptr || apply->entry.kind != EntryKind::Normal) return;
-  const std::optional<KvCommandView> command = decode_command(apply->entry.data);
+  if (apply == nullptr) return on_read_action(id, action);
+  apply_to_store(id, apply->entry);
+  nodes_[id - 1].store_applied = apply->entry.index;
+  if (readers_waiting_ > 0) serve_reads(id);  // reads whose index this entry reached
+}
+
+void Simulation::Engine::apply_to_store(NodeId id, const LogEntry& entry) {
+  if (entry.kind != EntryKind::Normal) return;
+  const std::optional<KvCommandView> command = decode_command(entry.data);
   if (!command) return;
   const std::optional<KvResult> result = nodes_[id - 1].store.apply(*command);
   if (!result || command->client == 0 || command->client > clients_.size()) return;
@@ -235,6 +242,7 @@ void Simulation::Engine::restart(NodeId id) {
   NodeState& node = nodes_[id - 1];
   cluster_.restart(id);  // the disk loses what was not synced; the log recovers
   node.store.clear();    // the state machine is rebuilt by applying the log again
+  node.store_applied = 0;
   node.down = false;
   if (options_.timeline) timeline_.outages.push_back({id, node.outage_start, now_, "crash"});
   const RaftNode& fresh = cluster_.node(id);

@@ -54,6 +54,7 @@ void Simulation::Engine::finish(SimReport& report) {
     }
   }
   const std::uint64_t settled = faults_stop_time_ + kLivenessTicks / 4 * options_.tick_us;
+  report.read_index_gets = read_index_gets_;
   for (const KvOperation& op : history_) {
     ++report.ops_invoked;
     if (op.complete_time) {
@@ -117,9 +118,11 @@ std::string format_report(const SimReport& r) {
          std::to_string(f.one_way) + " one-way cuts, " + std::to_string(f.loss_bursts) + " loss bursts, " +
          std::to_string(f.duplication_bursts) + " duplication bursts, " + std::to_string(f.clogs) + " clogged links, " +
          std::to_string(f.crashes) + " crashes, " + std::to_string(f.pauses) + " pauses, " +
-         std::to_string(f.disk_faults) + " disk errors; " + std::to_string(f.heals) + " heals\n";
+         std::to_string(f.disk_faults) + " disk errors, " + std::to_string(f.transfers) + " leadership transfers; " +
+         std::to_string(f.heals) + " heals\n";
   out += "  client operations   " + std::to_string(r.ops_invoked) + " invoked, " + std::to_string(r.ops_completed) +
-         " completed, " + std::to_string(r.ops_unknown) + " with unknown outcome\n";
+         " completed, " + std::to_string(r.ops_unknown) + " with unknown outcome (" +
+         std::to_string(r.read_index_gets) + " gets through ReadIndex)\n";
   out += "  linearizability     " +
          std::string(r.linearizability.linearizable ? "linearizable" : "NOT linearizable") + " (" +
          std::to_string(r.linearizability.keys) + " keys, " + std::to_string(r.linearizability.operations) +

@@ -57,9 +57,10 @@ struct FaultCounts {
   std::uint64_t crashes = 0;
   std::uint64_t pauses = 0;
   std::uint64_t disk_faults = 0;
+  std::uint64_t transfers = 0;  // leadership transfers requested of the leader
   std::uint64_t total() const noexcept {
     return partitions + leader_isolations + bridges + one_way + loss_bursts + duplication_bursts + clogs + crashes +
-           pauses + disk_faults;
+           pauses + disk_faults + transfers;
   }
 };
 
@@ -78,6 +79,7 @@ struct SimReport {
   std::uint64_t ops_invoked = 0;
   std::uint64_t ops_completed = 0;
   std::uint64_t ops_unknown = 0;       // given up after retries: outcome unknown
+  std::uint64_t read_index_gets = 0;   // gets served through ReadIndex rather than the log
   LinearizabilityReport linearizability;
   std::vector<Violation> violations;
   std::uint64_t first_violation_step = 0;
