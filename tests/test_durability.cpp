@@ -35,6 +35,8 @@ class FaultyLog final : public RaftLog {
     return inner_->truncate_suffix(from);
   }
   StorageStatus compact(const SnapshotMeta& meta) override { return inner_->compact(meta); }
+  StorageStatus save_snapshot(const Snapshot& snapshot) override { return inner_->save_snapshot(snapshot); }
+  Result<std::optional<Snapshot>, StorageError> load_snapshot() const override { return inner_->load_snapshot(); }
   StorageStatus set_hard_state(const HardState& state) override {
     if (fail_hard_state) return unexpected(*fail_hard_state);
     return inner_->set_hard_state(state);
@@ -140,6 +142,8 @@ TEST(Durability, HardStateIsWrittenBeforeTheEntriesOfItsTerm) {
       return inner.truncate_suffix(from);
     }
     StorageStatus compact(const SnapshotMeta& meta) override { return inner.compact(meta); }
+    StorageStatus save_snapshot(const Snapshot& snapshot) override { return inner.save_snapshot(snapshot); }
+    Result<std::optional<Snapshot>, StorageError> load_snapshot() const override { return inner.load_snapshot(); }
     StorageStatus set_hard_state(const HardState& state) override {
       calls.push_back("hard_state");
       return inner.set_hard_state(state);

@@ -132,6 +132,7 @@ TEST(Hostile, CommittedEntriesAreNeverRewritten) {
 // committed prefix, not looked up.
 TEST(Hostile, AppendBelowTheStartOfTheLogIsAnswered) {
   auto log = log_with({1, 1, 1, 1, 1, 1, 1, 1}, HardState{1, 0, 6});
+  ASSERT_TRUE(log->save_snapshot(raftio::Snapshot{5, 1, {}, Payload::copy_of("state")}));
   ASSERT_TRUE(log->compact(SnapshotMeta{5, 1, {}}));
   NodeHarness h(1, {1, 2, 3}, {}, std::move(log));
   ASSERT_EQ(h.node().first_index(), 6u);

@@ -57,6 +57,11 @@ std::optional<ConfigError> RaftConfig::validate() const {
   if (max_entries_per_msg == 0) return ConfigError{"max_entries_per_msg", "must be at least 1"};
   if (max_bytes_per_msg == 0) return ConfigError{"max_bytes_per_msg", "must be at least 1"};
   if (max_inflight_msgs == 0) return ConfigError{"max_inflight_msgs", "must be at least 1"};
+  if (snapshot_chunk_bytes == 0 || snapshot_chunk_bytes > (2u << 20)) {
+    return ConfigError{"snapshot_chunk_bytes",
+                       "must be between 1 and 2097152 (a chunk must fit a wire frame), got " +
+                           std::to_string(snapshot_chunk_bytes)};
+  }
   return std::nullopt;
 }
 
@@ -106,6 +111,16 @@ RaftConfig::Builder& RaftConfig::Builder::seed(std::uint64_t value) {
   config_.seed = value;
   return *this;
 }
+RaftConfig::Builder& RaftConfig::Builder::snapshot_threshold(std::uint64_t entries) {
+  config_.snapshot_threshold = entries;
+  return *this;
+}
+
+RaftConfig::Builder& RaftConfig::Builder::snapshot_chunk_bytes(std::uint32_t bytes) {
+  config_.snapshot_chunk_bytes = bytes;
+  return *this;
+}
+
 RaftConfig::Builder& RaftConfig::Builder::applied(Index index) {
   config_.applied = index;
   return *this;

@@ -46,6 +46,7 @@ std::string_view to_string(RequestKind kind) noexcept {
     case RequestKind::Propose: return "propose";
     case RequestKind::ReadIndex: return "read-index";
     case RequestKind::TransferLeadership: return "transfer-leadership";
+    case RequestKind::SnapshotTaken: return "snapshot-taken";
   }
   return "invalid-request-kind";
 }
@@ -57,6 +58,7 @@ std::string_view to_string(RejectReason reason) noexcept {
     case RejectReason::TransferInProgress: return "transfer-in-progress";
     case RejectReason::InvalidTarget: return "invalid-target";
     case RejectReason::TimedOut: return "timed-out";
+    case RejectReason::InvalidSnapshot: return "invalid-snapshot";
   }
   return "invalid-reject-reason";
 }
@@ -177,6 +179,9 @@ std::string describe(const Event& event) {
                         [](const Propose& e) { return "propose id=" + std::to_string(e.id) + " " + describe_payload(e.data); },
                         [](const ReadIndex& e) { return "read-index id=" + std::to_string(e.id); },
                         [](const TransferLeadership& e) { return "transfer-leadership to=" + std::to_string(e.to); },
+                        [](const SnapshotTaken& e) {
+                          return "snapshot-taken index=" + std::to_string(e.index) + " " + describe_payload(e.data);
+                        },
                     },
                     event);
 }
@@ -199,6 +204,14 @@ std::string describe(const Action& action) {
           },
           [](const StorageFailed& a) {
             return "storage-failed " + std::string(to_string(a.error.code)) + ": " + a.error.context;
+          },
+          [](const RestoreSnapshot& a) {
+            return "restore-snapshot index=" + std::to_string(a.snapshot.last_index) + " t" +
+                   std::to_string(a.snapshot.last_term) + membership_text(a.snapshot.membership) + " " +
+                   describe_payload(a.snapshot.data);
+          },
+          [](const SnapshotSuggested& a) {
+            return "snapshot-suggested applied=" + std::to_string(a.applied) + " entries=" + std::to_string(a.entries);
           },
           [](const ReadReady& a) {
             return "read-ready id=" + std::to_string(a.id) + " index=" + std::to_string(a.index);

@@ -76,6 +76,15 @@ StorageStatus MemoryLog::compact(const SnapshotMeta& meta) {
   return {};
 }
 
+StorageStatus MemoryLog::save_snapshot(const Snapshot& snapshot) {
+  if (snapshot_data_ && snapshot.last_index < snapshot_data_->last_index) {
+    return misuse("save_snapshot at " + std::to_string(snapshot.last_index) + " below the saved one at " +
+                  std::to_string(snapshot_data_->last_index));
+  }
+  snapshot_data_ = snapshot;
+  return {};
+}
+
 StorageStatus MemoryLog::set_hard_state(const HardState& state) {
   hard_state_ = state;
   return {};

@@ -38,6 +38,8 @@ NodeCore::NodeCore(RaftConfig config, std::unique_ptr<RaftLog> log)
 // failed rather than run on a log it cannot trust.
 void NodeCore::recover() {
   const HardState hard_state = log_->hard_state();
+  recover_snapshot(hard_state);
+  if (error_) return;
   snapshot_ = log_->snapshot_meta();
   const Index first = log_->first_index();
   const Index last = log_->last_index();
@@ -73,6 +75,9 @@ void NodeCore::recover() {
   vote_ = hard_state.vote;
   commit_ = std::clamp(hard_state.commit, snapshot_.last_index, last);
   applied_ = std::max(snapshot_.last_index, std::min(config_.applied, commit_));
+  // The application's state machine is older than the log's snapshot: it must start from the
+  // snapshot (the entries it would need are gone).
+  restore_pending_ = snapshot_data_.has_value() && config_.applied < snapshot_.last_index;
   durable_ = last;
   unwritten_from_ = last + 1;
   persisted_hard_state_ = hard_state;
@@ -92,10 +97,16 @@ void NodeCore::step(std::span<Event> events, std::vector<Action>& out) {
         emit(Reject{RequestKind::ReadIndex, RejectReason::StorageFailed, kNoNode, read->id});
       } else if (std::holds_alternative<TransferLeadership>(event)) {
         emit(Reject{RequestKind::TransferLeadership, RejectReason::StorageFailed, kNoNode, 0});
+      } else if (std::holds_alternative<SnapshotTaken>(event)) {
+        emit(Reject{RequestKind::SnapshotTaken, RejectReason::StorageFailed, kNoNode, 0});
       }
     }
     out_ = nullptr;
     return;
+  }
+  if (restore_pending_) {
+    restore_pending_ = false;
+    emit(RestoreSnapshot{*snapshot_data_});
   }
   for (Event& event : events) {
     dispatch(std::move(event));
@@ -116,6 +127,8 @@ void NodeCore::dispatch(Event&& event) {
     on_read_index(*read);
   } else if (const auto* transfer = std::get_if<TransferLeadership>(&event)) {
     on_transfer_leadership(*transfer);
+  } else if (auto* taken = std::get_if<SnapshotTaken>(&event)) {
+    on_snapshot_taken(std::move(*taken));
   }
 }
 
@@ -190,10 +203,12 @@ void NodeCore::fail(StorageError error) {
 }
 
 void NodeCore::emit_applies() {
+  if (applied_ >= commit_) return;
   while (applied_ < commit_) {
     ++applied_;
     emit(Apply{entries_.at(applied_)});
   }
+  maybe_suggest_snapshot();
 }
 
 void NodeCore::append_local(LogEntry entry) { entries_.append(std::move(entry)); }

@@ -6,6 +6,7 @@
 //   node_follower.cpp AppendEntries: consistency check, conflict truncation, commit
 //   node_transfer.cpp leadership transfer (TransferLeadership, TimeoutNow)
 //   node_read.cpp     linearizable reads (ReadIndex, forwarded reads, confirmation rounds)
+//   node_snapshot.cpp snapshots: compaction, InstallSnapshot in chunks, restore
 #pragma once
 
 #include <cstddef>
@@ -162,6 +163,16 @@ class NodeCore {
   void abandon_leader_reads(NodeId new_leader);
   void fail_forwarded_reads(NodeId new_leader);
 
+  // node_snapshot.cpp
+  void recover_snapshot(const HardState& hard_state);
+  void on_snapshot_taken(SnapshotTaken&& taken);
+  bool compact_log(const Snapshot& snapshot);
+  void maybe_suggest_snapshot();
+  void send_snapshot_chunk(PeerProgress& peer);
+  void on_install_snapshot(InstallSnapshot&& m);
+  void install_snapshot(Snapshot snapshot, NodeId leader);
+  void on_install_snapshot_reply(const InstallSnapshotReply& m);
+
   // node_follower.cpp
   void on_append_entries(AppendEntries&& m);
   bool append_entries_well_formed(const AppendEntries& m) const noexcept;
@@ -172,7 +183,16 @@ class NodeCore {
   std::unique_ptr<RaftLog> log_;
   EntryStore entries_;
   Membership membership_;
-  SnapshotMeta snapshot_;
+  SnapshotMeta snapshot_;               // the log's snapshot point (what compaction removed)
+  std::optional<Snapshot> snapshot_data_;  // the newest snapshot with its data, to send followers
+  bool restore_pending_ = false;        // emit RestoreSnapshot at the first step (see recover)
+  bool snapshot_suggested_ = false;     // SnapshotSuggested sent since the last snapshot
+  // A snapshot being received from the leader, chunk by chunk (thesis §5.3 / Figure 13).
+  struct IncomingSnapshot {
+    SnapshotMeta meta;
+    std::vector<std::byte> data;
+  };
+  std::optional<IncomingSnapshot> incoming_;
   Prng prng_;
 
   Term term_ = 0;

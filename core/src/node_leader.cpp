@@ -52,6 +52,17 @@ void NodeCore::tick_leader() {
   leader.heartbeat_elapsed = 0;
   const std::uint32_t stall_limit = stall_limit_ticks(config_);
   for (PeerProgress& peer : leader.peers) {
+    if (peer.state == PeerProgress::State::Snapshot) {
+      // The chunk in flight (or its reply) was lost: send it again. The chunks are also what
+      // keeps the follower from timing out, so the limit is a heartbeat-sized one.
+      if (++peer.stall_ticks >= stall_limit) {
+        peer.stall_ticks = 0;
+        peer.probe_sent = false;
+        peer.needs_send = true;
+        leader.send_dirty = true;
+      }
+      continue;
+    }
     send_heartbeat(peer);
     if (peer.state == PeerProgress::State::Replicate && peer.next - 1 > peer.match) {
       if (++peer.stall_ticks >= stall_limit) {
@@ -89,6 +100,17 @@ void NodeCore::on_append_reply(const AppendEntriesReply& m) {
   // Any reply of our term shows the follower still followed us when it answered; the round it
   // echoes confirms the reads of that round (a round we never sent is forged and ignored).
   if (m.read_round > peer->round_acked && m.read_round <= leader.read_round) peer->round_acked = m.read_round;
+  if (peer->state == PeerProgress::State::Snapshot) {
+    // Only the snapshot's own replies move it on; a success that shows the follower already
+    // holds the snapshot's position (e.g. it caught up another way) ends it early.
+    if (!m.success || m.match_index > last_index() || m.match_index < peer->snapshot_index) return;
+    peer->match = std::max(peer->match, m.match_index);
+    if (peer->is_voter) leader.commit_dirty = true;
+    peer->become_probe();
+    peer->needs_send = true;
+    leader.send_dirty = true;
+    return;
+  }
   if (m.success) {
     // In our term the follower only ever acknowledges entries we sent, so a match past our log is
     // forged; drop it rather than let it count towards a commit.
@@ -165,12 +187,18 @@ void NodeCore::replicate_pending() {
 // Sends what the follower's state allows: one probe, or as many pipelined batches as the window
 // holds. Each batch is a view of the leader's log blocks: no entry or payload is copied.
 void NodeCore::send_append(PeerProgress& peer) {
+  if (peer.state == PeerProgress::State::Snapshot) return send_snapshot_chunk(peer);
   for (;;) {
     if (peer.state == PeerProgress::State::Probe ? peer.probe_sent : peer.inflights.full()) return;
     if (peer.state == PeerProgress::State::Replicate && peer.next > last_index()) return;
     const Index prev = peer.next - 1;
     const std::optional<Term> prev_term = term_at(prev);
-    if (!prev_term) return;  // compacted away: only a snapshot could help this follower
+    if (!prev_term) {
+      // Compacted away (§7): only the snapshot can bring this follower up to date.
+      if (!snapshot_data_) return;
+      peer.become_snapshot(snapshot_data_->last_index);
+      return send_snapshot_chunk(peer);
+    }
     EntryBatch batch;
     if (peer.next <= last_index()) {
       std::size_t count = std::min<std::size_t>(config_.max_entries_per_msg, entries_.run_length(peer.next));
@@ -201,8 +229,18 @@ void NodeCore::send_append(PeerProgress& peer) {
 // follower that merely has not received the pipelined messages yet, and carries the commit index
 // (the follower applies it only up to that point).
 void NodeCore::send_heartbeat(PeerProgress& peer) {
-  const std::optional<Term> match_term = term_at(peer.match);
-  if (!match_term) return;
+  // Index 0 (nothing known yet) always matches, even after the log was compacted.
+  const std::optional<Term> match_term = peer.match == 0 ? Term{0} : term_at(peer.match);
+  if (!match_term) {
+    // The follower's known position was compacted away: only a snapshot can reach it, and the
+    // probe path gets there (send_append switches the follower to Snapshot).
+    if (peer.state != PeerProgress::State::Snapshot) {
+      peer.become_probe();
+      peer.needs_send = true;
+      std::get<LeaderState>(role_state_).send_dirty = true;
+    }
+    return;
+  }
   const std::uint64_t round = std::get<LeaderState>(role_state_).read_round;
   peer.round_sent = round;
   send(AppendEntries{config_.id, peer.id, term_, peer.match, *match_term, commit_, EntryBatch(), round});

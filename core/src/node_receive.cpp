@@ -24,15 +24,9 @@ void NodeCore::on_receive(Message&& message) {
         } else if constexpr (std::is_same_v<M, AppendEntriesReply>) {
           if (role_ == Role::Leader) on_append_reply(m);
         } else if constexpr (std::is_same_v<M, InstallSnapshot>) {
-          // The sender is the leader of our term (the prelude made sure); snapshot installation
-          // itself is not part of this version of the protocol, so the chunk is dropped.
-          if (role_ != Role::Leader) {
-            if (role_ != Role::Follower) become_follower(term_, m.from);
-            set_leader(m.from);
-            election_elapsed_ = 0;
-          }
+          on_install_snapshot(std::move(m));
         } else if constexpr (std::is_same_v<M, InstallSnapshotReply>) {
-          // Never solicited by this version: a reply for a request never sent is ignored.
+          if (role_ == Role::Leader) on_install_snapshot_reply(m);
         } else if constexpr (std::is_same_v<M, TimeoutNow>) {
           on_timeout_now(m);
         } else if constexpr (std::is_same_v<M, ReadIndexRequest>) {

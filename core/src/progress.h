@@ -4,6 +4,8 @@
 //   a time and waits for the reply (or the next heartbeat reply) before sending another.
 // Replicate: the follower matches up to `match`; the leader streams entries optimistically,
 //   advancing `next` as it sends, bounded by the inflight window.
+// Snapshot: the follower needs entries the leader has compacted away; the leader sends its
+//   snapshot in chunks, one at a time, from the offset the follower last asked for.
 //
 // Invariant: match < next.
 #pragma once
@@ -16,7 +18,7 @@
 namespace raftio::detail {
 
 struct PeerProgress {
-  enum class State : std::uint8_t { Probe, Replicate };
+  enum class State : std::uint8_t { Probe, Replicate, Snapshot };
 
   PeerProgress(NodeId peer_id, bool voter, Index next_index, std::uint32_t max_inflight)
       : id(peer_id), is_voter(voter), next(next_index), inflights(max_inflight) {}
@@ -32,12 +34,23 @@ struct PeerProgress {
   std::uint32_t stall_ticks = 0;  // Replicate: ticks with messages outstanding and no progress
   std::uint64_t round_sent = 0;   // the highest read round sent to this follower
   std::uint64_t round_acked = 0;  // the highest read round it echoed back
+  Index snapshot_index = 0;          // Snapshot: the snapshot being sent
+  std::uint64_t snapshot_offset = 0; // Snapshot: the byte the follower expects next
   Inflights inflights;
 
   void become_probe() noexcept {
     state = State::Probe;
     next = match + 1;
     probe_sent = false;
+    stall_ticks = 0;
+    inflights.reset();
+  }
+
+  void become_snapshot(Index index) noexcept {
+    state = State::Snapshot;
+    snapshot_index = index;
+    snapshot_offset = 0;
+    probe_sent = false;  // here: a chunk is outstanding
     stall_ticks = 0;
     inflights.reset();
   }

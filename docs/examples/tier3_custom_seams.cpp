@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,13 @@ class CountingLog final : public raftio::RaftLog {
   raftio::StorageStatus append(const raftio::EntryBatch& entries) override { return inner_.append(entries); }
   raftio::StorageStatus truncate_suffix(raftio::Index from) override { return inner_.truncate_suffix(from); }
   raftio::StorageStatus compact(const raftio::SnapshotMeta& meta) override { return inner_.compact(meta); }
+  // Snapshot data must be durable when save_snapshot returns (write, fsync, rename, fsync dir).
+  raftio::StorageStatus save_snapshot(const raftio::Snapshot& snapshot) override {
+    return inner_.save_snapshot(snapshot);
+  }
+  raftio::Result<std::optional<raftio::Snapshot>, raftio::StorageError> load_snapshot() const override {
+    return inner_.load_snapshot();
+  }
   raftio::StorageStatus set_hard_state(const raftio::HardState& state) override {
     return inner_.set_hard_state(state);
   }

@@ -46,6 +46,8 @@ std::unique_ptr<RaftNode> Cluster::make_node(NodeId id) {
                     .max_bytes_per_msg(options_.max_bytes_per_msg)
                     .max_inflight_msgs(options_.max_inflight_msgs)
                     .seed(options_.seed)
+                    .snapshot_threshold(options_.snapshot_threshold)
+                    .snapshot_chunk_bytes(options_.snapshot_chunk_bytes)
                     .build();
   if (!config) throw std::invalid_argument(config.error().describe());
   auto log = std::make_unique<RecordingLog>(*logs_[id - 1], id, options_.check_safety ? &checker_ : nullptr);
@@ -86,6 +88,17 @@ void Cluster::step(NodeId id, Event event) {
         proposal.outcome = apply->entry.term == proposal.term ? ClientProposal::Outcome::Acknowledged
                                                               : ClientProposal::Outcome::Failed;
         awaiting.erase(it);
+      }
+    } else if (auto* restore = std::get_if<RestoreSnapshot>(&action)) {
+      // The snapshot stands for every entry up to its index; their outcomes are known elsewhere.
+      auto& applied = applied_[id - 1];
+      const Index index = restore->snapshot.last_index;
+      applied.resize(std::min<std::size_t>(applied.size(), index));
+      while (applied.size() < index) applied.push_back(LogEntry{0, applied.size() + 1, EntryKind::Noop, Payload()});
+      auto& awaiting = awaiting_[id - 1];
+      for (auto it = awaiting.begin(); it != awaiting.end() && it->first <= index;) {
+        proposals_[it->second].outcome = ClientProposal::Outcome::Unknown;
+        it = awaiting.erase(it);
       }
     } else if (std::holds_alternative<LeaderChanged>(action)) {
       ++leader_changes_;
@@ -164,6 +177,7 @@ std::string Cluster::missing_acknowledged() const {
                std::to_string(proposal.id) + " at index " + std::to_string(proposal.index);
       }
       const LogEntry& entry = applied[proposal.index - 1];
+      if (entry.term == 0) continue;  // inside a snapshot this node restored
       if (entry.term != proposal.term || !(entry.data == proposal.data)) {
         return "node " + std::to_string(id) + " applied a different entry at index " +
                std::to_string(proposal.index) + " than acknowledged proposal " + std::to_string(proposal.id);

@@ -75,6 +75,53 @@ std::optional<KvCommandView> decode_command(const Payload& payload) {
   return command;
 }
 
+// count u32 | (key, value) × count | sessions u32 | (client u64, last_seq u64, has_value u8,
+// value, cas u8) × sessions. Maps iterate in key order, so equal stores give equal bytes.
+Payload KvStore::snapshot() const {
+  std::vector<std::byte> out;
+  put(out, data_.size(), 4);
+  for (const auto& [key, value] : data_) {
+    put(out, key);
+    put(out, value);
+  }
+  put(out, sessions_.size(), 4);
+  for (const auto& [client, session] : sessions_) {
+    put(out, client, 8);
+    put(out, session.last_seq, 8);
+    put(out, session.last_result.read_value ? 1 : 0, 1);
+    put(out, session.last_result.read_value.value_or(std::string()));
+    put(out, session.last_result.cas_succeeded ? 1 : 0, 1);
+  }
+  return Payload::copy_of(out.data(), out.size());
+}
+
+bool KvStore::restore(const Payload& bytes) {
+  clear();
+  Reader r{bytes.data(), bytes.size()};
+  const std::uint64_t count = r.number(4);
+  for (std::uint64_t i = 0; i < count && r.ok; ++i) {
+    const std::string_view key = r.text();
+    const std::string_view value = r.text();
+    if (r.ok) data_.emplace(std::string(key), std::string(value));
+  }
+  const std::uint64_t sessions = r.number(4);
+  for (std::uint64_t i = 0; i < sessions && r.ok; ++i) {
+    const std::uint64_t client = r.number(8);
+    Session session;
+    session.last_seq = r.number(8);
+    const bool has_value = r.number(1) != 0;
+    const std::string_view value = r.text();
+    if (has_value) session.last_result.read_value = std::string(value);
+    session.last_result.cas_succeeded = r.number(1) != 0;
+    if (r.ok) sessions_.emplace(client, std::move(session));
+  }
+  if (!r.ok || r.at != bytes.size()) {
+    clear();
+    return false;
+  }
+  return true;
+}
+
 std::optional<KvResult> KvStore::apply(const KvCommandView& command) {
   Session& session = sessions_[command.client];
   if (command.seq < session.last_seq) return std::nullopt;

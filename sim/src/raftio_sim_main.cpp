@@ -29,6 +29,7 @@ struct Cli {
   std::string faults = "all";
   std::string storage = "wal";
   std::size_t clients = 4;
+  std::uint64_t snapshot_every = raftio::sim::SimOptions{}.snapshot_every;
   std::string trace_file;
   std::string html_file;
 };
@@ -147,6 +148,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"wal", "mem"}))
       ->capture_default_str();
   app.add_option("--clients", cli.clients, "key-value clients")->check(CLI::Range(0, 64))->capture_default_str();
+  app.add_option("--snapshot-every", cli.snapshot_every, "snapshot each node's store every N applied entries (0: never)")
+      ->capture_default_str();
   app.add_option("--trace", cli.trace_file, "write every event and action as JSON lines to this file");
   app.add_option("--html", cli.html_file, "write a timeline of the run as one self-contained HTML page");
   CLI11_PARSE(app, argc, argv);
@@ -158,6 +161,7 @@ int main(int argc, char** argv) {
   raftio::sim::parse_fault_profile(cli.faults, options.faults);
   options.storage = cli.storage == "mem" ? raftio::sim::Storage::Memory : raftio::sim::Storage::Wal;
   options.clients = cli.clients;
+  options.snapshot_every = cli.snapshot_every;
   if (!cli.seeds.empty()) {
     std::uint64_t first = 0;
     std::uint64_t last = 0;

@@ -57,27 +57,55 @@ void SafetyChecker::on_truncate(NodeId node, Index from) {
   mirror.truncated_in_step = true;
 }
 
+void SafetyChecker::on_compact(NodeId node, Index index) {
+  Mirror& mirror = mirrors_[node];
+  if (index > committed_index()) {
+    violate("Snapshot Beyond Commit", {node},
+            "node " + std::to_string(node) + " compacted its log up to " + at(index) +
+                ", above the highest index ever committed (" + std::to_string(committed_index()) + ")");
+    return;
+  }
+  if (index + 1 < mirror.chain.size() && mirror.chain[index] != committed_chain_[index]) {
+    violate("Log Matching", {node},
+            "node " + std::to_string(node) + " kept entries after a snapshot at " + at(index) +
+                " that its log disagrees with");
+  }
+  // The snapshot replaces the prefix: from here on the node's log continues the committed one.
+  if (mirror.chain.size() <= index) mirror.chain.resize(index + 1);
+  std::copy(committed_chain_.begin(), committed_chain_.begin() + static_cast<std::ptrdiff_t>(index + 1),
+            mirror.chain.begin());
+}
+
 SafetyChecker::NodeView SafetyChecker::view_of(const RaftNode& node) {
   return NodeView{node.id(), node.role(), node.term(), node.commit_index(), node.storage_error().has_value()};
 }
 
 void SafetyChecker::on_restart(const RaftNode& node) {
   std::vector<LogEntry> recovered;
-  for (Index i = 1; i <= node.last_index(); ++i) {
+  const Index snapshot_index = node.first_index() - 1;
+  for (Index i = node.first_index(); i <= node.last_index(); ++i) {
     const LogEntry* entry = node.entry_at(i);
-    if (entry == nullptr) break;  // compacted prefix: nothing to compare
+    if (entry == nullptr) break;
     recovered.push_back(*entry);
   }
   Mirror& mirror = mirrors_[node.id()];
-  on_restart(view_of(node), recovered);
+  on_restart(view_of(node), recovered, snapshot_index);
   mirror.applied = node.applied_index();
 }
 
 // A restarted node holds what its log recovered: a prefix of what it wrote, at least as long as
 // its commit index was. Anything else lost or changed durable data.
-void SafetyChecker::on_restart(const NodeView& node, std::span<const LogEntry> recovered_log) {
+void SafetyChecker::on_restart(const NodeView& node, std::span<const LogEntry> recovered_log, Index snapshot_index) {
   Mirror& mirror = mirrors_[node.id];
-  std::vector<std::uint64_t> recovered{0};
+  if (snapshot_index > committed_index()) {
+    violate("Snapshot Beyond Commit", {node.id},
+            "node " + std::to_string(node.id) + " recovered a snapshot at " + at(snapshot_index) +
+                ", above the highest index ever committed");
+    snapshot_index = 0;
+  }
+  // Up to the snapshot the log is the committed one (on_compact checked it when it was taken).
+  std::vector<std::uint64_t> recovered(committed_chain_.begin(),
+                                       committed_chain_.begin() + static_cast<std::ptrdiff_t>(snapshot_index + 1));
   for (const LogEntry& entry : recovered_log) recovered.push_back(chain_hash(recovered.back(), entry));
   const Index last = static_cast<Index>(recovered.size()) - 1;
   const std::size_t compared = std::min(recovered.size(), mirror.chain.size());
@@ -172,6 +200,18 @@ void SafetyChecker::check_leader(const NodeView& node, const Mirror& mirror) {
 // State Machine Safety: whatever index i applies as on one node, it applies as on every node.
 void SafetyChecker::check_applies(const NodeView& node, std::span<const Action> actions, Mirror& mirror) {
   for (const Action& action : actions) {
+    if (const auto* restore = std::get_if<RestoreSnapshot>(&action)) {
+      // The state machine jumps to the snapshot: committed state, never behind what it applied.
+      const Index index = restore->snapshot.last_index;
+      if (index > node.commit || index >= mirror.chain.size() || index < mirror.applied) {
+        violate("Apply Order", {node.id},
+                "node " + std::to_string(node.id) + " restored a snapshot at " + at(index) + " after applying " +
+                    std::to_string(mirror.applied) + " with commit " + std::to_string(node.commit));
+        return;
+      }
+      mirror.applied = index;
+      continue;
+    }
     const auto* apply = std::get_if<Apply>(&action);
     if (apply == nullptr) continue;
     const Index index = apply->entry.index;

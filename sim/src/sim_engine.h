@@ -49,6 +49,8 @@ struct Simulation::Engine {
   void after_step(NodeId id);
   void on_action(NodeId id, const Action& action);
   void apply_to_store(NodeId id, const LogEntry& entry);
+  void restore_store(NodeId id, const Snapshot& snapshot);
+  void take_snapshot(NodeId id);
   void trace_event(NodeId id, const Event& event);
   void trace_line(const std::string& line);
   void finish(SimReport& report);
@@ -64,6 +66,7 @@ struct Simulation::Engine {
     std::uint64_t role_since = 0;
     Index commit = 0;
     Index store_applied = 0;  // the last index the node's KvStore applied
+    bool snapshot_wanted = false;  // the node suggested a snapshot during the current step
     std::uint64_t outage_start = 0;
     std::vector<Envelope> held;  // delivered while paused: handed over on resume
   };
@@ -122,6 +125,8 @@ struct Simulation::Engine {
   std::vector<Client> clients_;
   std::size_t readers_waiting_ = 0;  // clients with read_at set, waiting for a store to catch up
   std::uint64_t read_index_gets_ = 0;
+  std::uint64_t snapshots_taken_ = 0;
+  std::uint64_t snapshots_restored_ = 0;
   KvHistory history_;
   std::vector<Timed> queue_;  // binary heap, earliest first
   std::uint64_t sequence_ = 0;

@@ -30,6 +30,8 @@ ClusterOptions cluster_options(const SimOptions& options) {
   cluster.storage = options.storage;
   cluster.seed = options.seed;
   cluster.trace = false;  // the engine hashes its own, cheaper digests
+  cluster.snapshot_threshold = options.snapshot_every;
+  cluster.snapshot_chunk_bytes = 64;
   return cluster;
 }
 
@@ -177,7 +179,14 @@ void Simulation::Engine::on_action(NodeId id, const Action& action) {
                json_escape(describe(action)) + "\"}");
   }
   const auto* apply = std::get_if<Apply>(&action);
-  if (apply == nullptr) return on_read_action(id, action);
+  if (apply == nullptr) {
+    if (const auto* restore = std::get_if<RestoreSnapshot>(&action)) return restore_store(id, restore->snapshot);
+    if (std::holds_alternative<SnapshotSuggested>(action)) {
+      nodes_[id - 1].snapshot_wanted = true;  // taken once this step is over (after_step)
+      return;
+    }
+    return on_read_action(id, action);
+  }
   apply_to_store(id, apply->entry);
   nodes_[id - 1].store_applied = apply->entry.index;
   if (readers_waiting_ > 0) serve_reads(id);  // reads whose index this entry reached
@@ -193,6 +202,30 @@ void Simulation::Engine::apply_to_store(NodeId id, const LogEntry& entry) {
   if (client.op && client.awaiting_apply && client.target == id && client.command.seq == command->seq) {
     complete(client, *result);
   }
+}
+
+void Simulation::Engine::restore_store(NodeId id, const Snapshot& snapshot) {
+  NodeState& node = nodes_[id - 1];
+  ++snapshots_restored_;
+  if (!node.store.restore(snapshot.data)) {
+    cluster_.record_violation("State Machine Safety", {id},
+                              "node " + std::to_string(id) + " was given a snapshot at index " +
+                                  std::to_string(snapshot.last_index) + " that is not a key-value store image");
+  }
+  node.store_applied = snapshot.last_index;
+  if (readers_waiting_ > 0) serve_reads(id);
+}
+
+// The application's side of log compaction: serialize the store as of the last entry it applied.
+void Simulation::Engine::take_snapshot(NodeId id) {
+  NodeState& node = nodes_[id - 1];
+  node.snapshot_wanted = false;
+  ++snapshots_taken_;
+  const SnapshotTaken taken{node.store_applied, node.store.snapshot()};
+  trace_event(id, taken);
+  cluster_.step(id, taken);
+  ++steps_;
+  after_step(id);
 }
 
 void Simulation::Engine::after_step(NodeId id) {
@@ -217,7 +250,11 @@ void Simulation::Engine::after_step(NodeId id) {
   }
   if (options_.timeline && node.commit_index() != state.commit) timeline_.commits.push_back({id, now_, node.commit_index()});
   state.commit = node.commit_index();
-  if (node.storage_error()) crash(id, options_.tick_us * rng_.between(20, 200));  // a failed disk stops the node
+  if (node.storage_error()) {
+    crash(id, options_.tick_us * rng_.between(20, 200));  // a failed disk stops the node
+  } else if (state.snapshot_wanted && !state.down) {
+    take_snapshot(id);
+  }
 }
 
 std::size_t Simulation::Engine::unavailable() const {

@@ -55,6 +55,8 @@ void Simulation::Engine::finish(SimReport& report) {
   }
   const std::uint64_t settled = faults_stop_time_ + kLivenessTicks / 4 * options_.tick_us;
   report.read_index_gets = read_index_gets_;
+  report.snapshots_taken = snapshots_taken_;
+  report.snapshots_restored = snapshots_restored_;
   for (const KvOperation& op : history_) {
     ++report.ops_invoked;
     if (op.complete_time) {
@@ -120,6 +122,8 @@ std::string format_report(const SimReport& r) {
          std::to_string(f.crashes) + " crashes, " + std::to_string(f.pauses) + " pauses, " +
          std::to_string(f.disk_faults) + " disk errors, " + std::to_string(f.transfers) + " leadership transfers; " +
          std::to_string(f.heals) + " heals\n";
+  out += "  snapshots           " + std::to_string(r.snapshots_taken) + " taken, " +
+         std::to_string(r.snapshots_restored) + " restored (installed from the leader or at restart)\n";
   out += "  client operations   " + std::to_string(r.ops_invoked) + " invoked, " + std::to_string(r.ops_completed) +
          " completed, " + std::to_string(r.ops_unknown) + " with unknown outcome (" +
          std::to_string(r.read_index_gets) + " gets through ReadIndex)\n";
@@ -147,7 +151,9 @@ std::string format_report(const SimReport& r) {
     }
     out += "\nreplay: raftio-sim --seed " + std::to_string(o.seed) + " --nodes " + std::to_string(o.nodes) + " --ticks " +
            std::to_string(o.ticks) + " --faults " + std::string(to_string(o.faults)) + " --storage " +
-           (o.storage == Storage::Wal ? "wal" : "mem") + "\n";
+           (o.storage == Storage::Wal ? "wal" : "mem") +
+           (o.snapshot_every != SimOptions{}.snapshot_every ? " --snapshot-every " + std::to_string(o.snapshot_every) : "") +
+           "\n";
   }
   return out;
 }

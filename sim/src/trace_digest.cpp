@@ -70,6 +70,7 @@ std::uint64_t digest(const Event& event) noexcept {
   if (const auto* propose = std::get_if<Propose>(&event)) d.add(propose->id).add(propose->data);
   if (const auto* read = std::get_if<ReadIndex>(&event)) d.add(read->id);
   if (const auto* transfer = std::get_if<TransferLeadership>(&event)) d.add(transfer->to);
+  if (const auto* taken = std::get_if<SnapshotTaken>(&event)) d.add(taken->index).add(taken->data);
   return d.value();
 }
 
@@ -89,6 +90,8 @@ std::uint64_t digest(const Action& action) noexcept {
         }
         if constexpr (std::is_same_v<A, StorageFailed>) d.add(static_cast<std::uint64_t>(a.error.code));
         if constexpr (std::is_same_v<A, ReadReady>) d.add(a.id).add(a.index);
+        if constexpr (std::is_same_v<A, RestoreSnapshot>) d.add(a.snapshot.last_index).add(a.snapshot.last_term).add(a.snapshot.data);
+        if constexpr (std::is_same_v<A, SnapshotSuggested>) d.add(a.applied).add(a.entries);
       },
       action);
   return d.value();

@@ -9,6 +9,7 @@
 
 #include "raftio/entry.h"
 #include "raftio/messages.h"
+#include "raftio/state.h"
 #include "raftio/types.h"
 
 namespace raftio {
@@ -44,7 +45,7 @@ struct ProposalAccepted {
   Term term = 0;
 };
 
-enum class RequestKind : std::uint8_t { Propose, ReadIndex, TransferLeadership };
+enum class RequestKind : std::uint8_t { Propose, ReadIndex, TransferLeadership, SnapshotTaken };
 
 enum class RejectReason : std::uint8_t {
   NotLeader,           // ask leader_hint instead (kNoNode when unknown)
@@ -53,6 +54,7 @@ enum class RejectReason : std::uint8_t {
   InvalidTarget,       // a transfer to this node itself, a learner or a non-member
   TimedOut,            // no answer within the time limit (a transfer that did not complete, a read
                        // the leader could not confirm); the request may be retried
+  InvalidSnapshot,     // SnapshotTaken beyond the applied index, or not newer than the last snapshot
 };
 
 // A request the node cannot serve.
@@ -83,7 +85,22 @@ struct ReadReady {
   Index index = 0;
 };
 
-using Action = std::variant<Send, Apply, LeaderChanged, ProposalAccepted, Reject, StorageFailed, ReadReady>;
+// Replace the state machine with `snapshot` (installed from the leader, or found at start-up when
+// RaftConfig::applied is below the log's snapshot). Apply resumes at snapshot.last_index + 1.
+struct RestoreSnapshot {
+  Snapshot snapshot;
+};
+
+// The log holds `entries` entries applied since the last snapshot, past the configured
+// threshold: a good time to take a snapshot (SnapshotTaken) at `applied`. Emitted once per
+// threshold crossing.
+struct SnapshotSuggested {
+  Index applied = 0;
+  std::uint64_t entries = 0;
+};
+
+using Action = std::variant<Send, Apply, LeaderChanged, ProposalAccepted, Reject, StorageFailed, ReadReady,
+                            RestoreSnapshot, SnapshotSuggested>;
 
 std::string_view to_string(RequestKind kind) noexcept;
 std::string_view to_string(RejectReason reason) noexcept;

@@ -45,6 +45,12 @@ struct RaftConfig {
   // Seeds the PRNG behind randomized election timeouts (mixed with `id`, so every node of a
   // cluster may share one seed and still draw different timeouts).
   std::uint64_t seed = 0;
+  // Suggest a snapshot (SnapshotSuggested) once this many applied entries follow the last one;
+  // 0 turns the suggestion off.
+  std::uint64_t snapshot_threshold = 8192;
+  // InstallSnapshot sends snapshot data in chunks of at most this many bytes (one in flight per
+  // follower; a lost chunk is resent). Must fit a wire frame: 1 byte to 2 MiB.
+  std::uint32_t snapshot_chunk_bytes = 256 * 1024;
   // The highest index the application has already applied (it persisted its state machine); the
   // node does not emit Apply for entries at or below it after a restart.
   Index applied = 0;
@@ -76,6 +82,8 @@ class RaftConfig::Builder {
   Builder& max_inflight_msgs(std::uint32_t count);
   Builder& seed(std::uint64_t value);
   Builder& applied(Index index);
+  Builder& snapshot_threshold(std::uint64_t entries);
+  Builder& snapshot_chunk_bytes(std::uint32_t bytes);
 
   // Sorts the member lists and validates. Duplicates are reported, not silently merged.
   Result<RaftConfig, ConfigError> build() const;

@@ -7,6 +7,7 @@
 
 #include "raftio/messages.h"
 #include "raftio/payload.h"
+#include "raftio/types.h"
 
 namespace raftio {
 
@@ -41,6 +42,14 @@ struct TransferLeadership {
   NodeId to = kNoNode;
 };
 
-using Event = std::variant<Tick, Receive, Propose, ReadIndex, TransferLeadership>;
+// The application serialized its state machine as of `index` (at most the applied index) into
+// `data`: the node keeps the snapshot (to send to followers that fall behind, with the term and
+// membership at `index` from its log) and compacts its log up to it.
+struct SnapshotTaken {
+  Index index = 0;
+  Payload data;
+};
+
+using Event = std::variant<Tick, Receive, Propose, ReadIndex, TransferLeadership, SnapshotTaken>;
 
 }  // namespace raftio

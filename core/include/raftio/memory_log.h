@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "raftio/raft_log.h"
@@ -27,6 +28,8 @@ class MemoryLog final : public RaftLog {
   StorageStatus compact(const SnapshotMeta& meta) override;
   StorageStatus set_hard_state(const HardState& state) override;
   StorageStatus sync() override;
+  StorageStatus save_snapshot(const Snapshot& snapshot) override;
+  Result<std::optional<Snapshot>, StorageError> load_snapshot() const override { return snapshot_data_; }
 
   // How many times sync() was called (tests use it to check group commit).
   std::uint64_t sync_count() const noexcept { return sync_count_; }
@@ -39,6 +42,7 @@ class MemoryLog final : public RaftLog {
   Index last_ = 0;
   HardState hard_state_;
   SnapshotMeta snapshot_;
+  std::optional<Snapshot> snapshot_data_;  // shares the node's payload: no copy
   std::uint64_t sync_count_ = 0;
 };
 

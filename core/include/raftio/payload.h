@@ -94,6 +94,15 @@ class Payload {
   }
   std::string to_string() const { return std::string(as_string_view()); }
 
+  // A view of bytes [offset, offset + length) of this payload (clamped to its size), sharing its
+  // buffer: no copy.
+  Payload slice(std::size_t offset, std::size_t length) const noexcept {
+    if (offset >= size_ || length == 0) return Payload();
+    if (length > size_ - offset) length = size_ - offset;
+    detail::retain(owner_);
+    return Payload(owner_, data_ + offset, length);
+  }
+
   // True when both payloads view the same underlying buffer (used by tests that prove sharing).
   bool shares_buffer_with(const Payload& other) const noexcept {
     return owner_ != nullptr && owner_ == other.owner_;

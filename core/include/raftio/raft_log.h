@@ -8,6 +8,7 @@
 // WalLog (wal/), or your own (tier 3).
 #pragma once
 
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -45,6 +46,15 @@ class RaftLog {
   virtual StorageStatus set_hard_state(const HardState& state) = 0;
   // Makes every write so far durable. A node calls it at most once per step.
   virtual StorageStatus sync() = 0;
+
+  // --- snapshots ---
+  // Stores the snapshot's data durably (it must survive a crash once this returns) before the
+  // node calls compact() with its metadata. Older snapshots may be dropped.
+  virtual StorageStatus save_snapshot(const Snapshot& snapshot) = 0;
+  // The newest snapshot saved, if any (read when a node starts). Its last_index is at least
+  // snapshot_meta().last_index; it may be newer when a crash came between save_snapshot() and
+  // compact(), and the node then finishes the compaction.
+  virtual Result<std::optional<Snapshot>, StorageError> load_snapshot() const = 0;
 };
 
 }  // namespace raftio

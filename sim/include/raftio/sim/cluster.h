@@ -36,6 +36,8 @@ struct ClusterOptions {
   std::uint64_t max_bytes_per_msg = 1u << 20;
   std::uint32_t max_inflight_msgs = 256;
   bool check_safety = true;
+  std::uint64_t snapshot_threshold = 0;  // RaftConfig::snapshot_threshold (0: never suggested)
+  std::uint32_t snapshot_chunk_bytes = 256 * 1024;
   bool trace = true;  // maintain trace_hash() (costs a describe() per event and action)
 };
 
@@ -119,7 +121,7 @@ class Cluster {
   std::vector<std::unique_ptr<RaftLog>> logs_;  // MemoryLog or WalLog, outliving each node incarnation
   std::vector<std::shared_ptr<wal::FaultyFileSystem>> disks_;
   std::vector<std::unique_ptr<RaftNode>> nodes_;
-  std::vector<std::vector<LogEntry>> applied_;
+  std::vector<std::vector<LogEntry>> applied_;  // below a restored snapshot: placeholders of term 0
   std::vector<ClientProposal> proposals_;
   std::vector<std::map<Index, std::size_t>> awaiting_;  // per node: index → proposal slot
   std::vector<Action> actions_;

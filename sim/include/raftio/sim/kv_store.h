@@ -55,10 +55,17 @@ class KvStore {
   }
   const std::map<std::string, std::string, std::less<>>& data() const noexcept { return data_; }
 
+  // The whole store (data and sessions) as bytes, for a Raft snapshot; restore() replaces the
+  // store with what snapshot() wrote and returns false (leaving it empty) on malformed bytes.
+  Payload snapshot() const;
+  bool restore(const Payload& bytes);
+  friend bool operator==(const KvStore&, const KvStore&) = default;
+
  private:
   struct Session {
     std::uint64_t last_seq = 0;
     KvResult last_result;
+    friend bool operator==(const Session&, const Session&) = default;
   };
   std::map<std::string, std::string, std::less<>> data_;  // looked up by string_view
   std::map<std::uint64_t, Session> sessions_;

@@ -29,7 +29,13 @@ class RecordingLog final : public RaftLog {
     if (status && checker_ != nullptr) checker_->on_truncate(node_, from);
     return status;
   }
-  StorageStatus compact(const SnapshotMeta& meta) override { return target_.compact(meta); }
+  StorageStatus compact(const SnapshotMeta& meta) override {
+    auto status = target_.compact(meta);
+    if (status && checker_ != nullptr) checker_->on_compact(node_, meta.last_index);
+    return status;
+  }
+  StorageStatus save_snapshot(const Snapshot& snapshot) override { return target_.save_snapshot(snapshot); }
+  Result<std::optional<Snapshot>, StorageError> load_snapshot() const override { return target_.load_snapshot(); }
   StorageStatus set_hard_state(const HardState& state) override { return target_.set_hard_state(state); }
   StorageStatus sync() override { return target_.sync(); }
 

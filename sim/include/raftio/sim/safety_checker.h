@@ -39,6 +39,9 @@ class SafetyChecker {
   // --- log writes (from RecordingLog) ---
   void on_append(NodeId node, std::span<const LogEntry> entries);
   void on_truncate(NodeId node, Index from);
+  // The node compacted its log up to `index` (its own snapshot, or one installed from the
+  // leader): a snapshot holds committed entries only, and its prefix becomes the committed one.
+  void on_compact(NodeId node, Index index);
 
   // What the checker reads of a node after a step (tests build these by hand to feed it broken
   // histories; the RaftNode overloads read a real node).
@@ -54,9 +57,10 @@ class SafetyChecker {
   // --- after every step of `node`, with the actions that step returned ---
   void after_step(const NodeView& node, std::span<const Action> actions);
   void after_step(const RaftNode& node, std::span<const Action> actions) { after_step(view_of(node), actions); }
-  // A node was rebuilt from its log (a crash and restart): `recovered` is its log from index 1
-  // (entries below a snapshot omitted); its volatile state starts over.
-  void on_restart(const NodeView& node, std::span<const LogEntry> recovered);
+  // A node was rebuilt from its log (a crash and restart): `recovered` is its log from index
+  // snapshot_index + 1 (the entries up to a snapshot are in the snapshot); its volatile state
+  // starts over.
+  void on_restart(const NodeView& node, std::span<const LogEntry> recovered, Index snapshot_index = 0);
   void on_restart(const RaftNode& node);
 
   // A violation found outside the checker (e.g. a log that failed to recover after a crash).

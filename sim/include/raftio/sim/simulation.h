@@ -35,6 +35,10 @@ struct SimOptions {
   Storage storage = Storage::Wal;
   std::size_t clients = 4;
   std::size_t keys = 5;
+  // Each node snapshots its key-value store whenever this many entries were applied since its last
+  // snapshot (RaftConfig::snapshot_threshold), so logs are compacted and followers that fall behind
+  // get InstallSnapshot (in chunks of 64 bytes, to exercise chunking). 0: never.
+  std::uint64_t snapshot_every = 200;
   std::uint64_t tick_us = 10'000;  // one base tick of virtual time; each node drifts up to ±5% from it
   std::ostream* trace = nullptr;   // JSON lines of every event and action, when set
   bool timeline = false;           // record the Timeline (for --html)
@@ -80,6 +84,8 @@ struct SimReport {
   std::uint64_t ops_completed = 0;
   std::uint64_t ops_unknown = 0;       // given up after retries: outcome unknown
   std::uint64_t read_index_gets = 0;   // gets served through ReadIndex rather than the log
+  std::uint64_t snapshots_taken = 0;   // SnapshotTaken steps (log compactions)
+  std::uint64_t snapshots_restored = 0;  // RestoreSnapshot actions (installs from the leader, restarts)
   LinearizabilityReport linearizability;
   std::vector<Violation> violations;
   std::uint64_t first_violation_step = 0;

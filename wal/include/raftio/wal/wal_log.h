@@ -61,9 +61,9 @@ class WalLog final : public RaftLog {
 
   // Snapshot data: written to a temporary file, synced, renamed into place, directory synced.
   // Older snapshot files are removed once the new one is durable.
-  StorageStatus save_snapshot(const Snapshot& snapshot);
+  StorageStatus save_snapshot(const Snapshot& snapshot) override;
   // The newest complete snapshot file, if any.
-  Result<std::optional<Snapshot>, StorageError> load_snapshot() const;
+  Result<std::optional<Snapshot>, StorageError> load_snapshot() const override;
 
   const RecoveryReport& recovery() const noexcept { return recovery_; }
   std::size_t segment_count() const noexcept { return segments_.size(); }
