@@ -47,6 +47,7 @@ std::string_view to_string(RequestKind kind) noexcept {
     case RequestKind::ReadIndex: return "read-index";
     case RequestKind::TransferLeadership: return "transfer-leadership";
     case RequestKind::SnapshotTaken: return "snapshot-taken";
+    case RequestKind::ChangeMembership: return "change-membership";
   }
   return "invalid-request-kind";
 }
@@ -59,6 +60,8 @@ std::string_view to_string(RejectReason reason) noexcept {
     case RejectReason::InvalidTarget: return "invalid-target";
     case RejectReason::TimedOut: return "timed-out";
     case RejectReason::InvalidSnapshot: return "invalid-snapshot";
+    case RejectReason::ChangeInProgress: return "change-in-progress";
+    case RejectReason::NotCaughtUp: return "not-caught-up";
   }
   return "invalid-reject-reason";
 }
@@ -181,6 +184,12 @@ std::string describe(const Event& event) {
                         [](const TransferLeadership& e) { return "transfer-leadership to=" + std::to_string(e.to); },
                         [](const SnapshotTaken& e) {
                           return "snapshot-taken index=" + std::to_string(e.index) + " " + describe_payload(e.data);
+                        },
+                        [](const ChangeMembership& e) {
+                          static constexpr const char* kNames[] = {"add-voter", "add-learner", "remove"};
+                          const auto kind = static_cast<std::size_t>(e.change);
+                          return "change-membership " + std::string(kind < 3 ? kNames[kind] : "invalid") +
+                                 " node=" + std::to_string(e.node) + " id=" + std::to_string(e.id);
                         },
                     },
                     event);

@@ -70,7 +70,8 @@ void NodeCore::recover() {
     return fail(corruption("the last entry's term " + std::to_string(last_term()) + " is above the persisted term " +
                            std::to_string(hard_state.term)));
   }
-  if (!snapshot_.membership.voters.empty()) membership_ = snapshot_.membership;
+  base_membership_ = snapshot_.membership.voters.empty() ? config_.membership : snapshot_.membership;
+  rebuild_configs();
   term_ = hard_state.term;
   vote_ = hard_state.vote;
   commit_ = std::clamp(hard_state.commit, snapshot_.last_index, last);
@@ -99,6 +100,8 @@ void NodeCore::step(std::span<Event> events, std::vector<Action>& out) {
         emit(Reject{RequestKind::TransferLeadership, RejectReason::StorageFailed, kNoNode, 0});
       } else if (std::holds_alternative<SnapshotTaken>(event)) {
         emit(Reject{RequestKind::SnapshotTaken, RejectReason::StorageFailed, kNoNode, 0});
+      } else if (const auto* change = std::get_if<ChangeMembership>(&event)) {
+        emit(Reject{RequestKind::ChangeMembership, RejectReason::StorageFailed, kNoNode, change->id});
       }
     }
     out_ = nullptr;
@@ -129,6 +132,8 @@ void NodeCore::dispatch(Event&& event) {
     on_transfer_leadership(*transfer);
   } else if (auto* taken = std::get_if<SnapshotTaken>(&event)) {
     on_snapshot_taken(std::move(*taken));
+  } else if (const auto* change = std::get_if<ChangeMembership>(&event)) {
+    on_change_membership(*change);
   }
 }
 
@@ -142,6 +147,7 @@ void NodeCore::finish_step() {
     if (leader->commit_dirty) maybe_commit();
     replicate_pending();
     finish_reads(*leader);
+    maybe_step_down_after_removal();
   }
   emit_applies();
 }
@@ -211,7 +217,11 @@ void NodeCore::emit_applies() {
   maybe_suggest_snapshot();
 }
 
-void NodeCore::append_local(LogEntry entry) { entries_.append(std::move(entry)); }
+void NodeCore::append_local(LogEntry entry) {
+  const bool config = entry.kind == EntryKind::Config;
+  entries_.append(std::move(entry));
+  if (config) note_appended(entries_.at(last_index()));  // takes effect when appended (thesis §4.1)
+}
 
 void NodeCore::truncate_local(Index from) {
   if (from < unwritten_from_) {
@@ -224,6 +234,7 @@ void NodeCore::truncate_local(Index from) {
   }
   entries_.truncate_suffix(from);
   durable_ = std::min(durable_, from - 1);
+  configs_truncated(from);
 }
 
 const LogEntry* NodeCore::entry_at(Index index) const noexcept {

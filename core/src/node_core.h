@@ -7,6 +7,7 @@
 //   node_transfer.cpp leadership transfer (TransferLeadership, TimeoutNow)
 //   node_read.cpp     linearizable reads (ReadIndex, forwarded reads, confirmation rounds)
 //   node_snapshot.cpp snapshots: compaction, InstallSnapshot in chunks, restore
+//   node_membership.cpp configuration changes (one server at a time), learners
 #pragma once
 
 #include <cstddef>
@@ -173,6 +174,18 @@ class NodeCore {
   void install_snapshot(Snapshot snapshot, NodeId leader);
   void on_install_snapshot_reply(const InstallSnapshotReply& m);
 
+  // node_membership.cpp
+  void on_change_membership(const ChangeMembership& request);
+  void note_appended(const LogEntry& entry);
+  void configs_truncated(Index from);
+  void configs_compacted(Index upto, const Membership& at_snapshot);
+  void rebuild_configs();
+  Membership membership_at(Index index) const;
+  Index last_config_index() const noexcept { return configs_.empty() ? 0 : configs_.back().index; }
+  void set_membership(const Membership& membership);
+  void sync_peers_with_membership();
+  void maybe_step_down_after_removal();
+
   // node_follower.cpp
   void on_append_entries(AppendEntries&& m);
   bool append_entries_well_formed(const AppendEntries& m) const noexcept;
@@ -182,7 +195,15 @@ class NodeCore {
   RaftConfig config_;
   std::unique_ptr<RaftLog> log_;
   EntryStore entries_;
-  Membership membership_;
+  Membership membership_;  // in effect: the newest configuration in the log (§6, thesis §4.1)
+  // Configuration entries held in the log (after the snapshot), oldest first, and the
+  // configuration before them (the snapshot's, or the initial one from RaftConfig).
+  struct ConfigPoint {
+    Index index = 0;
+    Membership membership;
+  };
+  std::vector<ConfigPoint> configs_;
+  Membership base_membership_;
   SnapshotMeta snapshot_;               // the log's snapshot point (what compaction removed)
   std::optional<Snapshot> snapshot_data_;  // the newest snapshot with its data, to send followers
   bool restore_pending_ = false;        // emit RestoreSnapshot at the first step (see recover)

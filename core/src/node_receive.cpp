@@ -43,9 +43,11 @@ void NodeCore::on_receive(Message&& message) {
 // stale) and drops what is not for us.
 bool NodeCore::term_prelude(const Message& message) {
   const NodeId from = sender_of(message);
-  if (receiver_of(message) != config_.id || from == config_.id || from == kNoNode || !membership_.contains(from)) {
-    return false;  // not addressed to us, forged, or from a node outside the configuration
-  }
+  if (receiver_of(message) != config_.id || from == config_.id || from == kNoNode) return false;
+  // Nodes outside the configuration are ignored (a removed server cannot disrupt, thesis §4.2.3),
+  // except the leader we follow: a leader that removed itself keeps leading until its removal
+  // commits.
+  if (!membership_.contains(from) && from != leader_) return false;
   const Term term = term_of(message);
   // No honest cluster reaches the last term, and adopting it would make the next campaign's
   // term + 1 wrap to zero.

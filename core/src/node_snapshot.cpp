@@ -66,7 +66,7 @@ void NodeCore::on_snapshot_taken(SnapshotTaken&& taken) {
     emit(Reject{RequestKind::SnapshotTaken, RejectReason::InvalidSnapshot, leader_, 0});
     return;
   }
-  compact_log(Snapshot{index, *term, membership_, std::move(taken.data)});
+  compact_log(Snapshot{index, *term, membership_at(index), std::move(taken.data)});
 }
 
 // Saves the snapshot, then compacts the log (and the node's own entries) up to it.
@@ -83,6 +83,7 @@ bool NodeCore::compact_log(const Snapshot& snapshot) {
   snapshot_ = snapshot.meta();
   snapshot_data_ = snapshot;  // shares the data: no copy
   snapshot_suggested_ = false;
+  configs_compacted(snapshot.last_index, snapshot.membership);
   return true;
 }
 
@@ -189,7 +190,9 @@ void NodeCore::install_snapshot(Snapshot snapshot, NodeId leader) {
   if (last_before < index) durable_ = index;  // the log is now empty after the snapshot
   commit_ = std::max(commit_, index);
   applied_ = index;  // the state machine is replaced
-  if (!snapshot.membership.voters.empty()) membership_ = snapshot.membership;
+  // The snapshot's configuration, then any configuration entries in the log kept after it.
+  base_membership_ = snapshot.membership;
+  rebuild_configs();
   const std::uint64_t size = snapshot.data.size();
   emit(RestoreSnapshot{std::move(snapshot)});
   send_after_persist(InstallSnapshotReply{config_.id, leader, term_, index, size, true});

@@ -12,7 +12,9 @@
 namespace raftio::sim {
 
 Cluster::Cluster(ClusterOptions options) : options_(options), network_(options.seed ^ 0x5eed) {
-  if (options_.nodes == 0) throw std::invalid_argument("Cluster needs at least one node");
+  if (options_.nodes == 0 || options_.learners >= options_.nodes) {
+    throw std::invalid_argument("Cluster needs at least one node and one voter");
+  }
   for (std::size_t i = 1; i <= options_.nodes; ++i) ids_.push_back(i);
   for (NodeId id : ids_) {
     if (options_.storage == Storage::Wal) {
@@ -36,8 +38,10 @@ std::unique_ptr<RaftLog> Cluster::open_log(NodeId id) {
 }
 
 std::unique_ptr<RaftNode> Cluster::make_node(NodeId id) {
+  const auto voter_count = static_cast<std::ptrdiff_t>(ids_.size() - options_.learners);
   auto config = RaftConfig::builder(id)
-                    .voters(ids_)
+                    .voters(std::vector<NodeId>(ids_.begin(), ids_.begin() + voter_count))
+                    .learners(std::vector<NodeId>(ids_.begin() + voter_count, ids_.end()))
                     .election_ticks(options_.election_ticks)
                     .heartbeat_ticks(options_.heartbeat_ticks)
                     .pre_vote(options_.pre_vote)

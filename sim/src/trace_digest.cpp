@@ -71,6 +71,9 @@ std::uint64_t digest(const Event& event) noexcept {
   if (const auto* read = std::get_if<ReadIndex>(&event)) d.add(read->id);
   if (const auto* transfer = std::get_if<TransferLeadership>(&event)) d.add(transfer->to);
   if (const auto* taken = std::get_if<SnapshotTaken>(&event)) d.add(taken->index).add(taken->data);
+  if (const auto* change = std::get_if<ChangeMembership>(&event)) {
+    d.add(static_cast<std::uint64_t>(change->change)).add(change->node).add(change->id);
+  }
   return d.value();
 }
 

@@ -45,7 +45,7 @@ struct ProposalAccepted {
   Term term = 0;
 };
 
-enum class RequestKind : std::uint8_t { Propose, ReadIndex, TransferLeadership, SnapshotTaken };
+enum class RequestKind : std::uint8_t { Propose, ReadIndex, TransferLeadership, SnapshotTaken, ChangeMembership };
 
 enum class RejectReason : std::uint8_t {
   NotLeader,           // ask leader_hint instead (kNoNode when unknown)
@@ -55,6 +55,9 @@ enum class RejectReason : std::uint8_t {
   TimedOut,            // no answer within the time limit (a transfer that did not complete, a read
                        // the leader could not confirm); the request may be retried
   InvalidSnapshot,     // SnapshotTaken beyond the applied index, or not newer than the last snapshot
+  ChangeInProgress,    // a configuration change is not committed yet (or the leader has not yet
+                       // committed an entry of its term): one change at a time
+  NotCaughtUp,         // a learner cannot be promoted before its log has nearly caught up
 };
 
 // A request the node cannot serve.

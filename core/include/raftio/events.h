@@ -50,6 +50,19 @@ struct SnapshotTaken {
   Payload data;
 };
 
-using Event = std::variant<Tick, Receive, Propose, ReadIndex, TransferLeadership, SnapshotTaken>;
+// Ask the leader to change the configuration by one server (see docs/PROTOCOL.md, Membership):
+//   AddVoter    a new voter, or promote a learner (once it has caught up);
+//   AddLearner  a new learner, or demote a voter;
+//   Remove      a voter or learner leaves.
+// Answered like a proposal: ProposalAccepted{id, index, term}, then the Config entry's Apply; or
+// Reject. The new configuration takes effect on each node when its entry is appended.
+enum class MembershipChange : std::uint8_t { AddVoter, AddLearner, Remove };
+struct ChangeMembership {
+  MembershipChange change = MembershipChange::AddLearner;
+  NodeId node = kNoNode;
+  std::uint64_t id = 0;
+};
+
+using Event = std::variant<Tick, Receive, Propose, ReadIndex, TransferLeadership, SnapshotTaken, ChangeMembership>;
 
 }  // namespace raftio

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <optional>
 #include <vector>
 
+#include "raftio/payload.h"
 #include "raftio/types.h"
 
 namespace raftio {
@@ -26,5 +28,12 @@ struct Membership {
 
   friend bool operator==(const Membership&, const Membership&) = default;
 };
+
+// The payload of an EntryKind::Config entry: the whole configuration it installs.
+//   version u8 (1) | voter count u32 | voter ids u64... | learner count u32 | learner ids u64...
+// (little-endian). decode_membership returns nothing for bytes that are not exactly that, or whose
+// lists are unsorted, contain 0 or duplicates, overlap, or have no voter.
+Payload encode_membership(const Membership& membership);
+std::optional<Membership> decode_membership(const Payload& payload);
 
 }  // namespace raftio

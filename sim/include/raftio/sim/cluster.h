@@ -26,6 +26,7 @@ enum class Storage : std::uint8_t {
 
 struct ClusterOptions {
   std::size_t nodes = 3;
+  std::size_t learners = 0;  // the last `learners` nodes start as learners (the rest are voters)
   Storage storage = Storage::Memory;
   std::uint64_t seed = 1;
   std::uint32_t election_ticks = 10;
