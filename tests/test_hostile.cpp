@@ -37,14 +37,29 @@ TEST(Hostile, MessageAddressedToAnotherNodeIsDropped) {
   EXPECT_EQ(observe(h.node()), before);
 }
 
-TEST(Hostile, MessageFromUnknownSenderIsDropped) {
+// Campaign messages from outside the configuration are dropped: a removed server cannot disrupt
+// the cluster (thesis §4.2.3). So are messages from nobody and from ourselves.
+TEST(Hostile, CampaignFromUnknownSenderIsDropped) {
   NodeHarness h(1, {1, 2, 3});
   const Snapshot before = observe(h.node());
   EXPECT_TRUE(h.receive(RequestVote{9, 1, 4, 100, 100, false}).empty());
-  EXPECT_TRUE(h.receive(AppendEntries{9, 1, 4, 0, 0, 0, EntryBatch(make_entries(1, {4}))}).empty());
+  EXPECT_TRUE(h.receive(PreVote{9, 1, 4, 100, 100}).empty());
+  EXPECT_TRUE(h.receive(AppendEntries{kNoNode, 1, 4, 0, 0, 0, EntryBatch(make_entries(1, {4}))}).empty());
   EXPECT_TRUE(h.receive(PreVote{kNoNode, 1, 4, 0, 0}).empty());
   EXPECT_TRUE(h.receive(RequestVote{1, 1, 4, 0, 0, false}).empty()) << "a message from ourselves is forged";
   EXPECT_EQ(observe(h.node()), before);
+}
+
+// Thesis §4.1: other messages are handled whatever the configuration says, or a server that
+// lags behind a membership change would refuse its new leader (one added after the server's last
+// known configuration) forever.
+TEST(Hostile, LeaderOutsideOurConfigurationIsFollowed_4_1) {
+  NodeHarness h(1, {1, 2, 3});
+  const auto replies = sent<AppendEntriesReply>(h.receive(AppendEntries{9, 1, 4, 0, 0, 0, EntryBatch(make_entries(1, {4}))}));
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_TRUE(replies[0].success);
+  EXPECT_EQ(h.node().leader(), 9u);
+  EXPECT_EQ(h.node().term(), 4u);
 }
 
 // §5.1: a request with a stale term is refused; a stale leader is told the current term so it

@@ -44,15 +44,16 @@ void NodeCore::on_receive(Message&& message) {
 bool NodeCore::term_prelude(const Message& message) {
   const NodeId from = sender_of(message);
   if (receiver_of(message) != config_.id || from == config_.id || from == kNoNode) return false;
-  // Nodes outside the configuration are ignored (a removed server cannot disrupt, thesis §4.2.3),
-  // except the leader we follow: a leader that removed itself keeps leading until its removal
-  // commits.
-  if (!membership_.contains(from) && from != leader_) return false;
+  const MessageKind kind = kind_of(message);
+  // Thesis §4.1: servers answer RPCs without consulting their configuration (a re-added server
+  // with an old configuration must still accept its new leader; a leader that removed itself
+  // leads until the removal commits). The exception is campaigning: a removed server that never
+  // learned of its removal would otherwise disrupt the cluster with elections (§4.2.3).
+  if ((kind == MessageKind::RequestVote || kind == MessageKind::PreVote) && !membership_.contains(from)) return false;
   const Term term = term_of(message);
   // No honest cluster reaches the last term, and adopting it would make the next campaign's
   // term + 1 wrap to zero.
   if (term == std::numeric_limits<Term>::max()) return false;
-  const MessageKind kind = kind_of(message);
   if (term > term_) {
     const bool campaign_request =
         kind == MessageKind::PreVote ||

@@ -130,7 +130,16 @@ std::optional<std::uint64_t> Cluster::propose(NodeId id, Payload data) {
   }
   step(id, Propose{std::move(data), proposal_id});
   if (!leader) return std::nullopt;
-  return proposal_id;
+  // A leader may still refuse (a leadership transfer is running): only ProposalAccepted counts.
+  for (const Action& action : actions_) {
+    if (const auto* accepted = std::get_if<ProposalAccepted>(&action); accepted != nullptr && accepted->id == proposal_id) {
+      return proposal_id;
+    }
+  }
+  auto& awaiting = awaiting_[id - 1];
+  if (auto it = awaiting.find(expected_index); it != awaiting.end() && it->second == proposals_.size() - 1) awaiting.erase(it);
+  proposals_.pop_back();
+  return std::nullopt;
 }
 
 bool Cluster::deliver(std::size_t i) {
@@ -171,10 +180,11 @@ std::optional<NodeId> Cluster::leader() const {
   return best;
 }
 
-std::string Cluster::missing_acknowledged() const {
+std::string Cluster::missing_acknowledged(const Membership* members) const {
   for (const ClientProposal& proposal : proposals_) {
     if (proposal.outcome != ClientProposal::Outcome::Acknowledged) continue;
     for (NodeId id : ids_) {
+      if (members != nullptr && !members->contains(id)) continue;
       const auto& applied = applied_[id - 1];
       if (applied.size() < proposal.index) {
         return "node " + std::to_string(id) + " has not applied acknowledged proposal " +

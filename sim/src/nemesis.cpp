@@ -61,6 +61,41 @@ void Simulation::Engine::stop_faults() {
   trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"faults stop\"}");
 }
 
+// Membership churn (profile all): the leader is asked for one single-server change, drawn among
+// every change the current configuration allows: add a removed node back as a learner, promote a
+// learner, demote or remove a voter (the leader itself included) while more than one is left,
+// remove a learner. Voters grow and shrink between 1 and the cluster size. Refusals (a change in
+// progress, a learner not caught up) are part of the test.
+void Simulation::Engine::churn_membership() {
+  const std::optional<NodeId> leader = cluster_.leader();
+  if (!leader || nodes_[*leader - 1].down || nodes_[*leader - 1].paused) return;
+  const Membership& members = cluster_.node(*leader).membership();
+  std::vector<std::pair<MembershipChange, NodeId>> options;
+  for (NodeId id = 1; id <= options_.nodes; ++id) {
+    if (!members.contains(id)) {
+      options.emplace_back(MembershipChange::AddLearner, id);
+    } else if (members.is_learner(id)) {
+      options.emplace_back(MembershipChange::AddVoter, id);
+      options.emplace_back(MembershipChange::Remove, id);
+    } else if (members.voters.size() > 1) {
+      options.emplace_back(MembershipChange::AddLearner, id);
+      options.emplace_back(MembershipChange::Remove, id);
+    }
+  }
+  if (options.empty()) return;
+  const auto [change, node] = options[rng_.below(options.size())];
+  static constexpr const char* kNames[] = {"add voter", "add learner", "remove"};
+  const std::string text = std::string(kNames[static_cast<int>(change)]) + " " + std::to_string(node);
+  ++counts_.membership_changes;
+  trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"membership: " + text + "\"}");
+  if (options_.timeline) timeline_.markers.push_back({now_, "membership: " + text});
+  const ChangeMembership request{change, node, counts_.membership_changes};
+  trace_event(*leader, request);
+  cluster_.step(*leader, request);
+  ++steps_;
+  after_step(*leader);
+}
+
 void Simulation::Engine::nemesis_step() {
   if (faults_stopped_) return;
   const std::uint64_t tick = options_.tick_us;
@@ -68,6 +103,7 @@ void Simulation::Engine::nemesis_step() {
   const bool network = options_.faults == FaultProfile::Network || options_.faults == FaultProfile::All;
   const bool crashes = options_.faults == FaultProfile::Crash || options_.faults == FaultProfile::All;
   const std::size_t n = options_.nodes;
+  if (network && crashes && n >= 2 && rng_.chance(0.15)) return churn_membership();
   if (network && n >= 2 && rng_.chance(0.1)) {
     // Thesis §3.10: the leader hands over to another node (it may be lagging, partitioned or down:
     // the transfer then times out and the leader carries on).

@@ -53,8 +53,26 @@ void SafetyChecker::on_truncate(NodeId node, Index from) {
             "node " + std::to_string(node) + " truncated from " + at(from) + " below its commit index " +
                 std::to_string(mirror.commit));
   }
-  if (from < mirror.chain.size()) mirror.chain.resize(from);
+  if (from < mirror.chain.size()) {
+    // Remember what the cut removed until a sync makes it final. Below an earlier unsynced cut the
+    // chain is still the original one; at or above it, it is unsynced new data.
+    const Index end = mirror.unsynced_cut ? std::min<Index>(*mirror.unsynced_cut, mirror.chain.size()) : mirror.chain.size();
+    if (!mirror.unsynced_cut || from < *mirror.unsynced_cut) {
+      std::vector<std::uint64_t> tail(mirror.chain.begin() + static_cast<std::ptrdiff_t>(from),
+                                      mirror.chain.begin() + static_cast<std::ptrdiff_t>(std::max<Index>(end, from)));
+      tail.insert(tail.end(), mirror.cut_tail.begin(), mirror.cut_tail.end());
+      mirror.cut_tail = std::move(tail);
+      mirror.unsynced_cut = from;
+    }
+    mirror.chain.resize(from);
+  }
   mirror.truncated_in_step = true;
+}
+
+void SafetyChecker::on_sync(NodeId node) {
+  Mirror& mirror = mirrors_[node];
+  mirror.unsynced_cut.reset();
+  mirror.cut_tail.clear();
 }
 
 void SafetyChecker::on_compact(NodeId node, Index index) {
@@ -108,6 +126,20 @@ void SafetyChecker::on_restart(const NodeView& node, std::span<const LogEntry> r
                                        committed_chain_.begin() + static_cast<std::ptrdiff_t>(snapshot_index + 1));
   for (const LogEntry& entry : recovered_log) recovered.push_back(chain_hash(recovered.back(), entry));
   const Index last = static_cast<Index>(recovered.size()) - 1;
+  // A crash may undo an unsynced truncation: the log written before it is then what counts.
+  if (mirror.unsynced_cut && *mirror.unsynced_cut <= mirror.chain.size()) {
+    std::vector<std::uint64_t> before_cut(mirror.chain.begin(),
+                                          mirror.chain.begin() + static_cast<std::ptrdiff_t>(*mirror.unsynced_cut));
+    before_cut.insert(before_cut.end(), mirror.cut_tail.begin(), mirror.cut_tail.end());
+    const std::size_t common = std::min(recovered.size(), before_cut.size());
+    const std::size_t common_now = std::min(recovered.size(), mirror.chain.size());
+    const bool matches_now = recovered.size() <= mirror.chain.size() && recovered[common_now - 1] == mirror.chain[common_now - 1];
+    if (!matches_now && recovered.size() <= before_cut.size() && recovered[common - 1] == before_cut[common - 1]) {
+      mirror.chain = std::move(before_cut);
+    }
+  }
+  mirror.unsynced_cut.reset();
+  mirror.cut_tail.clear();
   const std::size_t compared = std::min(recovered.size(), mirror.chain.size());
   if (compared > 0 && recovered[compared - 1] != mirror.chain[compared - 1]) {
     violate("Durability", {node.id},

@@ -106,7 +106,8 @@ class Cluster {
   const std::optional<StorageError>& storage_failure() const noexcept { return storage_failure_; }
   // Empty when every acknowledged proposal is applied with its payload on every node; otherwise
   // says which one is missing where.
-  std::string missing_acknowledged() const;
+  // Only nodes in `members` are checked when it is given (removed nodes stop applying).
+  std::string missing_acknowledged(const Membership* members = nullptr) const;
 
  private:
   std::unique_ptr<RaftNode> make_node(NodeId id);

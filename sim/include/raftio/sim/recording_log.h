@@ -37,7 +37,11 @@ class RecordingLog final : public RaftLog {
   StorageStatus save_snapshot(const Snapshot& snapshot) override { return target_.save_snapshot(snapshot); }
   Result<std::optional<Snapshot>, StorageError> load_snapshot() const override { return target_.load_snapshot(); }
   StorageStatus set_hard_state(const HardState& state) override { return target_.set_hard_state(state); }
-  StorageStatus sync() override { return target_.sync(); }
+  StorageStatus sync() override {
+    auto status = target_.sync();
+    if (status && checker_ != nullptr) checker_->on_sync(node_);
+    return status;
+  }
 
  private:
   RaftLog& target_;

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <span>
@@ -42,6 +43,8 @@ class SafetyChecker {
   // The node compacted its log up to `index` (its own snapshot, or one installed from the
   // leader): a snapshot holds committed entries only, and its prefix becomes the committed one.
   void on_compact(NodeId node, Index index);
+  // Everything written so far is durable: a truncation before it can no longer be undone by a crash.
+  void on_sync(NodeId node);
 
   // What the checker reads of a node after a step (tests build these by hand to feed it broken
   // histories; the RaftNode overloads read a real node).
@@ -83,6 +86,10 @@ class SafetyChecker {
     Index commit = 0;
     Index applied = 0;
     bool truncated_in_step = false;
+    // A truncation not yet synced can be undone by a crash (the log then still holds what it
+    // cut): the chain values it removed, from `unsynced_cut` on.
+    std::optional<Index> unsynced_cut;
+    std::vector<std::uint64_t> cut_tail;
   };
 
   void violate(std::string property, std::vector<NodeId> nodes, std::string detail);

@@ -62,9 +62,10 @@ struct FaultCounts {
   std::uint64_t pauses = 0;
   std::uint64_t disk_faults = 0;
   std::uint64_t transfers = 0;  // leadership transfers requested of the leader
+  std::uint64_t membership_changes = 0;  // ChangeMembership requested of the leader
   std::uint64_t total() const noexcept {
     return partitions + leader_isolations + bridges + one_way + loss_bursts + duplication_bursts + clogs + crashes +
-           pauses + disk_faults + transfers;
+           pauses + disk_faults + transfers + membership_changes;
   }
 };
 
