@@ -244,5 +244,67 @@ TEST(ReadIndex, ClusterReadSeesCommittedWrite) {
   EXPECT_TRUE(cluster.checker().ok()) << cluster.checker().report();
 }
 
+// --- lease reads (thesis §6.4.1) ---
+
+Tweak lease(std::uint32_t drift = 2) {
+  return [drift](RaftConfig::Builder& b) { b.lease_reads(true).lease_drift_ticks(drift); };
+}
+
+// With a lease, a leader that heard from a quorum recently answers at once, without a round.
+TEST(LeaseRead, AnsweredAtOnceWithinTheLease) {
+  NodeHarness h(1, {1, 2, 3}, lease());
+  h.elect();
+  const Term term = h.node().term();
+  h.receive(AppendEntriesReply{2, 1, term, true, 1, 0, 0, 0});  // the no-op commits
+  // A heartbeat round, acknowledged by a majority, starts the lease.
+  std::uint64_t round = 0;
+  for (const auto& m : sent<AppendEntries>(h.tick())) round = std::max(round, m.read_round);
+  ASSERT_GT(round, 0u);
+  h.receive(AppendEntriesReply{2, 1, term, true, 1, 0, 0, 0, round});
+  const auto actions = h.step(ReadIndex{5});
+  const auto ready = actions_of<ReadReady>(actions);
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].index, 1u);
+}
+
+// Past the lease (election_ticks - lease_drift_ticks since the acknowledged round began), a read
+// needs a round again.
+TEST(LeaseRead, ExpiredLeaseFallsBackToARound) {
+  NodeHarness h(1, {1, 2, 3}, [](RaftConfig::Builder& b) { b.lease_reads(true).check_quorum(true).election_ticks(20); });
+  h.elect();
+  const Term term = h.node().term();
+  h.receive(AppendEntriesReply{2, 1, term, true, 1, 0, 0, 0});
+  std::uint64_t round = 0;
+  for (const auto& m : sent<AppendEntries>(h.tick())) round = std::max(round, m.read_round);
+  h.receive(AppendEntriesReply{2, 1, term, true, 1, 0, 0, 0, round});
+  for (int t = 0; t < 18; ++t) h.tick();  // node 2 and 3 silent since
+  ASSERT_TRUE(h.node().is_leader());
+  EXPECT_TRUE(actions_of<ReadReady>(h.step(ReadIndex{6})).empty());
+}
+
+// A leader handing over leadership stops serving from its lease: TimeoutNow lets the target win
+// an election inside it.
+TEST(LeaseRead, NoLeaseReadsDuringATransfer) {
+  NodeHarness h(1, {1, 2, 3}, lease());
+  h.elect();
+  const Term term = h.node().term();
+  h.receive(AppendEntriesReply{2, 1, term, true, 1, 0, 0, 0});
+  h.receive(AppendEntriesReply{3, 1, term, true, 1, 0, 0, 0});
+  std::uint64_t round = 0;
+  for (const auto& m : sent<AppendEntries>(h.tick())) round = std::max(round, m.read_round);
+  h.receive(AppendEntriesReply{2, 1, term, true, 1, 0, 0, 0, round});
+  h.step(TransferLeadership{3});
+  EXPECT_TRUE(actions_of<ReadReady>(h.step(ReadIndex{7})).empty());
+}
+
+TEST(LeaseRead, ConfigNeedsCheckQuorumAndASaneDriftBound) {
+  auto no_quorum = RaftConfig::builder(1).voters({1, 2, 3}).lease_reads(true).check_quorum(false).build();
+  ASSERT_FALSE(no_quorum);
+  EXPECT_EQ(no_quorum.error().field, "lease_reads");
+  auto drift = RaftConfig::builder(1).voters({1, 2, 3}).lease_reads(true).lease_drift_ticks(10).build();
+  ASSERT_FALSE(drift);
+  EXPECT_EQ(drift.error().field, "lease_drift_ticks");
+}
+
 }  // namespace
 }  // namespace raftio::test

@@ -57,6 +57,13 @@ std::optional<ConfigError> RaftConfig::validate() const {
   if (max_entries_per_msg == 0) return ConfigError{"max_entries_per_msg", "must be at least 1"};
   if (max_bytes_per_msg == 0) return ConfigError{"max_bytes_per_msg", "must be at least 1"};
   if (max_inflight_msgs == 0) return ConfigError{"max_inflight_msgs", "must be at least 1"};
+  if (lease_reads && !check_quorum) {
+    return ConfigError{"lease_reads", "needs check_quorum: without it nothing stops another leader inside the lease"};
+  }
+  if (lease_reads && lease_drift_ticks >= election_ticks) {
+    return ConfigError{"lease_drift_ticks", "must be below election_ticks (" + std::to_string(election_ticks) +
+                                                "), got " + std::to_string(lease_drift_ticks)};
+  }
   if (snapshot_chunk_bytes == 0 || snapshot_chunk_bytes > (2u << 20)) {
     return ConfigError{"snapshot_chunk_bytes",
                        "must be between 1 and 2097152 (a chunk must fit a wire frame), got " +
@@ -111,6 +118,16 @@ RaftConfig::Builder& RaftConfig::Builder::seed(std::uint64_t value) {
   config_.seed = value;
   return *this;
 }
+RaftConfig::Builder& RaftConfig::Builder::lease_reads(bool enabled) {
+  config_.lease_reads = enabled;
+  return *this;
+}
+
+RaftConfig::Builder& RaftConfig::Builder::lease_drift_ticks(std::uint32_t ticks) {
+  config_.lease_drift_ticks = ticks;
+  return *this;
+}
+
 RaftConfig::Builder& RaftConfig::Builder::snapshot_threshold(std::uint64_t entries) {
   config_.snapshot_threshold = entries;
   return *this;

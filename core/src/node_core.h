@@ -59,6 +59,10 @@ struct LeaderState {
   bool round_open = false;
   std::vector<PendingRead> reads;
   std::vector<PendingRead> reads_before_commit;
+  // Lease reads: the tick at which each recent round began (oldest first), and the start of the
+  // newest round a quorum acknowledged: the lease runs from there.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> round_starts;
+  std::optional<std::uint64_t> lease_from;
 };
 
 class NodeCore {
@@ -163,6 +167,10 @@ class NodeCore {
   void expire_reads();
   void abandon_leader_reads(NodeId new_leader);
   void fail_forwarded_reads(NodeId new_leader);
+  void start_lease_round(LeaderState& leader);
+  void update_lease(LeaderState& leader);
+  bool lease_valid(const LeaderState& leader) const noexcept;
+  std::uint64_t confirmed_round(const LeaderState& leader);
 
   // node_snapshot.cpp
   void recover_snapshot(const HardState& hard_state);

@@ -50,6 +50,7 @@ void NodeCore::tick_leader() {
   }
   if (++leader.heartbeat_elapsed < config_.heartbeat_ticks) return;
   leader.heartbeat_elapsed = 0;
+  if (config_.lease_reads) start_lease_round(leader);
   const std::uint32_t stall_limit = stall_limit_ticks(config_);
   for (PeerProgress& peer : leader.peers) {
     if (peer.state == PeerProgress::State::Snapshot) {

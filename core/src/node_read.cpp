@@ -48,7 +48,54 @@ void NodeCore::accept_read(NodeId origin, std::uint64_t id) {
     leader.reads_before_commit.push_back(read);
     return;
   }
+  // Thesis §6.4.1: inside the lease no other leader can exist, so the round is skipped. Not while
+  // handing over: TimeoutNow lets the target win inside the lease.
+  if (lease_valid(leader)) {
+    read.index = commit_;
+    return answer_read(read, true, RejectReason::NotLeader, config_.id);
+  }
   register_read(leader, read);
+}
+
+// Every heartbeat starts a round in lease mode, so the lease is renewed without any read.
+void NodeCore::start_lease_round(LeaderState& leader) {
+  ++leader.read_round;
+  leader.round_starts.emplace_back(leader.read_round, ticks_);
+  // Rounds older than an election timeout can no longer extend the lease.
+  const std::size_t keep = std::size_t{config_.election_ticks} + 1;
+  if (leader.round_starts.size() > 2 * keep) {
+    leader.round_starts.erase(leader.round_starts.begin(),
+                              leader.round_starts.end() - static_cast<std::ptrdiff_t>(keep));
+  }
+}
+
+void NodeCore::update_lease(LeaderState& leader) {
+  const std::uint64_t confirmed = confirmed_round(leader);
+  for (auto it = leader.round_starts.rbegin(); it != leader.round_starts.rend(); ++it) {
+    if (it->first <= confirmed) {
+      if (!leader.lease_from || it->second > *leader.lease_from) leader.lease_from = it->second;
+      return;
+    }
+  }
+}
+
+bool NodeCore::lease_valid(const LeaderState& leader) const noexcept {
+  return config_.lease_reads && leader.transfer_target == kNoNode && leader.lease_from &&
+         ticks_ < *leader.lease_from + config_.election_ticks - config_.lease_drift_ticks;
+}
+
+// The highest round a quorum of voters (this node included, while it is one) has acknowledged.
+std::uint64_t NodeCore::confirmed_round(const LeaderState& leader) {
+  match_scratch_.clear();
+  if (membership_.is_voter(config_.id)) match_scratch_.push_back(leader.read_round);
+  for (const PeerProgress& peer : leader.peers) {
+    if (peer.is_voter) match_scratch_.push_back(peer.round_acked);
+  }
+  const std::size_t quorum = membership_.quorum();
+  if (match_scratch_.size() < quorum) return 0;
+  std::nth_element(match_scratch_.begin(), match_scratch_.begin() + static_cast<std::ptrdiff_t>(quorum - 1),
+                   match_scratch_.end(), std::greater<std::uint64_t>());
+  return match_scratch_[quorum - 1];
 }
 
 // Reads registered in one step share one round, so a burst of reads costs one message per voter.
@@ -109,17 +156,9 @@ void NodeCore::finish_reads(LeaderState& leader) {
       if (peer.is_voter && peer.round_sent < leader.read_round) send_heartbeat(peer);
     }
   }
+  if (config_.lease_reads) update_lease(leader);
   if (leader.reads.empty()) return;
-  match_scratch_.clear();
-  if (membership_.is_voter(config_.id)) match_scratch_.push_back(leader.read_round);
-  for (const PeerProgress& peer : leader.peers) {
-    if (peer.is_voter) match_scratch_.push_back(peer.round_acked);
-  }
-  const std::size_t quorum = membership_.quorum();
-  if (match_scratch_.size() < quorum) return;
-  std::nth_element(match_scratch_.begin(), match_scratch_.begin() + static_cast<std::ptrdiff_t>(quorum - 1),
-                   match_scratch_.end(), std::greater<std::uint64_t>());
-  const std::uint64_t confirmed = match_scratch_[quorum - 1];
+  const std::uint64_t confirmed = confirmed_round(leader);
   std::size_t answered = 0;
   while (answered < leader.reads.size() && leader.reads[answered].round <= confirmed) {
     answer_read(leader.reads[answered], true, RejectReason::NotLeader, config_.id);

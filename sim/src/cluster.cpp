@@ -51,6 +51,7 @@ std::unique_ptr<RaftNode> Cluster::make_node(NodeId id) {
                     .max_inflight_msgs(options_.max_inflight_msgs)
                     .seed(options_.seed)
                     .snapshot_threshold(options_.snapshot_threshold)
+                    .lease_reads(options_.lease_reads)
                     .snapshot_chunk_bytes(options_.snapshot_chunk_bytes)
                     .build();
   if (!config) throw std::invalid_argument(config.error().describe());

@@ -32,6 +32,9 @@ ClusterOptions cluster_options(const SimOptions& options) {
   cluster.trace = false;  // the engine hashes its own, cheaper digests
   cluster.snapshot_threshold = options.snapshot_every;
   cluster.snapshot_chunk_bytes = 64;
+  // Lease reads assume bounded clock drift (the simulated clocks drift by at most 5%, well within
+  // lease_drift_ticks) and no process pauses: so only in the profiles without pauses and crashes.
+  cluster.lease_reads = options.faults == FaultProfile::None || options.faults == FaultProfile::Network;
   return cluster;
 }
 

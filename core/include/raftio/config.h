@@ -45,6 +45,14 @@ struct RaftConfig {
   // Seeds the PRNG behind randomized election timeouts (mixed with `id`, so every node of a
   // cluster may share one seed and still draw different timeouts).
   std::uint64_t seed = 0;
+  // Lease reads (thesis §6.4.1): a leader that a quorum acknowledged within the last
+  // election_ticks - lease_drift_ticks ticks answers ReadIndex at once, without a round. Safe only
+  // with check_quorum (followers then refuse to elect anyone else for election_ticks after
+  // hearing from the leader) and only if no node's clock runs more than lease_drift_ticks ticks
+  // fast over an election timeout, and no process pauses longer than that: otherwise use the
+  // default (a heartbeat round per read).
+  bool lease_reads = false;
+  std::uint32_t lease_drift_ticks = 2;
   // Suggest a snapshot (SnapshotSuggested) once this many applied entries follow the last one;
   // 0 turns the suggestion off.
   std::uint64_t snapshot_threshold = 8192;
@@ -83,6 +91,8 @@ class RaftConfig::Builder {
   Builder& seed(std::uint64_t value);
   Builder& applied(Index index);
   Builder& snapshot_threshold(std::uint64_t entries);
+  Builder& lease_reads(bool enabled);
+  Builder& lease_drift_ticks(std::uint32_t ticks);
   Builder& snapshot_chunk_bytes(std::uint32_t bytes);
 
   // Sorts the member lists and validates. Duplicates are reported, not silently merged.

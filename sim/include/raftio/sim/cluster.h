@@ -38,6 +38,7 @@ struct ClusterOptions {
   std::uint32_t max_inflight_msgs = 256;
   bool check_safety = true;
   std::uint64_t snapshot_threshold = 0;  // RaftConfig::snapshot_threshold (0: never suggested)
+  bool lease_reads = false;              // RaftConfig::lease_reads
   std::uint32_t snapshot_chunk_bytes = 256 * 1024;
   bool trace = true;  // maintain trace_hash() (costs a describe() per event and action)
 };
