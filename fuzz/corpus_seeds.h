@@ -51,7 +51,7 @@ class ProviderInput {
 };
 
 // fuzz_step's operation codes (see fuzz_step.cpp).
-enum StepOp : std::uint8_t { kTickAll = 0, kDeliver = 3, kDeliverAll = 5, kPropose = 9, kReadIndex = 11, kTransfer = 12, kForge = 13 };
+enum StepOp : std::uint8_t { kTickAll = 0, kDeliver = 3, kDeliverAll = 5, kPropose = 9, kReadIndex = 11, kTransfer = 12, kSnapshot = 13, kChange = 14, kForge = 15 };
 
 inline std::vector<Seed> corpus_seeds() {
   std::vector<Seed> seeds;
@@ -77,6 +77,8 @@ inline std::vector<Seed> corpus_seeds() {
     if (round % 4 == 3) schedule.front({'c', 'm', 'd', '\\', 'x'}).integer(0).integer(kPropose);
     if (round % 10 == 5) schedule.integer(1).integer(kReadIndex).integer(static_cast<std::uint8_t>(round));
     if (round == 40) schedule.integer(0).integer(kTransfer).integer(2);
+    if (round % 15 == 7) schedule.integer(static_cast<std::uint8_t>(round % 3)).integer(kSnapshot).integer(0);
+    if (round == 30) schedule.integer(0).integer(kChange).integer(1).integer(3);  // 3 becomes a learner
   }
   seeds.push_back({"step", "schedule_elect_and_replicate", schedule.bytes()});
 

@@ -1,6 +1,6 @@
 // Fuzz target: the fuzzer's bytes become a schedule of events for a 3-node cluster: ticks,
-// deliveries in any order, drops, duplications, partitions, restarts, proposals, reads and
-// leadership transfers (to any id, valid or not). The first
+// deliveries in any order, drops, duplications, partitions, restarts, proposals, reads,
+// leadership transfers, snapshots and membership changes (to any id, valid or not). The first
 // byte picks a mode:
 //   - schedule mode: the safety checker runs after every step, and any violation is a finding;
 //   - forgery mode: messages decoded from fuzzer-chosen frames are also delivered. Raft does not
@@ -41,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto& net = cluster.network();
   for (int op = 0; op < 2000 && provider.remaining_bytes() > 0; ++op) {
     const NodeId node = provider.ConsumeIntegralInRange<NodeId>(1, 3);
-    switch (provider.ConsumeIntegralInRange(0, forgery ? 13 : 12)) {
+    switch (provider.ConsumeIntegralInRange(0, forgery ? 15 : 14)) {
       case 0:
       case 1: cluster.tick_all(); break;
       case 2: cluster.tick(node); break;
@@ -62,6 +62,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 11: cluster.step(node, ReadIndex{provider.ConsumeIntegral<std::uint8_t>()}); break;
       case 12: cluster.step(cluster.leader().value_or(node), TransferLeadership{provider.ConsumeIntegralInRange<NodeId>(0, 4)}); break;
       case 13: {
+        // The application snapshots at (or, hostile, beyond) what it applied.
+        const Index applied = cluster.node(node).applied_index();
+        cluster.step(node, SnapshotTaken{applied + provider.ConsumeIntegralInRange<Index>(0, 1), Payload::copy_of("state")});
+        break;
+      }
+      case 14: {
+        const auto change = static_cast<MembershipChange>(provider.ConsumeIntegralInRange(0, 2));
+        cluster.step(cluster.leader().value_or(node), ChangeMembership{change, provider.ConsumeIntegralInRange<NodeId>(0, 4), 0});
+        break;
+      }
+      case 15: {
         const auto frame = provider.ConsumeBytes<std::uint8_t>(provider.ConsumeIntegralInRange<std::size_t>(0, 256));
         auto decoded = wire::decode(raftio::fuzz::resealed(raftio::fuzz::as_bytes(frame.data(), frame.size())));
         if (decoded.ok()) cluster.step(node, Receive{std::move(decoded.value())});
