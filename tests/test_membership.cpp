@@ -238,6 +238,22 @@ TEST(Membership, LearnerPartitionedDuringPromotion) {
   EXPECT_TRUE(cluster.checker().ok()) << cluster.checker().report();
 }
 
+// Found by fuzz_step: a configuration naming a server the cluster harness does not run (4 of a
+// 3-node cluster) made the harness deliver to a node that does not exist. Nobody listens there:
+// the messages are dropped and the cluster goes on.
+TEST(Membership, LearnerThatDoesNotExistIsHarmless) {
+  sim::Cluster cluster(sim::ClusterOptions{});
+  for (int i = 0; i < 300 && !cluster.leader(); ++i) cluster.tick_all(), cluster.deliver_all();
+  ASSERT_TRUE(cluster.leader());
+  const NodeId leader = *cluster.leader();
+  for (int i = 0; i < 3; ++i) cluster.tick_all(), cluster.deliver_all();
+  cluster.step(leader, ChangeMembership{MembershipChange::AddLearner, 4, 1});
+  for (int i = 0; i < 10; ++i) cluster.tick_all(), cluster.deliver_all();
+  EXPECT_TRUE(cluster.node(leader).membership().is_learner(4));
+  EXPECT_EQ(cluster.node(leader).commit_index(), cluster.node(leader).last_index());
+  EXPECT_TRUE(cluster.checker().ok()) << cluster.checker().report();
+}
+
 // End to end: the leader removes itself; the others elect a new leader and go on.
 TEST(Membership, ClusterSurvivesLeaderRemovingItself) {
   sim::ClusterOptions options;

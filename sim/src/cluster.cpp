@@ -146,6 +146,9 @@ std::optional<std::uint64_t> Cluster::propose(NodeId id, Payload data) {
 bool Cluster::deliver(std::size_t i) {
   std::optional<Envelope> envelope = network_.take(i);
   if (!envelope) return false;
+  // A node can be told about members that do not exist here (a configuration naming an unknown
+  // server): nobody listens at that address.
+  if (envelope->to == kNoNode || envelope->to > nodes_.size()) return false;
   step(envelope->to, Receive{std::move(envelope->message)});
   return true;
 }

@@ -74,7 +74,8 @@ class Cluster {
   void tick_all();
   // Proposes on node `id`; returns the proposal id if the node accepted it (it was leader).
   std::optional<std::uint64_t> propose(NodeId id, Payload data);
-  // Delivers queued message i; false if it was lost in transit (its link is cut).
+  // Delivers queued message i; false if it was lost in transit (its link is cut) or addressed to
+  // a node that does not exist.
   bool deliver(std::size_t i);
   // Delivers queued messages oldest first until none is left or `max_messages` went through.
   std::size_t deliver_all(std::size_t max_messages = 1'000'000);
