@@ -145,9 +145,13 @@ TEST(Membership, LeaderRemovingItselfStepsDownOnceTheChangeCommits) {
   const Index config = leader.h.node().last_index();
   leader.ack(2, config);
   EXPECT_TRUE(leader.h.node().is_leader()) << "one of two remaining voters is not a majority";
-  leader.ack(3, config);
+  const auto stepped_down = leader.ack(3, config);
   EXPECT_EQ(leader.h.node().commit_index(), config);
   EXPECT_FALSE(leader.h.node().is_leader());
+  // It hands over to a voter holding its whole log instead of leaving them to time out.
+  const auto handover = sent<TimeoutNow>(stepped_down);
+  ASSERT_EQ(handover.size(), 1u);
+  EXPECT_EQ(handover[0].to, 2u);
   for (int i = 0; i < 100; ++i) EXPECT_TRUE(sent<PreVote>(leader.h.tick()).empty());
   EXPECT_EQ(leader.h.node().role(), Role::Follower);
 }
@@ -263,8 +267,10 @@ TEST(Membership, ClusterSurvivesLeaderRemovingItself) {
   ASSERT_TRUE(cluster.leader());
   const NodeId old = *cluster.leader();
   cluster.step(old, ChangeMembership{MembershipChange::Remove, old, 1});
-  for (int i = 0; i < 200 && (!cluster.leader() || cluster.leader() == old); ++i) cluster.tick_all(), cluster.deliver_all();
+  int ticks = 0;
+  for (; ticks < 200 && (!cluster.leader() || cluster.leader() == old); ++ticks) cluster.tick_all(), cluster.deliver_all();
   ASSERT_TRUE(cluster.leader());
+  EXPECT_LT(ticks, 5) << "the removed leader hands over at once (no election timeout to wait out)";
   const NodeId fresh = *cluster.leader();
   EXPECT_NE(fresh, old);
   EXPECT_FALSE(cluster.node(fresh).membership().contains(old));

@@ -147,9 +147,18 @@ void NodeCore::sync_peers_with_membership() {
 }
 
 // Thesis §4.2.2: a leader that is not part of the configuration it committed steps down (it led
-// only to get that entry committed). It is no voter, so it will not campaign again.
+// only to get that entry committed). It is no voter, so it will not campaign again. Rather than
+// leave the others to wait out an election timeout, it hands over (§3.10) to a voter that holds
+// its whole log, when there is one.
 void NodeCore::maybe_step_down_after_removal() {
   if (role_ != Role::Leader || membership_.is_voter(config_.id) || commit_ < last_config_index()) return;
+  const auto& leader = std::get<LeaderState>(role_state_);
+  for (const PeerProgress& peer : leader.peers) {
+    if (peer.is_voter && peer.match == last_index()) {
+      send(TimeoutNow{config_.id, peer.id, term_});  // the log is durable: this runs after persist()
+      break;
+    }
+  }
   become_follower(term_, kNoNode);
 }
 
