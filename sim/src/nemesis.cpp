@@ -89,11 +89,7 @@ void Simulation::Engine::churn_membership() {
   ++counts_.membership_changes;
   trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"membership: " + text + "\"}");
   if (options_.timeline) timeline_.markers.push_back({now_, "membership: " + text});
-  const ChangeMembership request{change, node, counts_.membership_changes};
-  trace_event(*leader, request);
-  cluster_.step(*leader, request);
-  ++steps_;
-  after_step(*leader);
+  step_node(*leader, ChangeMembership{change, node, counts_.membership_changes});
 }
 
 void Simulation::Engine::nemesis_step() {
@@ -114,11 +110,7 @@ void Simulation::Engine::nemesis_step() {
     ++counts_.transfers;
     trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"transfer leadership " + std::to_string(*leader) +
                " -> " + std::to_string(target) + "\"}");
-    const TransferLeadership request{target};
-    trace_event(*leader, request);
-    cluster_.step(*leader, request);
-    ++steps_;
-    after_step(*leader);
+    step_node(*leader, TransferLeadership{target});
     if (options_.timeline) timeline_.markers.push_back({now_, "transfer " + std::to_string(*leader) + " -> " + std::to_string(target)});
     return;
   }

@@ -45,7 +45,7 @@ struct Simulation::Engine {
   void at(std::uint64_t time, Kind kind, std::uint64_t target = 0, std::uint64_t token = 0);
   void run_loop();
   void handle(const Timed& timed);
-  void step_node(NodeId id, Event event);  // a tick or a delivery to a live node
+  void step_node(NodeId id, Event event);  // any event to a live node: trace, step, count, check
   void after_step(NodeId id);
   void on_action(NodeId id, const Action& action);
   void apply_to_store(NodeId id, const LogEntry& entry);

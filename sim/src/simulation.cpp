@@ -224,11 +224,7 @@ void Simulation::Engine::take_snapshot(NodeId id) {
   NodeState& node = nodes_[id - 1];
   node.snapshot_wanted = false;
   ++snapshots_taken_;
-  const SnapshotTaken taken{node.store_applied, node.store.snapshot()};
-  trace_event(id, taken);
-  cluster_.step(id, taken);
-  ++steps_;
-  after_step(id);
+  step_node(id, SnapshotTaken{node.store_applied, node.store.snapshot()});
 }
 
 void Simulation::Engine::after_step(NodeId id) {

@@ -107,11 +107,7 @@ void Simulation::Engine::attempt_read(Client& client, NodeId target, std::uint64
   client.target = target;
   client.awaiting_read = true;
   client.read_at.reset();
-  const ReadIndex request{client.read_id};
-  trace_event(target, request);
-  cluster_.step(target, request);
-  ++steps_;
-  after_step(target);
+  step_node(target, ReadIndex{client.read_id});
   if (!client.op || client.token != token) return;  // answered or refused within the step
   at(now_ + kTimeoutTicks * options_.tick_us, Kind::ClientWake, client.id, token);
 }
