@@ -2,39 +2,21 @@
 // leader removing itself, and the rules that keep a change safe.
 #include <gtest/gtest.h>
 
-#include "raftio/sim/cluster.h"
 #include "support/harness.h"
 
 namespace raftio::test {
 namespace {
 
-// Node 1 leads {1, 2, 3} (+ learners per the tweak); its no-op is committed.
-struct Leader {
-  explicit Leader(Tweak tweak = {}) : h(1, {1, 2, 3}, std::move(tweak)) {
-    h.elect();
-    ack(2, 1);
-    ack(3, 1);
-  }
-  Term term() { return h.node().term(); }
-  std::vector<Action> ack(NodeId from, Index match) {
-    return h.receive(AppendEntriesReply{from, 1, term(), true, match, 0, 0, 0});
-  }
+// A steady leader of {1, 2, 3} (+ learners per the tweak) that is asked for changes.
+struct Leader : SteadyLeader {
+  using SteadyLeader::SteadyLeader;
   std::vector<Action> change(MembershipChange kind, NodeId node, std::uint64_t id = 7) {
     return h.step(ChangeMembership{kind, node, id});
   }
-  NodeHarness h;
 };
 
 Tweak with_learner(NodeId id) {
   return [id](RaftConfig::Builder& b) { b.learners({id}); };
-}
-
-std::vector<Reject> change_rejects(const std::vector<Action>& actions) {
-  std::vector<Reject> out;
-  for (const Reject& reject : actions_of<Reject>(actions)) {
-    if (reject.what == RequestKind::ChangeMembership) out.push_back(reject);
-  }
-  return out;
 }
 
 TEST(Membership, ConfigEntryPayloadRoundTripsAndRejectsMalformedBytes) {
@@ -77,13 +59,13 @@ TEST(Membership, LearnerAcknowledgementsDoNotCommit) {
 TEST(Membership, SecondChangeIsRejectedWhileOneIsInProgress) {
   Leader leader;
   leader.change(MembershipChange::AddLearner, 4);
-  const auto rejects = change_rejects(leader.change(MembershipChange::AddLearner, 5, 8));
+  const auto rejects = rejects_for(leader.change(MembershipChange::AddLearner, 5, 8), RequestKind::ChangeMembership);
   ASSERT_EQ(rejects.size(), 1u);
   EXPECT_EQ(rejects[0].reason, RejectReason::ChangeInProgress);
   EXPECT_EQ(rejects[0].id, 8u);
   // Once the first commits, the next is accepted.
   leader.ack(2, leader.h.node().last_index());
-  EXPECT_TRUE(change_rejects(leader.change(MembershipChange::AddLearner, 5)).empty());
+  EXPECT_TRUE(rejects_for(leader.change(MembershipChange::AddLearner, 5), RequestKind::ChangeMembership).empty());
 }
 
 // The 2015 erratum: a new leader must commit an entry of its own term before it changes the
@@ -91,7 +73,7 @@ TEST(Membership, SecondChangeIsRejectedWhileOneIsInProgress) {
 TEST(Membership, NewLeaderChangesNothingBeforeCommittingInItsTerm) {
   NodeHarness h(1, {1, 2, 3});
   h.elect();  // its no-op is not acknowledged yet
-  const auto rejects = change_rejects(h.step(ChangeMembership{MembershipChange::AddLearner, 4, 1}));
+  const auto rejects = rejects_for(h.step(ChangeMembership{MembershipChange::AddLearner, 4, 1}), RequestKind::ChangeMembership);
   ASSERT_EQ(rejects.size(), 1u);
   EXPECT_EQ(rejects[0].reason, RejectReason::ChangeInProgress);
 }
@@ -103,14 +85,14 @@ TEST(Membership, InvalidChangesAreRejected) {
       {MembershipChange::AddVoter, 0},   {MembershipChange::Remove, 0},
   };
   for (const auto& [kind, node] : invalid) {
-    const auto rejects = change_rejects(leader.change(kind, node));
+    const auto rejects = rejects_for(leader.change(kind, node), RequestKind::ChangeMembership);
     ASSERT_EQ(rejects.size(), 1u) << node;
     EXPECT_EQ(rejects[0].reason, RejectReason::InvalidTarget) << node;
   }
   NodeHarness single(1, {1});
   single.elect();
   for (int i = 0; i < 3; ++i) single.tick();
-  const auto last = change_rejects(single.step(ChangeMembership{MembershipChange::Remove, 1, 1}));
+  const auto last = rejects_for(single.step(ChangeMembership{MembershipChange::Remove, 1, 1}), RequestKind::ChangeMembership);
   ASSERT_EQ(last.size(), 1u);
   EXPECT_EQ(last[0].reason, RejectReason::InvalidTarget) << "the last voter cannot leave";
 }
@@ -120,11 +102,11 @@ TEST(Membership, LearnerIsPromotedOnlyWhenCaughtUp) {
   Leader leader(with_learner(4));
   for (int i = 0; i < 100; ++i) leader.h.propose("p");
   leader.ack(2, leader.h.node().last_index());
-  const auto behind = change_rejects(leader.change(MembershipChange::AddVoter, 4));
+  const auto behind = rejects_for(leader.change(MembershipChange::AddVoter, 4), RequestKind::ChangeMembership);
   ASSERT_EQ(behind.size(), 1u);
   EXPECT_EQ(behind[0].reason, RejectReason::NotCaughtUp);
   leader.h.receive(AppendEntriesReply{4, 1, leader.term(), true, leader.h.node().last_index(), 0, 0, 0});
-  EXPECT_TRUE(change_rejects(leader.change(MembershipChange::AddVoter, 4)).empty());
+  EXPECT_TRUE(rejects_for(leader.change(MembershipChange::AddVoter, 4), RequestKind::ChangeMembership).empty());
   EXPECT_EQ(leader.h.node().membership().voters, (std::vector<NodeId>{1, 2, 3, 4}));
   EXPECT_TRUE(leader.h.node().membership().learners.empty());
   // Four voters: a commit now needs three.
@@ -219,10 +201,7 @@ TEST(Membership, LearnerPartitionedDuringPromotion) {
   options.learners = 1;
   options.seed = 5;
   sim::Cluster cluster(options);
-  for (int i = 0; i < 300 && !cluster.leader(); ++i) {
-    cluster.tick_all();
-    cluster.deliver_all();
-  }
+  elect_leader(cluster);
   ASSERT_TRUE(cluster.leader());
   const NodeId leader = *cluster.leader();
   ASSERT_NE(leader, 4u);
@@ -247,7 +226,7 @@ TEST(Membership, LearnerPartitionedDuringPromotion) {
 // the messages are dropped and the cluster goes on.
 TEST(Membership, LearnerThatDoesNotExistIsHarmless) {
   sim::Cluster cluster(sim::ClusterOptions{});
-  for (int i = 0; i < 300 && !cluster.leader(); ++i) cluster.tick_all(), cluster.deliver_all();
+  elect_leader(cluster);
   ASSERT_TRUE(cluster.leader());
   const NodeId leader = *cluster.leader();
   for (int i = 0; i < 3; ++i) cluster.tick_all(), cluster.deliver_all();
@@ -263,7 +242,7 @@ TEST(Membership, ClusterSurvivesLeaderRemovingItself) {
   sim::ClusterOptions options;
   options.seed = 8;
   sim::Cluster cluster(options);
-  for (int i = 0; i < 300 && !cluster.leader(); ++i) cluster.tick_all(), cluster.deliver_all();
+  elect_leader(cluster);
   ASSERT_TRUE(cluster.leader());
   const NodeId old = *cluster.leader();
   cluster.step(old, ChangeMembership{MembershipChange::Remove, old, 1});

@@ -2,33 +2,10 @@
 // from followers, and the cases where a read must not be answered.
 #include <gtest/gtest.h>
 
-#include "raftio/sim/cluster.h"
 #include "support/harness.h"
 
 namespace raftio::test {
 namespace {
-
-// Node 1 leads {1, 2, 3}; both followers acknowledged its no-op, which is committed (index 1).
-struct SteadyLeader {
-  SteadyLeader() : h(1, {1, 2, 3}) {
-    h.elect();
-    h.receive(AppendEntriesReply{2, 1, term(), true, 1, 0, 0, 0});
-    h.receive(AppendEntriesReply{3, 1, term(), true, 1, 0, 0, 0});
-  }
-  Term term() { return h.node().term(); }
-  AppendEntriesReply ack(NodeId from, std::uint64_t round) {
-    return AppendEntriesReply{from, 1, term(), true, h.node().last_index(), 0, 0, 0, round};
-  }
-  NodeHarness h;
-};
-
-std::vector<Reject> read_rejects(const std::vector<Action>& actions) {
-  std::vector<Reject> out;
-  for (const Reject& reject : actions_of<Reject>(actions)) {
-    if (reject.what == RequestKind::ReadIndex) out.push_back(reject);
-  }
-  return out;
-}
 
 // §6.4: the read index is the commit index when the read arrived; the answer waits until a
 // quorum has acknowledged a heartbeat round that started after it.
@@ -44,13 +21,13 @@ TEST(ReadIndex, LeaderAnswersAfterQuorumConfirmsTheRound) {
   EXPECT_EQ(heartbeats[1].read_round, round);
 
   // A reply from before the round (round 0) proves nothing.
-  EXPECT_TRUE(actions_of<ReadReady>(leader.h.receive(leader.ack(2, 0))).empty());
-  const auto ready = actions_of<ReadReady>(leader.h.receive(leader.ack(2, round)));
+  EXPECT_TRUE(actions_of<ReadReady>(leader.ack(2, 1, 0)).empty());
+  const auto ready = actions_of<ReadReady>(leader.ack(2, 1, round));
   ASSERT_EQ(ready.size(), 1u);
   EXPECT_EQ(ready[0].id, 42u);
   EXPECT_EQ(ready[0].index, 1u);
   // The second acknowledgement changes nothing: each read is answered once.
-  EXPECT_TRUE(actions_of<ReadReady>(leader.h.receive(leader.ack(3, round))).empty());
+  EXPECT_TRUE(actions_of<ReadReady>(leader.ack(3, 1, round)).empty());
 }
 
 // Reads arriving in one step share one round, and so one message per follower.
@@ -61,7 +38,7 @@ TEST(ReadIndex, ReadsInOneStepShareOneRound) {
   leader.h.node().step(std::span<Event>(events), actions);
   const auto heartbeats = sent<AppendEntries>(actions);
   ASSERT_EQ(heartbeats.size(), 2u);
-  const auto ready = actions_of<ReadReady>(leader.h.receive(leader.ack(3, heartbeats[0].read_round)));
+  const auto ready = actions_of<ReadReady>(leader.ack(3, 1, heartbeats[0].read_round));
   ASSERT_EQ(ready.size(), 3u);
   EXPECT_EQ(ready[0].id, 1u);
   EXPECT_EQ(ready[2].id, 3u);
@@ -72,8 +49,8 @@ TEST(ReadIndex, ForgedFutureRoundConfirmsNothing) {
   SteadyLeader leader;
   const auto start = leader.h.step(ReadIndex{7});
   const std::uint64_t round = sent<AppendEntries>(start).at(0).read_round;
-  EXPECT_TRUE(actions_of<ReadReady>(leader.h.receive(leader.ack(2, round + 100))).empty());
-  EXPECT_EQ(actions_of<ReadReady>(leader.h.receive(leader.ack(2, round))).size(), 1u);
+  EXPECT_TRUE(actions_of<ReadReady>(leader.ack(2, 1, round + 100)).empty());
+  EXPECT_EQ(actions_of<ReadReady>(leader.ack(2, 1, round)).size(), 1u);
 }
 
 // §6.4 step 1: a new leader answers no read before an entry of its own term has committed,
@@ -126,7 +103,7 @@ TEST(ReadIndex, PartitionedOldLeaderNeverAnswers) {
     all.insert(all.end(), tick.begin(), tick.end());
   }
   EXPECT_TRUE(actions_of<ReadReady>(all).empty());
-  const auto rejects = read_rejects(all);
+  const auto rejects = rejects_for(all, RequestKind::ReadIndex);
   ASSERT_EQ(rejects.size(), 1u);
   EXPECT_EQ(rejects[0].id, 11u);
   EXPECT_FALSE(leader.h.node().is_leader());  // check-quorum deposed it
@@ -138,7 +115,7 @@ TEST(ReadIndex, DeposedLeaderRefusesPendingReads) {
   leader.h.step(ReadIndex{3});
   const auto actions = leader.h.receive(AppendEntries{2, 1, leader.term() + 1, 0, 0, 0, {}});
   EXPECT_TRUE(actions_of<ReadReady>(actions).empty());
-  const auto rejects = read_rejects(actions);
+  const auto rejects = rejects_for(actions, RequestKind::ReadIndex);
   ASSERT_EQ(rejects.size(), 1u);
   EXPECT_EQ(rejects[0].reason, RejectReason::NotLeader);
   EXPECT_EQ(rejects[0].leader_hint, 2u);
@@ -163,7 +140,7 @@ TEST(ReadIndex, FollowerForwardsToLeaderAndRelaysTheAnswer) {
 
 TEST(ReadIndex, FollowerWithoutLeaderRejects) {
   NodeHarness h(2, {1, 2, 3});
-  const auto rejects = read_rejects(h.step(ReadIndex{4}));
+  const auto rejects = rejects_for(h.step(ReadIndex{4}), RequestKind::ReadIndex);
   ASSERT_EQ(rejects.size(), 1u);
   EXPECT_EQ(rejects[0].reason, RejectReason::NotLeader);
   EXPECT_EQ(rejects[0].leader_hint, kNoNode);
@@ -174,7 +151,7 @@ TEST(ReadIndex, ForwardedReadIsRefusedWhenLeaderChangesOrTimesOut) {
   NodeHarness h(2, {1, 2, 3});
   h.follow(1, 3);
   h.step(ReadIndex{1});
-  const auto changed = read_rejects(h.receive(AppendEntries{3, 2, 4, 0, 0, 0, {}}));
+  const auto changed = rejects_for(h.receive(AppendEntries{3, 2, 4, 0, 0, 0, {}}), RequestKind::ReadIndex);
   ASSERT_EQ(changed.size(), 1u);
   EXPECT_EQ(changed[0].leader_hint, 3u);
 
@@ -185,7 +162,7 @@ TEST(ReadIndex, ForwardedReadIsRefusedWhenLeaderChangesOrTimesOut) {
     const auto tick = h.tick();
     all.insert(all.end(), tick.begin(), tick.end());
   }
-  const auto timed_out = read_rejects(all);
+  const auto timed_out = rejects_for(all, RequestKind::ReadIndex);
   ASSERT_EQ(timed_out.size(), 1u);
   EXPECT_EQ(timed_out[0].id, 2u);
   EXPECT_EQ(timed_out[0].reason, RejectReason::TimedOut);
@@ -196,13 +173,13 @@ TEST(ReadIndex, LeaderAnswersForwardedRead) {
   SteadyLeader leader;
   const auto start = leader.h.receive(ReadIndexRequest{2, 1, leader.term(), 77});
   const std::uint64_t round = sent<AppendEntries>(start).at(0).read_round;
-  const auto replies = sent<ReadIndexReply>(leader.h.receive(leader.ack(3, round)));
+  const auto replies = sent<ReadIndexReply>(leader.ack(3, 1, round));
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0].to, 2u);
   EXPECT_EQ(replies[0].id, 77u);
   EXPECT_TRUE(replies[0].ok);
   EXPECT_EQ(replies[0].index, 1u);
-  EXPECT_TRUE(actions_of<ReadReady>(leader.h.receive(leader.ack(2, round))).empty());  // not ours to answer
+  EXPECT_TRUE(actions_of<ReadReady>(leader.ack(2, 1, round)).empty());  // not ours to answer
 }
 
 // A non-leader that receives a forwarded read says so at once.
@@ -220,10 +197,7 @@ TEST(ReadIndex, ClusterReadSeesCommittedWrite) {
   sim::ClusterOptions options;
   options.seed = 3;
   sim::Cluster cluster(options);
-  for (int i = 0; i < 200 && !cluster.leader(); ++i) {
-    cluster.tick_all();
-    cluster.deliver_all();
-  }
+  elect_leader(cluster);
   ASSERT_TRUE(cluster.leader());
   const NodeId leader = *cluster.leader();
   cluster.propose(leader, Payload::copy_of("write"));

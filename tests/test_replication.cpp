@@ -7,18 +7,6 @@
 namespace raftio::test {
 namespace {
 
-// A leader (node 1) whose followers 2 and 3 acknowledged its no-op: both are streaming.
-struct SteadyLeader {
-  explicit SteadyLeader(Tweak tweak = {}) : h(1, {1, 2, 3}, std::move(tweak)) {
-    h.elect();
-    const Term term = h.node().term();
-    h.receive(AppendEntriesReply{2, 1, term, true, 1, 0, 0, 0});
-    h.receive(AppendEntriesReply{3, 1, term, true, 1, 0, 0, 0});
-  }
-  Term term() { return h.node().term(); }
-  NodeHarness h;
-};
-
 // §5.3: the leader appends a proposal to its log and sends it to every follower, with the index
 // and term of the entry before it.
 TEST(Replication, LeaderAppendsProposalAndSendsItToEveryFollower_5_3) {

@@ -2,30 +2,10 @@
 // while a transfer runs.
 #include <gtest/gtest.h>
 
-#include "raftio/sim/cluster.h"
 #include "support/harness.h"
 
 namespace raftio::test {
 namespace {
-
-// Node 1 leads {1, 2, 3}; both followers acknowledged its no-op (index 1).
-struct SteadyLeader {
-  SteadyLeader() : h(1, {1, 2, 3}) {
-    h.elect();
-    h.receive(AppendEntriesReply{2, 1, term(), true, 1, 0, 0, 0});
-    h.receive(AppendEntriesReply{3, 1, term(), true, 1, 0, 0, 0});
-  }
-  Term term() { return h.node().term(); }
-  NodeHarness h;
-};
-
-std::vector<Reject> transfer_rejects(const std::vector<Action>& actions) {
-  std::vector<Reject> out;
-  for (const Reject& reject : actions_of<Reject>(actions)) {
-    if (reject.what == RequestKind::TransferLeadership) out.push_back(reject);
-  }
-  return out;
-}
 
 // §3.10: a target that already holds the leader's whole log is told to campaign at once.
 TEST(Transfer, UpToDateTargetGetsTimeoutNowImmediately) {
@@ -35,7 +15,7 @@ TEST(Transfer, UpToDateTargetGetsTimeoutNowImmediately) {
   ASSERT_EQ(timeouts.size(), 1u);
   EXPECT_EQ(timeouts[0].to, 2u);
   EXPECT_EQ(timeouts[0].term, leader.term());
-  EXPECT_TRUE(transfer_rejects(actions).empty());
+  EXPECT_TRUE(rejects_for(actions, RequestKind::TransferLeadership).empty());
 }
 
 // A transfer to a lagging node first brings it up to date; TimeoutNow goes out only with the
@@ -81,10 +61,10 @@ TEST(Transfer, AbandonedAfterElectionTimeoutAndProposalsResume) {
     const auto tick = leader.h.tick();
     ticks.insert(ticks.end(), tick.begin(), tick.end());
   }
-  EXPECT_TRUE(transfer_rejects(ticks).empty());
+  EXPECT_TRUE(rejects_for(ticks, RequestKind::TransferLeadership).empty());
   EXPECT_EQ(actions_of<Reject>(leader.h.propose("still refused")).size(), 1u);
   const auto last_tick = leader.h.tick();
-  const auto rejects = transfer_rejects(last_tick);
+  const auto rejects = rejects_for(last_tick, RequestKind::TransferLeadership);
   ASSERT_EQ(rejects.size(), 1u);
   EXPECT_EQ(rejects[0].reason, RejectReason::TimedOut);
   EXPECT_EQ(rejects[0].leader_hint, 3u);
@@ -98,7 +78,7 @@ TEST(Transfer, InvalidTargetsAreRejected) {
   h.elect();
   for (NodeId target : {NodeId{1}, NodeId{4}, NodeId{9}, kNoNode}) {
     const auto actions = h.step(TransferLeadership{target});
-    const auto rejects = transfer_rejects(actions);
+    const auto rejects = rejects_for(actions, RequestKind::TransferLeadership);
     ASSERT_EQ(rejects.size(), 1u) << "target " << target;
     EXPECT_EQ(rejects[0].reason, RejectReason::InvalidTarget);
     EXPECT_TRUE(sent<TimeoutNow>(actions).empty());
@@ -110,7 +90,7 @@ TEST(Transfer, SecondTransferWhileOneRunsIsRejected) {
   SteadyLeader leader;
   leader.h.propose("a");
   leader.h.step(TransferLeadership{2});
-  const auto rejects = transfer_rejects(leader.h.step(TransferLeadership{3}));
+  const auto rejects = rejects_for(leader.h.step(TransferLeadership{3}), RequestKind::TransferLeadership);
   ASSERT_EQ(rejects.size(), 1u);
   EXPECT_EQ(rejects[0].reason, RejectReason::TransferInProgress);
   EXPECT_EQ(rejects[0].leader_hint, 2u);
@@ -119,7 +99,7 @@ TEST(Transfer, SecondTransferWhileOneRunsIsRejected) {
 TEST(Transfer, FollowerRejectsTransferWithLeaderHint) {
   NodeHarness h(1, {1, 2, 3});
   h.follow(2, 3);
-  const auto rejects = transfer_rejects(h.step(TransferLeadership{3}));
+  const auto rejects = rejects_for(h.step(TransferLeadership{3}), RequestKind::TransferLeadership);
   ASSERT_EQ(rejects.size(), 1u);
   EXPECT_EQ(rejects[0].reason, RejectReason::NotLeader);
   EXPECT_EQ(rejects[0].leader_hint, 2u);
@@ -154,10 +134,7 @@ TEST(Transfer, ClusterHandsLeadershipToTarget) {
   sim::ClusterOptions options;
   options.seed = 7;
   sim::Cluster cluster(options);
-  for (int i = 0; i < 200 && !cluster.leader(); ++i) {
-    cluster.tick_all();
-    cluster.deliver_all();
-  }
+  elect_leader(cluster);
   ASSERT_TRUE(cluster.leader());
   const NodeId old_leader = *cluster.leader();
   for (int i = 0; i < 5; ++i) cluster.propose(old_leader, Payload::copy_of("v" + std::to_string(i)));

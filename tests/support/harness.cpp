@@ -93,4 +93,26 @@ std::vector<Action> NodeHarness::follow(NodeId leader, Term term) {
   return receive(AppendEntries{leader, id_, term, 0, 0, 0, {}});
 }
 
+SteadyLeader::SteadyLeader(Tweak tweak) : h(1, {1, 2, 3}, std::move(tweak)) {
+  h.elect();
+  ack(2, 1);
+  ack(3, 1);
+}
+
+std::vector<Reject> rejects_for(const std::vector<Action>& actions, RequestKind what) {
+  std::vector<Reject> out;
+  for (const Reject& reject : actions_of<Reject>(actions)) {
+    if (reject.what == what) out.push_back(reject);
+  }
+  return out;
+}
+
+NodeId elect_leader(sim::Cluster& cluster, int rounds) {
+  for (int i = 0; i < rounds && !cluster.leader(); ++i) {
+    cluster.tick_all();
+    cluster.deliver_all();
+  }
+  return cluster.leader().value_or(kNoNode);
+}
+
 }  // namespace raftio::test

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "raftio/raftio.h"
+#include "raftio/sim/cluster.h"
 
 namespace raftio::test {
 
@@ -77,5 +78,23 @@ class NodeHarness {
 };
 
 RaftConfig make_config(NodeId id, std::vector<NodeId> voters, const Tweak& tweak = {});
+
+// Node 1 leading {1, 2, 3} (plus whatever the tweak adds); followers 2 and 3 acknowledged its
+// no-op, so it is committed and both followers are streaming.
+struct SteadyLeader {
+  explicit SteadyLeader(Tweak tweak = {});
+  Term term() { return h.node().term(); }
+  // A successful AppendEntriesReply from `from` acknowledging `match`, echoing `read_round`.
+  std::vector<Action> ack(NodeId from, Index match, std::uint64_t read_round = 0) {
+    return h.receive(AppendEntriesReply{from, 1, term(), true, match, 0, 0, 0, read_round});
+  }
+  NodeHarness h;
+};
+
+// The Reject actions for requests of one kind.
+std::vector<Reject> rejects_for(const std::vector<Action>& actions, RequestKind what);
+
+// Ticks and delivers until some node leads (at most `rounds` rounds); kNoNode if none did.
+NodeId elect_leader(sim::Cluster& cluster, int rounds = 300);
 
 }  // namespace raftio::test
