@@ -2,6 +2,8 @@
 // leader removing itself, and the rules that keep a change safe.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "support/harness.h"
 
 namespace raftio::test {
@@ -258,6 +260,45 @@ TEST(Membership, ClusterSurvivesLeaderRemovingItself) {
   EXPECT_EQ(cluster.node(fresh).commit_index(), cluster.node(fresh).last_index());
   EXPECT_FALSE(cluster.node(old).is_leader());
   EXPECT_TRUE(cluster.checker().ok()) << cluster.checker().report();
+}
+
+// A node with its own removal in the log, not yet committed (a leader deposed right after
+// appending it): it must still campaign, or — holding the longest log, so refusing every other
+// candidate — it would leave the cluster without a leader for good (found by the simulator).
+std::unique_ptr<MemoryLog> log_removing_node_1(Index commit) {
+  auto log = std::make_unique<MemoryLog>();
+  std::vector<LogEntry> entries{LogEntry{1, 1, EntryKind::Noop, Payload()},
+                                LogEntry{1, 2, EntryKind::Config, encode_membership(Membership{{2, 3}, {}})}};
+  EXPECT_TRUE(log->append(EntryBatch(entries)));
+  EXPECT_TRUE(log->set_hard_state(HardState{1, 1, commit}));
+  EXPECT_TRUE(log->sync());
+  return log;
+}
+
+TEST(Membership, ServerWhoseRemovalIsUncommittedStillCampaigns) {
+  NodeHarness h(1, {1, 2, 3}, {}, log_removing_node_1(1));
+  ASSERT_FALSE(h.node().membership().is_voter(1));
+  const auto actions = h.tick(40);
+  EXPECT_EQ(h.node().role(), Role::PreCandidate);
+  std::vector<NodeId> asked;
+  for (const auto& m : sent<PreVote>(actions)) asked.push_back(m.to);
+  std::sort(asked.begin(), asked.end());
+  asked.erase(std::unique(asked.begin(), asked.end()), asked.end());
+  EXPECT_EQ(asked, (std::vector<NodeId>{2, 3})) << "votes count in its newest configuration";
+  // Winning there, it leads until the removal commits (and then hands over).
+  h.receive(PreVoteReply{2, 1, 2, true});
+  h.receive(PreVoteReply{3, 1, 2, true});
+  h.receive(RequestVoteReply{2, 1, 2, true});
+  EXPECT_EQ(h.node().role(), Role::Candidate) << "its own vote does not count: {2, 3} needs both";
+  h.receive(RequestVoteReply{3, 1, 2, true});
+  EXPECT_EQ(h.node().role(), Role::Leader);
+}
+
+TEST(Membership, ServerWhoseRemovalCommittedStaysQuiet) {
+  NodeHarness h(1, {1, 2, 3}, {}, log_removing_node_1(2));
+  const auto actions = h.tick(100);
+  EXPECT_EQ(h.node().role(), Role::Follower);
+  EXPECT_TRUE(all_sent(actions).empty()) << describe_all(actions);
 }
 
 }  // namespace

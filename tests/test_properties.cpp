@@ -1,5 +1,6 @@
 // Properties over random schedules: RapidCheck generates sequences of ticks, deliveries in any
-// order, drops, duplications, partitions, restarts and proposals on 3- and 5-node clusters.
+// order, drops, duplications, partitions, restarts and proposals on 3- and 5-node clusters, and
+// (for async_storage nodes) writes completed one at a time, in any interleaving with the rest.
 // The SafetyChecker checks Election Safety, Leader Append-Only, Log Matching, Leader Completeness
 // and State Machine Safety after every single step. After the schedule the network heals, and
 // then a leader must emerge and every acknowledged proposal must be applied on every node.
@@ -13,7 +14,7 @@ namespace raftio::test {
 namespace {
 
 struct Op {
-  enum Kind : int { Round, TickAll, TickOne, DeliverOldest, DeliverAny, Drop, Duplicate, Partition, Heal, Propose, Restart };
+  enum Kind : int { Round, TickAll, TickOne, DeliverOldest, DeliverAny, Drop, Duplicate, Partition, Heal, Propose, Restart, CompleteWrite };
   Kind kind = TickAll;
   std::uint32_t a = 0;  // a node, a queue position or a partition mask, reduced modulo what exists
   std::uint32_t b = 0;
@@ -31,7 +32,8 @@ rc::Gen<Op> gen_op() {
                                                                     {4, Op::Partition},
                                                                     {4, Op::Heal},
                                                                     {12, Op::Propose},
-                                                                    {2, Op::Restart}})),
+                                                                    {2, Op::Restart},
+                                                                    {10, Op::CompleteWrite}})),
       rc::gen::set(&Op::a, rc::gen::inRange<std::uint32_t>(0, 1u << 16)),
       rc::gen::set(&Op::b, rc::gen::inRange<std::uint32_t>(1, 8)));
 }
@@ -83,6 +85,9 @@ void apply_op(sim::Cluster& cluster, const Op& op, int& proposals) {
     case Op::Restart:
       cluster.restart(node);
       break;
+    case Op::CompleteWrite:  // async_storage nodes: the oldest write of one node finishes
+      if (auto report = cluster.write_next(node)) cluster.step(node, std::move(*report));
+      break;
   }
 }
 
@@ -91,9 +96,12 @@ void apply_op(sim::Cluster& cluster, const Op& op, int& proposals) {
 // may need a few election timeouts (10-20 ticks each) to settle after a partition.
 constexpr int kLivenessRounds = 300;
 
-void check_schedule(std::size_t nodes, const std::vector<Op>& ops, sim::Storage storage = sim::Storage::Memory) {
-  sim::Cluster cluster(
-      sim::ClusterOptions{.nodes = nodes, .storage = storage, .seed = *rc::gen::inRange<std::uint64_t>(1, 1000)});
+void check_schedule(std::size_t nodes, const std::vector<Op>& ops, sim::Storage storage = sim::Storage::Memory,
+                    std::uint64_t async_nodes = 0) {
+  sim::Cluster cluster(sim::ClusterOptions{.nodes = nodes,
+                                           .storage = storage,
+                                           .seed = *rc::gen::inRange<std::uint64_t>(1, 1000),
+                                           .async_storage = async_nodes});
   int proposals = 0;
   for (const Op& op : ops) {
     apply_op(cluster, op, proposals);
@@ -104,6 +112,8 @@ void check_schedule(std::size_t nodes, const std::vector<Op>& ops, sim::Storage 
   std::uint64_t marker = 0;  // the id of a proposal made after healing (0: none yet)
   for (; rounds < kLivenessRounds; ++rounds) {
     cluster.tick_all();
+    cluster.deliver_all();
+    cluster.complete_all_writes();
     cluster.deliver_all();
     RC_ASSERT(cluster.checker().ok());
     const auto leader = cluster.leader();
@@ -142,6 +152,17 @@ RC_GTEST_PROP(Properties, SafetyAndLivenessOnLongSchedulesOfFiveNodes, ()) { che
 // The same on WalLogs over fault-injecting disks: every restart is a crash.
 RC_GTEST_PROP(Properties, SafetyAndLivenessOnThreeNodesWithWalAndCrashes, ()) {
   check_schedule(3, *gen_schedule(300), sim::Storage::Wal);
+}
+
+// Clusters mixing synchronous and async_storage nodes (which nodes: drawn), on crashing disks.
+RC_GTEST_PROP(Properties, SafetyAndLivenessWithAsyncStorageAndCrashes, ()) {
+  const auto async_nodes = *rc::gen::inRange<std::uint64_t>(1, 1u << 3);
+  RC_CLASSIFY(async_nodes == 7, "every node async");
+  check_schedule(3, *gen_schedule(300), sim::Storage::Wal, async_nodes);
+}
+
+RC_GTEST_PROP(Properties, SafetyAndLivenessWithAsyncStorageOnFiveNodes, ()) {
+  check_schedule(5, *gen_schedule(300), sim::Storage::Memory, *rc::gen::inRange<std::uint64_t>(1, 1u << 5));
 }
 
 }  // namespace

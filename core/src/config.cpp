@@ -118,6 +118,11 @@ RaftConfig::Builder& RaftConfig::Builder::seed(std::uint64_t value) {
   config_.seed = value;
   return *this;
 }
+RaftConfig::Builder& RaftConfig::Builder::async_storage(bool enabled) {
+  config_.async_storage = enabled;
+  return *this;
+}
+
 RaftConfig::Builder& RaftConfig::Builder::lease_reads(bool enabled) {
   config_.lease_reads = enabled;
   return *this;

@@ -191,6 +191,12 @@ std::string describe(const Event& event) {
                           return "change-membership " + std::string(kind < 3 ? kNames[kind] : "invalid") +
                                  " node=" + std::to_string(e.node) + " id=" + std::to_string(e.id);
                         },
+                        [](const Persisted& e) {
+                          return "persisted index=" + std::to_string(e.index) + " t" + std::to_string(e.term);
+                        },
+                        [](const PersistFailed& e) {
+                          return "persist-failed " + std::string(to_string(e.error.code)) + ": " + e.error.context;
+                        },
                     },
                     event);
 }
@@ -224,6 +230,22 @@ std::string describe(const Action& action) {
           },
           [](const ReadReady& a) {
             return "read-ready id=" + std::to_string(a.id) + " index=" + std::to_string(a.index);
+          },
+          [](const Persist& a) {
+            std::string out = "persist index=" + std::to_string(a.index) + " t" + std::to_string(a.term);
+            if (a.hard_state) {
+              out += " hard_state=t" + std::to_string(a.hard_state->term) + "/vote=" +
+                     std::to_string(a.hard_state->vote) + "/commit=" + std::to_string(a.hard_state->commit);
+            }
+            if (a.truncate_from != 0) out += " truncate_from=" + std::to_string(a.truncate_from);
+            if (a.snapshot) out += " snapshot=" + std::to_string(a.snapshot->last_index);
+            std::size_t count = 0;
+            for (const EntryBatch& run : a.entries) count += run.size();
+            if (count > 0) {
+              out += " entries=[" + std::to_string(a.entries.front().front().index) + ".." +
+                     std::to_string(a.entries.back().back().index) + "]";
+            }
+            return out;
           },
       },
       action);

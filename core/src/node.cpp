@@ -37,5 +37,6 @@ std::optional<Term> RaftNode::term_at(Index index) const noexcept { return core_
 const LogEntry* RaftNode::entry_at(Index index) const noexcept { return core_->entry_at(index); }
 const std::optional<StorageError>& RaftNode::storage_error() const noexcept { return core_->storage_error(); }
 const RaftLog& RaftNode::log() const noexcept { return core_->log(); }
+RaftLog& RaftNode::log() noexcept { return core_->log(); }
 
 }  // namespace raftio

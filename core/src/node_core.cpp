@@ -134,15 +134,19 @@ void NodeCore::dispatch(Event&& event) {
     on_snapshot_taken(std::move(*taken));
   } else if (const auto* change = std::get_if<ChangeMembership>(&event)) {
     on_change_membership(*change);
+  } else if (const auto* persisted = std::get_if<Persisted>(&event)) {
+    on_persisted(*persisted);
+  } else if (auto* failed = std::get_if<PersistFailed>(&event)) {
+    fail(std::move(failed->error));
   }
 }
 
 // Durable before visible: the log is synced before the replies that promise it are released and
-// before the leader counts its own entries towards a quorum.
+// before the leader counts its own entries towards a quorum. (In async_storage mode persist()
+// hands the writes out as a Persist action, and the replies wait for its Persisted.)
 void NodeCore::finish_step() {
   if (!persist()) return;
-  for (Message& message : after_persist_) send(std::move(message));
-  after_persist_.clear();
+  release_after_persist();
   if (auto* leader = std::get_if<LeaderState>(&role_state_)) {
     if (leader->commit_dirty) maybe_commit();
     replicate_pending();
@@ -153,6 +157,10 @@ void NodeCore::finish_step() {
 }
 
 bool NodeCore::persist() {
+  if (config_.async_storage) {
+    hand_off(std::nullopt);
+    return true;
+  }
   // The hard state goes first. A log is written in order and a torn write keeps a prefix, so an
   // entry of term T that survives a crash is always preceded by a durable term >= T; written the
   // other way round, a crash could keep new-term entries under an old term (found by the
@@ -202,15 +210,21 @@ bool NodeCore::persist() {
 void NodeCore::fail(StorageError error) {
   error_ = std::move(error);
   after_persist_.clear();
+  in_flight_.clear();
+  restores_in_flight_ = 0;
   if (out_ != nullptr) {
     out_->erase(out_->begin() + static_cast<std::ptrdiff_t>(step_start_), out_->end());
     emit(StorageFailed{*error_});
   }
 }
 
+// Only what is committed and durable here is applied (in synchronous mode everything in the log
+// is durable by now; in async_storage mode the last Persisted bounds it), and never ahead of a
+// RestoreSnapshot still waiting for its write.
 void NodeCore::emit_applies() {
-  if (applied_ >= commit_) return;
-  while (applied_ < commit_) {
+  const Index upto = std::min(commit_, durable_);
+  if (applied_ >= upto || restores_in_flight_ > 0) return;
+  while (applied_ < upto) {
     ++applied_;
     emit(Apply{entries_.at(applied_)});
   }
@@ -226,14 +240,19 @@ void NodeCore::append_local(LogEntry entry) {
 void NodeCore::truncate_local(Index from) {
   if (from < unwritten_from_) {
     // The log already holds entries from `from` on: remove them there first, so the appends that
-    // persist() writes later land after the cut.
-    auto status = log_->truncate_suffix(from);
-    if (!status) return fail(std::move(status).error());
+    // persist() writes later land after the cut. (Async: the next Persist carries the cut.)
+    if (config_.async_storage) {
+      truncate_from_ = truncate_from_ == 0 ? from : std::min(truncate_from_, from);
+    } else {
+      auto status = log_->truncate_suffix(from);
+      if (!status) return fail(std::move(status).error());
+      needs_sync_ = true;
+    }
     unwritten_from_ = from;
-    needs_sync_ = true;
   }
   entries_.truncate_suffix(from);
   durable_ = std::min(durable_, from - 1);
+  for (InFlightPersist& persist : in_flight_) persist.durable_upto = std::min(persist.durable_upto, from - 1);
   configs_truncated(from);
 }
 

@@ -8,9 +8,11 @@
 //   node_read.cpp     linearizable reads (ReadIndex, forwarded reads, confirmation rounds)
 //   node_snapshot.cpp snapshots: compaction, InstallSnapshot in chunks, restore
 //   node_membership.cpp configuration changes (one server at a time), learners
+//   node_async_storage.cpp async_storage mode: Persist actions out, Persisted events in
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -92,6 +94,7 @@ class NodeCore {
   const LogEntry* entry_at(Index index) const noexcept;
   const std::optional<StorageError>& storage_error() const noexcept { return error_; }
   const RaftLog& log() const noexcept { return *log_; }
+  RaftLog& log() noexcept { return *log_; }
 
  private:
   // node_core.cpp: the step pipeline
@@ -121,6 +124,12 @@ class NodeCore {
   // along a log, so this is a binary search).
   Index last_index_with_term_at_most(Index at_most, Term term) const noexcept;
 
+  // node_async_storage.cpp
+  void hand_off(std::optional<Snapshot> snapshot);
+  void release_after_persist();
+  void defer_until_durable(Action action);
+  void on_persisted(const Persisted& persisted);
+
   // node_receive.cpp
   void on_receive(Message&& message);
   bool term_prelude(const Message& message);
@@ -128,6 +137,7 @@ class NodeCore {
   // node_election.cpp
   void on_tick();
   void tick_election();
+  bool may_campaign() const;
   void campaign(bool pre_vote, bool leadership_transfer);
   void become_follower(Term term, NodeId leader);
   void become_leader();
@@ -251,6 +261,18 @@ class NodeCore {
   Index unwritten_from_ = 1;  // entries from here on are in memory but not yet handed to log_
   bool needs_sync_ = false;
   std::optional<StorageError> error_;
+  // async_storage: the Persist actions handed out and not yet reported, oldest first, each with
+  // the actions that wait for it; a truncation not yet handed out; RestoreSnapshots held back
+  // (Apply waits behind them).
+  struct InFlightPersist {
+    Index index = 0;  // as in the action: what its Persisted must echo
+    Term term = 0;
+    Index durable_upto = 0;  // durable once reported: index, lowered by later truncations
+    std::vector<Action> deferred;
+  };
+  std::deque<InFlightPersist> in_flight_;
+  Index truncate_from_ = 0;
+  std::size_t restores_in_flight_ = 0;
 
   // --- per-step scratch ---
   std::vector<Action>* out_ = nullptr;

@@ -19,9 +19,18 @@ void NodeCore::on_tick() {
 void NodeCore::tick_election() {
   ++election_elapsed_;
   // Learners never campaign; they only count ticks for the leader lease.
-  if (election_elapsed_ >= randomized_timeout_ && membership_.is_voter(config_.id)) {
-    campaign(config_.pre_vote, false);
-  }
+  if (election_elapsed_ >= randomized_timeout_ && may_campaign()) campaign(config_.pre_vote, false);
+}
+
+// A voter campaigns; so does a server whose own removal is not committed yet, as a removed
+// leader keeps leading until then (thesis §4.2.2). Otherwise a leader deposed right after
+// appending its removal holds the longest log, refuses every other candidate and never runs
+// itself: no leader ever again (found by the simulator, seed 78 with async storage). It counts
+// votes in its newest configuration, as every candidate does, so election safety is unchanged;
+// once the removal commits, it stays quiet.
+bool NodeCore::may_campaign() const {
+  if (membership_.is_voter(config_.id)) return true;
+  return last_config_index() > commit_ && membership_at(commit_).is_voter(config_.id);
 }
 
 // §5.2: a follower that hears nothing for its election timeout campaigns. With pre-vote it first

@@ -69,21 +69,26 @@ void NodeCore::on_snapshot_taken(SnapshotTaken&& taken) {
   compact_log(Snapshot{index, *term, membership_at(index), std::move(taken.data)});
 }
 
-// Saves the snapshot, then compacts the log (and the node's own entries) up to it.
+// Saves the snapshot, then compacts the log (and the node's own entries) up to it. In
+// async_storage mode both go out in a Persist with whatever else is not yet handed out (entries
+// below the snapshot are dropped from it: the compaction would remove them anyway).
 bool NodeCore::compact_log(const Snapshot& snapshot) {
-  auto status = log_->save_snapshot(snapshot);
-  if (status) status = log_->compact(snapshot.meta());
-  if (!status) {
-    fail(std::move(status).error());
-    return false;
+  if (!config_.async_storage) {
+    auto status = log_->save_snapshot(snapshot);
+    if (status) status = log_->compact(snapshot.meta());
+    if (!status) {
+      fail(std::move(status).error());
+      return false;
+    }
+    needs_sync_ = true;
   }
-  needs_sync_ = true;
   entries_.compact(snapshot.last_index);
   unwritten_from_ = std::max(unwritten_from_, snapshot.last_index + 1);
   snapshot_ = snapshot.meta();
   snapshot_data_ = snapshot;  // shares the data: no copy
   snapshot_suggested_ = false;
   configs_compacted(snapshot.last_index, snapshot.membership);
+  if (config_.async_storage) hand_off(snapshot);
   return true;
 }
 
@@ -174,8 +179,8 @@ void NodeCore::on_install_snapshot(InstallSnapshot&& m) {
 
 void NodeCore::install_snapshot(Snapshot snapshot, NodeId leader) {
   // Our term must be durable before the snapshot is: recovery refuses a snapshot of a term the
-  // hard state never reached.
-  if (!persist()) return;
+  // hard state never reached. (A Persist writes its hard state first.)
+  if (!config_.async_storage && !persist()) return;
   const Index index = snapshot.last_index;
   // Figure 13 step 6-7: keep the entries after the snapshot only if our log agrees with it at its
   // last index; otherwise the whole log goes. Truncating first keeps a crash in between harmless
@@ -187,14 +192,21 @@ void NodeCore::install_snapshot(Snapshot snapshot, NodeId leader) {
   }
   const Index last_before = last_index();
   if (!compact_log(snapshot)) return;
-  if (last_before < index) durable_ = index;  // the log is now empty after the snapshot
+  // The log is now empty after the snapshot (in async_storage mode: once its Persist is reported).
+  if (!config_.async_storage && last_before < index) durable_ = index;
   commit_ = std::max(commit_, index);
   applied_ = index;  // the state machine is replaced
   // The snapshot's configuration, then any configuration entries in the log kept after it.
   base_membership_ = snapshot.membership;
   rebuild_configs();
   const std::uint64_t size = snapshot.data.size();
-  emit(RestoreSnapshot{std::move(snapshot)});
+  if (config_.async_storage) {
+    // The state machine must not run ahead of what would survive a crash here.
+    ++restores_in_flight_;
+    defer_until_durable(RestoreSnapshot{std::move(snapshot)});
+  } else {
+    emit(RestoreSnapshot{std::move(snapshot)});
+  }
   send_after_persist(InstallSnapshotReply{config_.id, leader, term_, index, size, true});
 }
 

@@ -17,6 +17,10 @@ Cluster::Cluster(ClusterOptions options) : options_(options), network_(options.s
   }
   for (std::size_t i = 1; i <= options_.nodes; ++i) ids_.push_back(i);
   for (NodeId id : ids_) {
+    if (async_storage(id)) checker_.set_async_storage(id);
+  }
+  pending_writes_.resize(options_.nodes);
+  for (NodeId id : ids_) {
     if (options_.storage == Storage::Wal) {
       disks_.push_back(std::make_shared<wal::FaultyFileSystem>(options_.seed * 1000 + id));
     }
@@ -53,9 +57,11 @@ std::unique_ptr<RaftNode> Cluster::make_node(NodeId id) {
                     .snapshot_threshold(options_.snapshot_threshold)
                     .lease_reads(options_.lease_reads)
                     .snapshot_chunk_bytes(options_.snapshot_chunk_bytes)
+                    .async_storage(async_storage(id))
                     .build();
   if (!config) throw std::invalid_argument(config.error().describe());
-  auto log = std::make_unique<RecordingLog>(*logs_[id - 1], id, options_.check_safety ? &checker_ : nullptr);
+  auto log = std::make_unique<RecordingLog>(*logs_[id - 1], id, options_.check_safety ? &checker_ : nullptr,
+                                            async_storage(id));
   return std::make_unique<RaftNode>(std::move(config).value(), std::move(log));
 }
 
@@ -78,7 +84,17 @@ void Cluster::step(NodeId id, Event event) {
       if (const auto* apply = std::get_if<Apply>(&action)) trace(id, apply->entry.data.to_string());
     }
   }
-  if (options_.check_safety) checker_.after_step(target, actions_);
+  if (options_.check_safety) {
+    // async_storage: the checker follows the log as handed out (the disk view follows the writes).
+    for (const Action& action : actions_) {
+      const auto* persist = std::get_if<Persist>(&action);
+      if (persist == nullptr) continue;
+      if (persist->truncate_from != 0) checker_.on_truncate(id, persist->truncate_from);
+      if (persist->snapshot) checker_.on_compact(id, persist->snapshot->last_index);
+      for (const EntryBatch& run : persist->entries) checker_.on_append(id, run.span());
+    }
+    checker_.after_step(target, actions_);
+  }
   for (Action& action : actions_) {
     if (observer_) observer_(id, action);
     if (auto* send = std::get_if<Send>(&action)) {
@@ -109,8 +125,28 @@ void Cluster::step(NodeId id, Event event) {
       ++leader_changes_;
     } else if (auto* failed = std::get_if<StorageFailed>(&action)) {
       storage_failure_ = failed->error;
+    } else if (auto* persist = std::get_if<Persist>(&action)) {
+      pending_writes_[id - 1].push_back(std::move(*persist));
     }
   }
+}
+
+std::optional<Event> Cluster::write_next(NodeId id) {
+  auto& queue = pending_writes_.at(id - 1);
+  if (queue.empty()) return std::nullopt;
+  const Persist persist = std::move(queue.front());
+  queue.pop_front();
+  auto status = write_persist(node(id).log(), persist);
+  if (!status) return Event{PersistFailed{std::move(status).error()}};
+  return Event{Persisted{persist.index, persist.term}};
+}
+
+void Cluster::complete_writes(NodeId id) {
+  while (std::optional<Event> report = write_next(id)) step(id, std::move(*report));
+}
+
+void Cluster::complete_all_writes() {
+  for (NodeId id : ids_) complete_writes(id);
 }
 
 void Cluster::tick(NodeId id) { step(id, Tick{}); }
@@ -163,6 +199,7 @@ std::size_t Cluster::deliver_all(std::size_t max_messages) {
 
 void Cluster::restart(NodeId id) {
   nodes_[id - 1].reset();
+  pending_writes_[id - 1].clear();
   if (options_.storage == Storage::Wal) {
     logs_[id - 1].reset();
     disks_[id - 1]->crash(/*tear_last_write=*/true);

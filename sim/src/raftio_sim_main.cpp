@@ -28,6 +28,7 @@ struct Cli {
   std::uint64_t ticks = 20'000;
   std::string faults = "all";
   std::string storage = "wal";
+  std::string storage_mode = "mixed";
   std::size_t clients = 4;
   std::uint64_t snapshot_every = raftio::sim::SimOptions{}.snapshot_every;
   std::string trace_file;
@@ -118,10 +119,11 @@ int run_sweep(SimOptions options, std::uint64_t first, std::uint64_t last) {
   }
   if (tty) std::fputs("\n", stdout);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("sweep seeds %llu..%llu nodes=%zu ticks=%llu faults=%s storage=%s: %llu passed, %llu failed",
+  std::printf("sweep seeds %llu..%llu nodes=%zu ticks=%llu faults=%s storage=%s %s: %llu passed, %llu failed",
               static_cast<unsigned long long>(first), static_cast<unsigned long long>(last), options.nodes,
               static_cast<unsigned long long>(options.ticks), std::string(to_string(options.faults)).c_str(),
-              options.storage == raftio::sim::Storage::Wal ? "wal" : "mem", static_cast<unsigned long long>(total - failed),
+              options.storage == raftio::sim::Storage::Wal ? "wal" : "mem",
+              std::string(to_string(options.storage_mode)).c_str(), static_cast<unsigned long long>(total - failed),
               static_cast<unsigned long long>(failed));
   if (failed > 0) std::printf(" (first failing seed %llu)", static_cast<unsigned long long>(first_failure));
   std::printf("; %llu events, %llu faults injected, %llu client operations completed, %.0f events/s, %.1f s\n",
@@ -147,6 +149,11 @@ int main(int argc, char** argv) {
   app.add_option("--storage", cli.storage, "wal: WalLog on a disk that crashes; mem: MemoryLog")
       ->check(CLI::IsMember({"wal", "mem"}))
       ->capture_default_str();
+  app.add_option("--storage-mode", cli.storage_mode,
+                 "sync: writes inside step; async: Persist actions completed by a delayed I/O queue; mixed: "
+                 "some nodes of each, drawn from the seed")
+      ->check(CLI::IsMember({"sync", "async", "mixed"}))
+      ->capture_default_str();
   app.add_option("--clients", cli.clients, "key-value clients")->check(CLI::Range(0, 64))->capture_default_str();
   app.add_option("--snapshot-every", cli.snapshot_every, "snapshot each node's store every N applied entries (0: never)")
       ->capture_default_str();
@@ -160,6 +167,7 @@ int main(int argc, char** argv) {
   options.ticks = cli.ticks;
   raftio::sim::parse_fault_profile(cli.faults, options.faults);
   options.storage = cli.storage == "mem" ? raftio::sim::Storage::Memory : raftio::sim::Storage::Wal;
+  raftio::sim::parse_storage_mode(cli.storage_mode, options.storage_mode);
   options.clients = cli.clients;
   options.snapshot_every = cli.snapshot_every;
   if (!cli.seeds.empty()) {

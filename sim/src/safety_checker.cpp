@@ -53,6 +53,11 @@ void SafetyChecker::on_truncate(NodeId node, Index from) {
             "node " + std::to_string(node) + " truncated from " + at(from) + " below its commit index " +
                 std::to_string(mirror.commit));
   }
+  cut_chain(mirror, from);
+  mirror.truncated_in_step = true;
+}
+
+void SafetyChecker::cut_chain(Mirror& mirror, Index from) {
   if (from < mirror.chain.size()) {
     // Remember what the cut removed until a sync makes it final. Below an earlier unsynced cut the
     // chain is still the original one; at or above it, it is unsynced new data.
@@ -66,7 +71,6 @@ void SafetyChecker::on_truncate(NodeId node, Index from) {
     }
     mirror.chain.resize(from);
   }
-  mirror.truncated_in_step = true;
 }
 
 void SafetyChecker::on_sync(NodeId node) {
@@ -88,10 +92,39 @@ void SafetyChecker::on_compact(NodeId node, Index index) {
             "node " + std::to_string(node) + " kept entries after a snapshot at " + at(index) +
                 " that its log disagrees with");
   }
-  // The snapshot replaces the prefix: from here on the node's log continues the committed one.
+  compact_chain(mirror, index);
+}
+
+// The snapshot replaces the prefix: from here on the log continues the committed one.
+void SafetyChecker::compact_chain(Mirror& mirror, Index index) {
   if (mirror.chain.size() <= index) mirror.chain.resize(index + 1);
-  std::copy(committed_chain_.begin(), committed_chain_.begin() + static_cast<std::ptrdiff_t>(index + 1),
+  std::copy(committed_chain_.begin(), committed_chain_.begin() + static_cast<std::ptrdiff_t>(std::min(index + 1, committed_chain_.size())),
             mirror.chain.begin());
+}
+
+void SafetyChecker::on_disk_append(NodeId node, std::span<const LogEntry> entries) {
+  Mirror& disk = disks_[node];
+  for (const LogEntry& entry : entries) {
+    if (entry.index != disk.chain.size()) {
+      violate("Log Append Order", {node},
+              "wrote " + at(entry.index) + " to disk after last index " + std::to_string(disk.chain.size() - 1));
+      return;
+    }
+    disk.chain.push_back(chain_hash(disk.chain.back(), entry));
+  }
+}
+
+void SafetyChecker::on_disk_truncate(NodeId node, Index from) { cut_chain(disks_[node], from); }
+
+void SafetyChecker::on_disk_compact(NodeId node, Index index) {
+  if (index <= committed_index()) compact_chain(disks_[node], index);  // on_compact reported it otherwise
+}
+
+void SafetyChecker::on_disk_sync(NodeId node) {
+  Mirror& disk = disks_[node];
+  disk.unsynced_cut.reset();
+  disk.cut_tail.clear();
+  disk.synced_last = static_cast<Index>(disk.chain.size()) - 1;
 }
 
 SafetyChecker::NodeView SafetyChecker::view_of(const RaftNode& node) {
@@ -126,33 +159,54 @@ void SafetyChecker::on_restart(const NodeView& node, std::span<const LogEntry> r
                                        committed_chain_.begin() + static_cast<std::ptrdiff_t>(snapshot_index + 1));
   for (const LogEntry& entry : recovered_log) recovered.push_back(chain_hash(recovered.back(), entry));
   const Index last = static_cast<Index>(recovered.size()) - 1;
+  // What the node wrote: its log in synchronous mode; its disk in async_storage mode, where the
+  // log may run ahead of the disk (and its commit index too: committed entries are durable on a
+  // quorum, not necessarily here), so what must survive is what was synced.
+  const auto disk_it = disks_.find(node.id);
+  Mirror* disk = disk_it != disks_.end() ? &disk_it->second : nullptr;
+  Mirror& written = disk != nullptr ? *disk : mirror;
   // A crash may undo an unsynced truncation: the log written before it is then what counts.
-  if (mirror.unsynced_cut && *mirror.unsynced_cut <= mirror.chain.size()) {
-    std::vector<std::uint64_t> before_cut(mirror.chain.begin(),
-                                          mirror.chain.begin() + static_cast<std::ptrdiff_t>(*mirror.unsynced_cut));
-    before_cut.insert(before_cut.end(), mirror.cut_tail.begin(), mirror.cut_tail.end());
+  if (written.unsynced_cut && *written.unsynced_cut <= written.chain.size()) {
+    std::vector<std::uint64_t> before_cut(written.chain.begin(),
+                                          written.chain.begin() + static_cast<std::ptrdiff_t>(*written.unsynced_cut));
+    before_cut.insert(before_cut.end(), written.cut_tail.begin(), written.cut_tail.end());
     const std::size_t common = std::min(recovered.size(), before_cut.size());
-    const std::size_t common_now = std::min(recovered.size(), mirror.chain.size());
-    const bool matches_now = recovered.size() <= mirror.chain.size() && recovered[common_now - 1] == mirror.chain[common_now - 1];
+    const std::size_t common_now = std::min(recovered.size(), written.chain.size());
+    const bool matches_now = recovered.size() <= written.chain.size() && recovered[common_now - 1] == written.chain[common_now - 1];
     if (!matches_now && recovered.size() <= before_cut.size() && recovered[common - 1] == before_cut[common - 1]) {
-      mirror.chain = std::move(before_cut);
+      written.chain = std::move(before_cut);
     }
   }
+  // Synced entries survive, except where an unsynced truncation (which may or may not survive)
+  // cut them.
+  const Index must_survive =
+      disk == nullptr ? 0 : (disk->unsynced_cut ? std::min(disk->synced_last, *disk->unsynced_cut - 1) : disk->synced_last);
   mirror.unsynced_cut.reset();
   mirror.cut_tail.clear();
-  const std::size_t compared = std::min(recovered.size(), mirror.chain.size());
-  if (compared > 0 && recovered[compared - 1] != mirror.chain[compared - 1]) {
+  const std::size_t compared = std::min(recovered.size(), written.chain.size());
+  if (compared > 0 && recovered[compared - 1] != written.chain[compared - 1]) {
     violate("Durability", {node.id},
             "node " + std::to_string(node.id) + " recovered a log that differs from what it wrote, at or below " +
                 at(compared - 1));
   }
-  if (last < mirror.commit) {
+  if (disk == nullptr && last < mirror.commit) {
     violate("Durability", {node.id},
             "node " + std::to_string(node.id) + " recovered " + std::to_string(last) + " entries but had committed " +
                 std::to_string(mirror.commit));
   }
-  if (recovered.size() > mirror.chain.size()) {
+  if (disk != nullptr && last < must_survive) {
+    violate("Durability", {node.id},
+            "node " + std::to_string(node.id) + " recovered " + std::to_string(last) + " entries but had synced " +
+                std::to_string(must_survive));
+  }
+  if (recovered.size() > written.chain.size()) {
     violate("Durability", {node.id}, "node " + std::to_string(node.id) + " recovered entries it never wrote");
+  }
+  if (disk != nullptr) {
+    disk->chain = recovered;
+    disk->unsynced_cut.reset();
+    disk->cut_tail.clear();
+    disk->synced_last = last;
   }
   mirror.chain = std::move(recovered);
   mirror.role = node.role;

@@ -34,7 +34,7 @@ struct Simulation::Engine {
   explicit Engine(SimOptions options);
 
   // --- the event loop (simulation.cpp) ---
-  enum class Kind : std::uint8_t { Tick, ClientWake, Nemesis, Restart, Resume, FaultsStop };
+  enum class Kind : std::uint8_t { Tick, ClientWake, Nemesis, Restart, Resume, FaultsStop, DiskDone };
   struct Timed {
     std::uint64_t time;
     std::uint64_t sequence;
@@ -69,7 +69,13 @@ struct Simulation::Engine {
     bool snapshot_wanted = false;  // the node suggested a snapshot during the current step
     std::uint64_t outage_start = 0;
     std::vector<Envelope> held;  // delivered while paused: handed over on resume
+    // async_storage: the node's I/O queue completes its writes in order, one at a time; a crash
+    // empties it (incarnation tells a completion from before the crash).
+    std::uint64_t incarnation = 0;
+    std::uint64_t disk_free_at = 0;
   };
+  void schedule_write(NodeId id);
+  void disk_done(NodeId id, std::uint64_t incarnation);
   void crash(NodeId id, std::uint64_t downtime_us);
   void restart(NodeId id);
   void pause(NodeId id);
@@ -128,6 +134,8 @@ struct Simulation::Engine {
   std::uint64_t read_index_gets_ = 0;
   std::uint64_t snapshots_taken_ = 0;
   std::uint64_t snapshots_restored_ = 0;
+  std::uint64_t persists_ = 0;
+  std::uint64_t persists_lost_ = 0;
   KvHistory history_;
   std::vector<Timed> queue_;  // binary heap, earliest first
   std::uint64_t sequence_ = 0;

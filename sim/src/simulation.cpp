@@ -24,6 +24,18 @@ std::string json_escape(const std::string& text) {
   return out;
 }
 
+std::uint64_t async_nodes(const SimOptions& options) {
+  switch (options.storage_mode) {
+    case StorageMode::Sync: return 0;
+    case StorageMode::Async: return kAllNodes;
+    case StorageMode::Mixed: break;
+  }
+  const std::uint64_t all = options.nodes >= 64 ? kAllNodes : (std::uint64_t{1} << options.nodes) - 1;
+  std::uint64_t mask = SimRng{options.seed ^ 0xa57c0000ULL}.next() & all;
+  if (options.nodes >= 2 && (mask == 0 || mask == all)) mask ^= 1;  // one of each
+  return mask;
+}
+
 ClusterOptions cluster_options(const SimOptions& options) {
   ClusterOptions cluster;
   cluster.nodes = options.nodes;
@@ -35,6 +47,7 @@ ClusterOptions cluster_options(const SimOptions& options) {
   // Lease reads assume bounded clock drift (the simulated clocks drift by at most 5%, well within
   // lease_drift_ticks) and no process pauses: so only in the profiles without pauses and crashes.
   cluster.lease_reads = options.faults == FaultProfile::None || options.faults == FaultProfile::Network;
+  cluster.async_storage = async_nodes(options);
   return cluster;
 }
 
@@ -48,6 +61,25 @@ std::string_view to_string(FaultProfile profile) noexcept {
     case FaultProfile::All: return "all";
   }
   return "?";
+}
+
+std::string_view to_string(StorageMode mode) noexcept {
+  switch (mode) {
+    case StorageMode::Sync: return "sync";
+    case StorageMode::Async: return "async";
+    case StorageMode::Mixed: return "mixed";
+  }
+  return "?";
+}
+
+bool parse_storage_mode(std::string_view text, StorageMode& mode) noexcept {
+  for (StorageMode m : {StorageMode::Sync, StorageMode::Async, StorageMode::Mixed}) {
+    if (text == to_string(m)) {
+      mode = m;
+      return true;
+    }
+  }
+  return false;
 }
 
 bool parse_fault_profile(std::string_view text, FaultProfile& profile) noexcept {
@@ -90,7 +122,8 @@ Simulation::Engine::Engine(SimOptions options)
   timeline_.end_time = end_time_;
   timeline_.title = "raftio-sim seed " + std::to_string(options_.seed) + ", " + std::to_string(options_.nodes) +
                     " nodes, faults=" + std::string(to_string(options_.faults)) +
-                    ", storage=" + (options_.storage == Storage::Wal ? "wal" : "mem");
+                    ", storage=" + (options_.storage == Storage::Wal ? "wal" : "mem") + " " +
+                    std::string(to_string(options_.storage_mode));
 }
 
 void Simulation::Engine::at(std::uint64_t time, Kind kind, std::uint64_t target, std::uint64_t token) {
@@ -149,7 +182,33 @@ void Simulation::Engine::handle(const Timed& timed) {
       if (nodes_[timed.target - 1].paused) resume(static_cast<NodeId>(timed.target));
       break;
     case Kind::FaultsStop: stop_faults(); break;
+    case Kind::DiskDone: disk_done(static_cast<NodeId>(timed.target), timed.token); break;
   }
+}
+
+// A Persist joins the node's I/O queue: it completes after the writes before it, each taking
+// 0.5 to 20 ms, now and then 50 to 200 ms (a slow disk), so a leader often replicates, and
+// followers acknowledge, with its own write still in flight.
+void Simulation::Engine::schedule_write(NodeId id) {
+  NodeState& node = nodes_[id - 1];
+  const std::uint64_t tick = options_.tick_us;
+  const std::uint64_t latency = rng_.chance(0.03) ? rng_.between(5 * tick, 20 * tick) : rng_.between(tick / 20, 2 * tick);
+  node.disk_free_at = std::max(node.disk_free_at, now_) + latency;
+  at(node.disk_free_at, Kind::DiskDone, id, node.incarnation);
+}
+
+void Simulation::Engine::disk_done(NodeId id, std::uint64_t incarnation) {
+  NodeState& node = nodes_[id - 1];
+  if (node.down || incarnation != node.incarnation) return;  // the crash lost the queue
+  if (node.paused) {
+    // The write is done, but the paused process cannot hear of it until it runs again.
+    at(now_ + node.tick_us, Kind::DiskDone, id, incarnation);
+    return;
+  }
+  std::optional<Event> report = cluster_.write_next(id);
+  if (!report) return;
+  ++persists_;
+  step_node(id, std::move(*report));
 }
 
 void Simulation::Engine::trace_line(const std::string& line) {
@@ -183,6 +242,7 @@ void Simulation::Engine::on_action(NodeId id, const Action& action) {
   }
   const auto* apply = std::get_if<Apply>(&action);
   if (apply == nullptr) {
+    if (std::holds_alternative<Persist>(action)) return schedule_write(id);
     if (const auto* restore = std::get_if<RestoreSnapshot>(&action)) return restore_store(id, restore->snapshot);
     if (std::holds_alternative<SnapshotSuggested>(action)) {
       nodes_[id - 1].snapshot_wanted = true;  // taken once this step is over (after_step)
@@ -268,6 +328,9 @@ void Simulation::Engine::crash(NodeId id, std::uint64_t downtime_us) {
   node.held.clear();  // the process died with its socket buffers
   node.down = true;
   node.outage_start = now_;
+  persists_lost_ += cluster_.pending_writes(id);
+  ++node.incarnation;
+  node.disk_free_at = now_;
   network_.drop_to(id);
   if (options_.timeline && now_ > node.role_since) timeline_.roles.push_back({id, node.role, node.term, node.role_since, now_});
   trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"crash node " + std::to_string(id) + "\"}");

@@ -60,6 +60,11 @@ void Simulation::Engine::finish(SimReport& report) {
   report.read_index_gets = read_index_gets_;
   report.snapshots_taken = snapshots_taken_;
   report.snapshots_restored = snapshots_restored_;
+  report.persists = persists_;
+  report.persists_lost = persists_lost_;
+  for (NodeId id = 1; id <= options_.nodes; ++id) {
+    if (cluster_.async_storage(id)) ++report.async_nodes;
+  }
   for (const KvOperation& op : history_) {
     ++report.ops_invoked;
     if (op.complete_time) {
@@ -113,7 +118,8 @@ std::string format_report(const SimReport& r) {
   const SimOptions& o = r.options;
   std::string out = "raftio-sim seed=" + std::to_string(o.seed) + " nodes=" + std::to_string(o.nodes) +
                     " ticks=" + std::to_string(o.ticks) + " faults=" + std::string(to_string(o.faults)) +
-                    " storage=" + (o.storage == Storage::Wal ? "wal" : "mem") + "\n";
+                    " storage=" + (o.storage == Storage::Wal ? "wal" : "mem") + " " +
+                    std::string(to_string(o.storage_mode)) + "\n";
   out += "  virtual time        " + fixed(static_cast<double>(r.virtual_us) / 1e6, 1) + " s\n";
   out += "  elections           " + std::to_string(r.elections) + " (highest term " + std::to_string(r.max_term) + ")\n";
   out += "  committed           " + std::to_string(r.max_commit) + " entries\n";
@@ -130,6 +136,11 @@ std::string format_report(const SimReport& r) {
          std::to_string(f.heals) + " heals\n";
   out += "  snapshots           " + std::to_string(r.snapshots_taken) + " taken, " +
          std::to_string(r.snapshots_restored) + " restored (installed from the leader or at restart)\n";
+  if (r.async_nodes > 0) {
+    out += "  async storage       " + std::to_string(r.async_nodes) + " of " + std::to_string(o.nodes) + " nodes; " +
+           std::to_string(r.persists) + " writes completed, " + std::to_string(r.persists_lost) +
+           " lost in crashes\n";
+  }
   out += "  client operations   " + std::to_string(r.ops_invoked) + " invoked, " + std::to_string(r.ops_completed) +
          " completed, " + std::to_string(r.ops_unknown) + " with unknown outcome (" +
          std::to_string(r.read_index_gets) + " gets through ReadIndex)\n";
@@ -157,7 +168,7 @@ std::string format_report(const SimReport& r) {
     }
     out += "\nreplay: raftio-sim --seed " + std::to_string(o.seed) + " --nodes " + std::to_string(o.nodes) + " --ticks " +
            std::to_string(o.ticks) + " --faults " + std::string(to_string(o.faults)) + " --storage " +
-           (o.storage == Storage::Wal ? "wal" : "mem") +
+           (o.storage == Storage::Wal ? "wal" : "mem") + " --storage-mode " + std::string(to_string(o.storage_mode)) +
            (o.snapshot_every != SimOptions{}.snapshot_every ? " --snapshot-every " + std::to_string(o.snapshot_every) : "") +
            "\n";
   }

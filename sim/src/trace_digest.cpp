@@ -74,6 +74,7 @@ std::uint64_t digest(const Event& event) noexcept {
   if (const auto* change = std::get_if<ChangeMembership>(&event)) {
     d.add(static_cast<std::uint64_t>(change->change)).add(change->node).add(change->id);
   }
+  if (const auto* persisted = std::get_if<Persisted>(&event)) d.add(persisted->index).add(persisted->term);
   return d.value();
 }
 
@@ -95,6 +96,12 @@ std::uint64_t digest(const Action& action) noexcept {
         if constexpr (std::is_same_v<A, ReadReady>) d.add(a.id).add(a.index);
         if constexpr (std::is_same_v<A, RestoreSnapshot>) d.add(a.snapshot.last_index).add(a.snapshot.last_term).add(a.snapshot.data);
         if constexpr (std::is_same_v<A, SnapshotSuggested>) d.add(a.applied).add(a.entries);
+        if constexpr (std::is_same_v<A, Persist>) {
+          d.add(a.index).add(a.term).add(a.truncate_from);
+          if (a.hard_state) d.add(a.hard_state->term).add(a.hard_state->vote).add(a.hard_state->commit);
+          if (a.snapshot) d.add(a.snapshot->last_index);
+          for (const EntryBatch& run : a.entries) d.add(run.size());
+        }
       },
       action);
   return d.value();

@@ -111,6 +111,12 @@ NodeId elect_leader(sim::Cluster& cluster, int rounds) {
   for (int i = 0; i < rounds && !cluster.leader(); ++i) {
     cluster.tick_all();
     cluster.deliver_all();
+    bool writes_pending = false;  // async_storage nodes: their writes, then what waited for them
+    for (NodeId id : cluster.ids()) writes_pending |= cluster.pending_writes(id) > 0;
+    if (writes_pending) {
+      cluster.complete_all_writes();
+      cluster.deliver_all();
+    }
   }
   return cluster.leader().value_or(kNoNode);
 }

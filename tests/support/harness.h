@@ -94,7 +94,8 @@ struct SteadyLeader {
 // The Reject actions for requests of one kind.
 std::vector<Reject> rejects_for(const std::vector<Action>& actions, RequestKind what);
 
-// Ticks and delivers until some node leads (at most `rounds` rounds); kNoNode if none did.
+// Ticks, delivers (and completes async_storage writes) until some node leads (at most `rounds`
+// rounds); kNoNode if none did.
 NodeId elect_leader(sim::Cluster& cluster, int rounds = 300);
 
 }  // namespace raftio::test

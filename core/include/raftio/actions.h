@@ -2,10 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "raftio/entry.h"
 #include "raftio/messages.h"
@@ -102,8 +104,28 @@ struct SnapshotSuggested {
   std::uint64_t entries = 0;
 };
 
+// async_storage mode only: write this to stable storage, then report Persisted{index, term}. The
+// parts apply in this order (raftio::write_persist does it on any RaftLog):
+//   1. hard_state, when set: store it;
+//   2. truncate_from, when nonzero: delete every entry with index >= truncate_from;
+//   3. snapshot, when set: store it durably (RaftLog::save_snapshot), then compact the log up to
+//      snapshot->last_index (RaftLog::compact with its metadata);
+//   4. entries: append each run, in order (the first follows the log's last entry);
+//   5. make all of it durable (one fsync), then step Persisted{index, term}.
+// The node keeps going meanwhile: a leader replicates to its followers while its own write is in
+// flight, but counts itself toward a commit quorum, grants votes, acknowledges appends and emits
+// Apply only for what a Persisted has confirmed.
+struct Persist {
+  std::optional<HardState> hard_state;
+  Index truncate_from = 0;
+  std::optional<Snapshot> snapshot;
+  std::vector<EntryBatch> entries;  // shared views of the node's entries: no payload copies
+  Index index = 0;  // the log's last entry once this is written (the snapshot's when it holds none)
+  Term term = 0;
+};
+
 using Action = std::variant<Send, Apply, LeaderChanged, ProposalAccepted, Reject, StorageFailed, ReadReady,
-                            RestoreSnapshot, SnapshotSuggested>;
+                            RestoreSnapshot, SnapshotSuggested, Persist>;
 
 std::string_view to_string(RequestKind kind) noexcept;
 std::string_view to_string(RejectReason reason) noexcept;

@@ -59,6 +59,10 @@ struct RaftConfig {
   // InstallSnapshot sends snapshot data in chunks of at most this many bytes (one in flight per
   // follower; a lost chunk is resent). Must fit a wire frame: 1 byte to 2 MiB.
   std::uint32_t snapshot_chunk_bytes = 256 * 1024;
+  // Asynchronous storage (thesis §10.2.1): instead of writing through its RaftLog inside step, the
+  // node returns Persist actions and carries on; the embedder writes them (in order, off the hot
+  // path) and reports each with a Persisted event. See docs/API.md, "Asynchronous storage".
+  bool async_storage = false;
   // The highest index the application has already applied (it persisted its state machine); the
   // node does not emit Apply for entries at or below it after a restart.
   Index applied = 0;
@@ -94,6 +98,7 @@ class RaftConfig::Builder {
   Builder& lease_reads(bool enabled);
   Builder& lease_drift_ticks(std::uint32_t ticks);
   Builder& snapshot_chunk_bytes(std::uint32_t bytes);
+  Builder& async_storage(bool enabled);
 
   // Sorts the member lists and validates. Duplicates are reported, not silently merged.
   Result<RaftConfig, ConfigError> build() const;

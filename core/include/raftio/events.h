@@ -5,6 +5,7 @@
 #include <utility>
 #include <variant>
 
+#include "raftio/actions.h"
 #include "raftio/messages.h"
 #include "raftio/payload.h"
 #include "raftio/types.h"
@@ -63,6 +64,23 @@ struct ChangeMembership {
   std::uint64_t id = 0;
 };
 
-using Event = std::variant<Tick, Receive, Propose, ReadIndex, TransferLeadership, SnapshotTaken, ChangeMembership>;
+// async_storage mode only: the embedder finished the oldest Persist action it had not yet
+// reported, and everything in it is durable. `index` and `term` echo that Persist's fields. Report
+// every Persist exactly once and in the order the node returned them (writes may be batched and
+// synced together, as long as each one is then reported); a Persisted that does not match the
+// oldest unreported Persist stops the node with StorageError::Code::Misuse.
+struct Persisted {
+  Index index = 0;
+  Term term = 0;
+};
+
+// async_storage mode only: writing a Persist failed. The node stops as it does after a storage
+// error in synchronous mode (every later step returns StorageFailed); restart it from the log.
+struct PersistFailed {
+  StorageError error;
+};
+
+using Event = std::variant<Tick, Receive, Propose, ReadIndex, TransferLeadership, SnapshotTaken, ChangeMembership,
+                           Persisted, PersistFailed>;
 
 }  // namespace raftio

@@ -63,6 +63,10 @@ class RaftNode {
   // Set once a storage call failed; the node then refuses every further step.
   const std::optional<StorageError>& storage_error() const noexcept;
   const RaftLog& log() const noexcept;
+  // In async_storage mode the node reads its log only in the constructor (which may also finish
+  // a compaction a crash interrupted); after that the log is the embedder's to write Persist
+  // actions to (write_persist), from any one thread.
+  RaftLog& log() noexcept;
 
  private:
   std::unique_ptr<detail::NodeCore> core_;

@@ -57,4 +57,10 @@ class RaftLog {
   virtual Result<std::optional<Snapshot>, StorageError> load_snapshot() const = 0;
 };
 
+// async_storage mode: writes a Persist action to `log` in the documented order and syncs once.
+// The embedder calls it off the node's step (on an I/O thread, say) and steps Persisted{p.index,
+// p.term} when it succeeds, PersistFailed{error} when it does not. In that mode the node reads
+// its RaftLog only in its constructor, so the embedder may write to it from any one thread.
+StorageStatus write_persist(RaftLog& log, const Persist& persist);
+
 }  // namespace raftio

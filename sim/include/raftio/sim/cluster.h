@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,6 +25,8 @@ enum class Storage : std::uint8_t {
   Wal,     // WalLog on a FaultyFileSystem per node: a restart is a crash (unsynced writes lost, last write torn)
 };
 
+inline constexpr std::uint64_t kAllNodes = ~std::uint64_t{0};
+
 struct ClusterOptions {
   std::size_t nodes = 3;
   std::size_t learners = 0;  // the last `learners` nodes start as learners (the rest are voters)
@@ -40,6 +43,9 @@ struct ClusterOptions {
   std::uint64_t snapshot_threshold = 0;  // RaftConfig::snapshot_threshold (0: never suggested)
   bool lease_reads = false;              // RaftConfig::lease_reads
   std::uint32_t snapshot_chunk_bytes = 256 * 1024;
+  // Nodes in RaftConfig::async_storage mode: bit id - 1 set (kAllNodes: every node). Their Persist
+  // actions queue up until write_next() writes one.
+  std::uint64_t async_storage = 0;
   bool trace = true;  // maintain trace_hash() (costs a describe() per event and action)
 };
 
@@ -88,6 +94,17 @@ class Cluster {
   // Steps a node with any event (for tests that forge messages).
   void step(NodeId id, Event event);
 
+  // --- async_storage: each node's Persist actions wait here, oldest first, until written ---
+  bool async_storage(NodeId id) const noexcept { return id <= 64 && ((options_.async_storage >> (id - 1)) & 1) != 0; }
+  std::size_t pending_writes(NodeId id) const { return pending_writes_.at(id - 1).size(); }
+  // Writes the node's oldest pending Persist to its log (write_persist) and returns the event
+  // that reports it (Persisted, or PersistFailed), for the caller to step; nothing if none waits.
+  // A restart loses the writes still pending, as a crash loses an I/O queue.
+  std::optional<Event> write_next(NodeId id);
+  // Writes and reports every pending Persist of the node (and those the reports produce).
+  void complete_writes(NodeId id);
+  void complete_all_writes();
+
   // Sends go to `transport` instead of the built-in MemoryTransport (the simulator's SimNetwork).
   void set_transport(RaftTransport* transport) noexcept { transport_ = transport != nullptr ? transport : &network_; }
   // Called with every action of every step, before the cluster routes it (the simulator's
@@ -125,6 +142,7 @@ class Cluster {
   std::vector<std::unique_ptr<RaftLog>> logs_;  // MemoryLog or WalLog, outliving each node incarnation
   std::vector<std::shared_ptr<wal::FaultyFileSystem>> disks_;
   std::vector<std::unique_ptr<RaftNode>> nodes_;
+  std::vector<std::deque<Persist>> pending_writes_;
   std::vector<std::vector<LogEntry>> applied_;  // below a restored snapshot: placeholders of term 0
   std::vector<ClientProposal> proposals_;
   std::vector<std::map<Index, std::size_t>> awaiting_;  // per node: index → proposal slot

@@ -46,6 +46,15 @@ class SafetyChecker {
   // Everything written so far is durable: a truncation before it can no longer be undone by a crash.
   void on_sync(NodeId node);
 
+  // A node in async_storage mode: the hooks above then follow its log as handed out in Persist
+  // actions (what the protocol properties are about), and these follow its disk (what a restart
+  // must recover: everything synced, nothing never written).
+  void set_async_storage(NodeId node) { disks_[node]; }
+  void on_disk_append(NodeId node, std::span<const LogEntry> entries);
+  void on_disk_truncate(NodeId node, Index from);
+  void on_disk_compact(NodeId node, Index index);
+  void on_disk_sync(NodeId node);
+
   // What the checker reads of a node after a step (tests build these by hand to feed it broken
   // histories; the RaftNode overloads read a real node).
   struct NodeView {
@@ -90,14 +99,18 @@ class SafetyChecker {
     // cut): the chain values it removed, from `unsynced_cut` on.
     std::optional<Index> unsynced_cut;
     std::vector<std::uint64_t> cut_tail;
+    Index synced_last = 0;  // disk mirrors: the last index as of the last sync
   };
 
   void violate(std::string property, std::vector<NodeId> nodes, std::string detail);
+  void cut_chain(Mirror& mirror, Index from);
+  void compact_chain(Mirror& mirror, Index index);
   void check_commit(const NodeView& node, Mirror& mirror);
   void check_leader(const NodeView& node, const Mirror& mirror);
   void check_applies(const NodeView& node, std::span<const Action> actions, Mirror& mirror);
 
   std::map<NodeId, Mirror> mirrors_;
+  std::map<NodeId, Mirror> disks_;  // the async_storage nodes' disks, as written
   std::map<Term, NodeId> leader_of_term_;
   struct PositionHash {
     std::size_t operator()(const std::pair<Index, Term>& p) const noexcept {

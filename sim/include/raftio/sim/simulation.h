@@ -27,12 +27,21 @@ enum class FaultProfile : std::uint8_t {
 std::string_view to_string(FaultProfile profile) noexcept;
 bool parse_fault_profile(std::string_view text, FaultProfile& profile) noexcept;
 
+// How the nodes persist: through RaftLog inside step (sync), through Persist actions that a
+// simulated I/O queue completes after a random delay (async_storage), or a mix of both in one
+// cluster (each node's mode drawn from the seed, at least one of each when there are two nodes).
+enum class StorageMode : std::uint8_t { Sync, Async, Mixed };
+
+std::string_view to_string(StorageMode mode) noexcept;
+bool parse_storage_mode(std::string_view text, StorageMode& mode) noexcept;
+
 struct SimOptions {
   std::uint64_t seed = 1;
   std::size_t nodes = 5;
   std::uint64_t ticks = 20'000;  // run length in base ticks; faults stop kLivenessTicks before the end
   FaultProfile faults = FaultProfile::All;
   Storage storage = Storage::Wal;
+  StorageMode storage_mode = StorageMode::Mixed;
   std::size_t clients = 4;
   std::size_t keys = 5;
   // Each node snapshots its key-value store whenever this many entries were applied since its last
@@ -87,6 +96,9 @@ struct SimReport {
   std::uint64_t read_index_gets = 0;   // gets served through ReadIndex rather than the log
   std::uint64_t snapshots_taken = 0;   // SnapshotTaken steps (log compactions)
   std::uint64_t snapshots_restored = 0;  // RestoreSnapshot actions (installs from the leader, restarts)
+  std::uint64_t async_nodes = 0;       // nodes in async_storage mode
+  std::uint64_t persists = 0;          // Persist actions written by the simulated I/O queues
+  std::uint64_t persists_lost = 0;     // Persist actions a crash dropped before they were written
   LinearizabilityReport linearizability;
   std::vector<Violation> violations;
   std::uint64_t first_violation_step = 0;
