@@ -277,6 +277,72 @@ TEST(AsyncStorage, SnapshotTakenCompactsThroughAPersist) {
   EXPECT_EQ(leader.h.node().log().first_index(), index + 1);
 }
 
+// A lone voter must not lead a term a crash can undo: it counts its own vote, and so leads, only
+// once its term and vote are durable (the simulator found two leaderships of one term otherwise).
+TEST(AsyncStorage, LoneVoterLeadsOnlyOnceItsTermIsDurable) {
+  NodeHarness h(1, {1}, async_mode([](RaftConfig::Builder& b) { b.learners({2}); }));
+  std::vector<Action> actions;
+  for (int i = 0; i < 100 && h.node().role() == Role::Follower; ++i) actions = h.tick();
+  if (h.node().role() == Role::PreCandidate) actions = h.tick(0);  // pre-vote alone wins at once
+  ASSERT_EQ(h.node().role(), Role::Candidate);
+  EXPECT_TRUE(sent<AppendEntries>(actions).empty());
+  const auto reported = complete(h, actions);
+  EXPECT_EQ(h.node().role(), Role::Leader);
+  EXPECT_FALSE(sent<AppendEntries>(reported).empty()) << "now it replicates to its learner";
+  EXPECT_EQ(h.node().log().hard_state().term, h.node().term());
+}
+
+// A MemoryLog that records the order of the write calls.
+class CallOrderLog final : public RaftLog {
+ public:
+  std::vector<std::string> calls;
+  MemoryLog inner;
+
+  HardState hard_state() const override { return inner.hard_state(); }
+  SnapshotMeta snapshot_meta() const override { return inner.snapshot_meta(); }
+  Index first_index() const override { return inner.first_index(); }
+  Index last_index() const override { return inner.last_index(); }
+  StorageStatus read(Index lo, Index hi, std::vector<LogEntry>& out) const override { return inner.read(lo, hi, out); }
+  Result<std::optional<Snapshot>, StorageError> load_snapshot() const override { return inner.load_snapshot(); }
+  StorageStatus append(const EntryBatch& e) override { return record("append", inner.append(e)); }
+  StorageStatus truncate_suffix(Index from) override { return record("truncate", inner.truncate_suffix(from)); }
+  StorageStatus set_hard_state(const HardState& s) override { return record("hard_state", inner.set_hard_state(s)); }
+  StorageStatus save_snapshot(const Snapshot& s) override { return record("save_snapshot", inner.save_snapshot(s)); }
+  StorageStatus compact(const SnapshotMeta& m) override { return record("compact", inner.compact(m)); }
+  StorageStatus sync() override { return record("sync", inner.sync()); }
+
+ private:
+  StorageStatus record(const char* name, StorageStatus status) {
+    calls.emplace_back(name);
+    return status;
+  }
+};
+
+// The cut before the hard state (whose commit index may cover the new entries), the hard state
+// before anything of its term, one sync at the end.
+TEST(AsyncStorage, WritePersistOrdersTheParts) {
+  CallOrderLog log;
+  ASSERT_TRUE(log.append(EntryBatch(make_entries(1, {1, 1, 1}))));
+  log.calls.clear();
+  Persist persist;
+  persist.truncate_from = 2;
+  persist.hard_state = HardState{2, 1, 2};
+  persist.snapshot = Snapshot{1, 1, Membership{{1}, {}}, Payload::copy_of("s")};
+  persist.entries.push_back(EntryBatch(make_entries(2, {2})));
+  persist.index = 2;
+  persist.term = 2;
+  ASSERT_TRUE(write_persist(log, persist));
+  EXPECT_EQ(log.calls, (std::vector<std::string>{"truncate", "hard_state", "save_snapshot", "compact", "append", "sync"}));
+  EXPECT_EQ(log.first_index(), 2u);
+  EXPECT_EQ(log.last_index(), 2u);
+  // Entries that do not follow the log are refused, not written.
+  Persist gap;
+  gap.entries.push_back(EntryBatch(make_entries(5, {2})));
+  auto status = write_persist(log, gap);
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error().code, StorageError::Code::Misuse);
+}
+
 // A cluster whose nodes all run async on crashing WAL disks: a leader that crashes with its own
 // write in flight loses no acknowledged entry, and every node recovers what it wrote.
 TEST(AsyncStorage, CrashWithWritesInFlightLosesNoAcknowledgedEntry) {

@@ -1,7 +1,8 @@
 // async_storage mode (thesis §10.2.1): the node hands its writes out as Persist actions and
 // carries on; the embedder reports each one with Persisted, in order. What a write promises waits
 // for that report: replies that promise durable state (votes, append acknowledgements, installed
-// snapshots), the leader's own vote toward commitment (durable_), Apply and RestoreSnapshot.
+// snapshots), a candidate's own vote, the leader's own vote toward commitment (durable_), Apply
+// and RestoreSnapshot.
 // Messages that promise nothing about this node's disk (AppendEntries to followers, heartbeats,
 // pre-votes, reads) leave at once, so a leader replicates while its own write is in flight.
 #include <limits>
@@ -43,6 +44,11 @@ void NodeCore::hand_off(std::optional<Snapshot> snapshot) {
 // The replies this step queued promise everything handed out so far: in synchronous mode that is
 // on disk now; otherwise they wait for the newest Persist in flight.
 void NodeCore::release_after_persist() {
+  if (self_vote_pending_ != 0) {
+    // The campaign's term and vote went out in this step's Persist (they changed).
+    if (!in_flight_.empty()) in_flight_.back().self_vote = self_vote_pending_;
+    self_vote_pending_ = 0;
+  }
   for (Message& message : after_persist_) {
     if (in_flight_.empty()) {
       send(std::move(message));
@@ -82,6 +88,9 @@ void NodeCore::on_persisted(const Persisted& persisted) {
   for (Action& action : done.deferred) {
     if (std::holds_alternative<RestoreSnapshot>(action)) --restores_in_flight_;
     out_->push_back(std::move(action));
+  }
+  if (done.self_vote != 0 && done.self_vote == term_ && role_ == Role::Candidate) {
+    on_vote_reply(config_.id, true, false);  // may win the election now (a lone voter)
   }
 }
 

@@ -269,10 +269,12 @@ class NodeCore {
     Term term = 0;
     Index durable_upto = 0;  // durable once reported: index, lowered by later truncations
     std::vector<Action> deferred;
+    Term self_vote = 0;  // a campaign in this term counts its own vote once this is reported
   };
   std::deque<InFlightPersist> in_flight_;
   Index truncate_from_ = 0;
   std::size_t restores_in_flight_ = 0;
+  Term self_vote_pending_ = 0;  // a campaign's own vote, waiting for the Persist of its term
 
   // --- per-step scratch ---
   std::vector<Action>* out_ = nullptr;

@@ -1,5 +1,5 @@
 // write_persist: the reference way to carry out a Persist action on a RaftLog (async_storage
-// mode). The order of the parts is part of the contract (see actions.h): hard state, truncation,
+// mode). The order of the parts is part of the contract (see actions.h): truncation, hard state,
 // snapshot, entries, one sync.
 #include "raftio/raft_log.h"
 
@@ -8,13 +8,15 @@
 namespace raftio {
 
 StorageStatus write_persist(RaftLog& log, const Persist& persist) {
-  if (persist.hard_state) {
-    if (auto status = log.set_hard_state(*persist.hard_state); !status) return status;
-  }
+  // The cut goes first: written after the hard state, a crash in between could leave a commit
+  // index that covers a conflicting entry the cut was about to remove.
   if (persist.truncate_from != 0 && persist.truncate_from <= log.last_index()) {
     // Entries below the log's first index are already compacted away: cut from there.
     const Index from = persist.truncate_from < log.first_index() ? log.first_index() : persist.truncate_from;
     if (auto status = log.truncate_suffix(from); !status) return status;
+  }
+  if (persist.hard_state) {
+    if (auto status = log.set_hard_state(*persist.hard_state); !status) return status;
   }
   if (persist.snapshot) {
     // Durable before the compaction mark that depends on it (recovery finishes the compaction

@@ -32,7 +32,7 @@ int main() {
       Persist persist = std::move(to_write.front());
       to_write.pop_front();
       lock.unlock();
-      auto status = write_persist(log, persist);  // hard state, truncation, snapshot, entries, fsync
+      auto status = write_persist(log, persist);  // truncation, hard state, snapshot, entries, fsync
       lock.lock();
       if (status) {
         completed.push_back(Persisted{persist.index, persist.term});

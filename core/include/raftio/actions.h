@@ -106,8 +106,8 @@ struct SnapshotSuggested {
 
 // async_storage mode only: write this to stable storage, then report Persisted{index, term}. The
 // parts apply in this order (raftio::write_persist does it on any RaftLog):
-//   1. hard_state, when set: store it;
-//   2. truncate_from, when nonzero: delete every entry with index >= truncate_from;
+//   1. truncate_from, when nonzero: delete every entry with index >= truncate_from;
+//   2. hard_state, when set: store it;
 //   3. snapshot, when set: store it durably (RaftLog::save_snapshot), then compact the log up to
 //      snapshot->last_index (RaftLog::compact with its metadata);
 //   4. entries: append each run, in order (the first follows the log's last entry);
