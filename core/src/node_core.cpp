@@ -19,10 +19,6 @@ const RaftConfig& validated(const RaftConfig& config) {
   return config;
 }
 
-StorageError corruption(std::string what) {
-  return StorageError{StorageError::Code::Corruption, "recovering the log: " + std::move(what)};
-}
-
 }  // namespace
 
 NodeCore::NodeCore(RaftConfig config, std::unique_ptr<RaftLog> log)
@@ -45,8 +41,8 @@ void NodeCore::recover() {
   const Index last = log_->last_index();
   entries_ = EntryStore(first);
   if (first != snapshot_.last_index + 1 || last + 1 < first) {
-    return fail(corruption("bounds [" + std::to_string(first) + ", " + std::to_string(last) +
-                           "] do not follow the snapshot at " + std::to_string(snapshot_.last_index)));
+    return fail(recovery_corruption("bounds [" + std::to_string(first) + ", " + std::to_string(last) +
+                                    "] do not follow the snapshot at " + std::to_string(snapshot_.last_index)));
   }
   if (last >= first) {
     std::vector<LogEntry> loaded;
@@ -57,18 +53,18 @@ void NodeCore::recover() {
     Index expected = first;
     for (LogEntry& entry : loaded) {
       if (entry.index != expected || entry.term < previous_term || entry.term == 0) {
-        return fail(corruption("entry " + std::to_string(entry.index) + " (term " + std::to_string(entry.term) +
-                               ") breaks the index/term order at " + std::to_string(expected)));
+        return fail(recovery_corruption("entry " + std::to_string(entry.index) + " (term " + std::to_string(entry.term) +
+                                        ") breaks the index/term order at " + std::to_string(expected)));
       }
       previous_term = entry.term;
       ++expected;
       entries_.append(std::move(entry));
     }
-    if (expected != last + 1) return fail(corruption("read returned too few entries"));
+    if (expected != last + 1) return fail(recovery_corruption("read returned too few entries"));
   }
   if (last_term() > hard_state.term) {
-    return fail(corruption("the last entry's term " + std::to_string(last_term()) + " is above the persisted term " +
-                           std::to_string(hard_state.term)));
+    return fail(recovery_corruption("the last entry's term " + std::to_string(last_term()) + " is above the persisted term " +
+                                    std::to_string(hard_state.term)));
   }
   base_membership_ = snapshot_.membership.voters.empty() ? config_.membership : snapshot_.membership;
   rebuild_configs();

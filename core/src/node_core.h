@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -29,6 +30,11 @@
 #include "vote_tally.h"
 
 namespace raftio::detail {
+
+// A log that contradicts itself at start-up (recovery refuses to run on it).
+inline StorageError recovery_corruption(std::string what) {
+  return StorageError{StorageError::Code::Corruption, "recovering the log: " + std::move(what)};
+}
 
 struct FollowerState {};
 

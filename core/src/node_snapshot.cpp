@@ -13,14 +13,6 @@
 
 namespace raftio::detail {
 
-namespace {
-
-StorageError corruption(std::string what) {
-  return StorageError{StorageError::Code::Corruption, "recovering the log: " + std::move(what)};
-}
-
-}  // namespace
-
 // Runs before the entries are loaded. Returns with error_ set when the log cannot be trusted.
 void NodeCore::recover_snapshot(const HardState& hard_state) {
   auto loaded = log_->load_snapshot();
@@ -28,12 +20,12 @@ void NodeCore::recover_snapshot(const HardState& hard_state) {
   std::optional<Snapshot> snapshot = std::move(loaded).value();
   const SnapshotMeta mark = log_->snapshot_meta();
   if (mark.last_index > 0 && (!snapshot || snapshot->last_index < mark.last_index)) {
-    return fail(corruption("the log is compacted up to " + std::to_string(mark.last_index) +
-                           " but no snapshot at or after it is stored"));
+    return fail(recovery_corruption("the log is compacted up to " + std::to_string(mark.last_index) +
+                                    " but no snapshot at or after it is stored"));
   }
   if (snapshot && snapshot->last_term > hard_state.term) {
-    return fail(corruption("the snapshot's term " + std::to_string(snapshot->last_term) +
-                           " is above the persisted term " + std::to_string(hard_state.term)));
+    return fail(recovery_corruption("the snapshot's term " + std::to_string(snapshot->last_term) +
+                                    " is above the persisted term " + std::to_string(hard_state.term)));
   }
   if (snapshot && snapshot->last_index > mark.last_index) {
     // A crash came between save_snapshot and compact: finish the compaction now. As when it was
