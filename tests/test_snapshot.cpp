@@ -155,7 +155,7 @@ TEST(Snapshot, NewLeaderHeartbeatsFollowersBelowItsSnapshot) {
 
 // The follower side: chunks in order, a duplicate or reordered chunk is answered with the offset
 // it expects, and the last one installs the snapshot.
-TEST(Snapshot, FollowerAssemblesChunksAndRestores) {
+TEST(Snapshot, DuplicatedOrReorderedChunkIsAnsweredWithTheExpectedOffset) {
   NodeHarness h(2, {1, 2, 3});
   h.follow(1, 3);
   const SnapshotMeta meta{20, 2, Membership{{1, 2, 3}, {}}};
