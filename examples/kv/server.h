@@ -1,0 +1,128 @@
+// The event-loop glue of raftio-kv: one RaftNode, stepped once per turn of a single-threaded Asio
+// loop.
+//
+//   inputs (any order, during a turn)         one step per turn           outputs
+//   steady timer        → Tick                                            Send    → PeerLink (one write per peer)
+//   peer frames         → Receive      ──►  node.step(span, actions) ──►  Apply   → KvState, answer the writer
+//   SET / DEL / INCR    → Propose                (one WAL sync)           ReadReady → answer reads once applied
+//   GET / EXISTS        → ReadIndex                                       Reject  → -MOVED / -TRYAGAIN
+//
+// Events are queued as they arrive; the first one of a turn posts run_turn(), which Asio runs
+// after every completion handler that was already ready. So everything that arrived together is
+// handled by one step and made durable by one fdatasync (group commit), on the leader and on the
+// followers. The node syncs the WAL inside step(), before it returns any action, so a Send is
+// always durable when it is written to the socket (persist, then send).
+#pragma once
+
+#include <asio.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <raftio/raftio.h>
+#include <raftio/wal/wal_log.h>
+
+#include "client_session.h"
+#include "kv_state.h"
+#include "peer_link.h"
+
+namespace kv {
+
+struct ServerOptions {
+  raftio::NodeId id = raftio::kNoNode;
+  std::map<raftio::NodeId, asio::ip::tcp::endpoint> peers;  // every voter, this node included
+  std::map<raftio::NodeId, std::string> client_addresses;   // for -MOVED (optional)
+  asio::ip::tcp::endpoint client;                           // where Redis clients connect
+  std::chrono::milliseconds tick{50};
+  std::uint32_t election_ticks = 20;
+  std::uint32_t heartbeat_ticks = 2;
+  std::uint64_t snapshot_entries = 100000;  // 0: never snapshot
+};
+
+class Server {
+ public:
+  Server(asio::io_context& io, ServerOptions options, std::unique_ptr<raftio::wal::WalLog> wal);
+  void start();
+
+  // Used by client sessions.
+  void submit(const std::shared_ptr<ClientSession>& session, const std::vector<std::string_view>& args);
+  void mark_dirty(const std::shared_ptr<ClientSession>& session);
+  void request_turn();  // make sure run_turn() comes at the end of this turn
+
+ private:
+  struct PendingWrite {
+    std::shared_ptr<ClientSession> session;
+    std::uint64_t slot = 0;
+    raftio::Index index = 0;  // from ProposalAccepted
+    raftio::Term term = 0;
+  };
+  enum class ReadKind : std::uint8_t { Get, Exists };
+  struct PendingRead {
+    std::shared_ptr<ClientSession> session;
+    std::uint64_t slot = 0;
+    ReadKind kind = ReadKind::Get;
+    std::vector<std::string> keys;
+  };
+
+  void accept_peers();
+  void accept_clients();
+  void schedule_tick();
+  void enqueue(raftio::Event event);
+  void run_turn();
+  void handle(raftio::Action& action);
+  void on_apply(const raftio::LogEntry& entry);
+  void on_reject(const raftio::Reject& reject);
+  void serve_ready_reads();
+  void answer_read(PendingRead& read);
+  void expire_orphaned_writes();
+  void fail_all(std::string_view reply);
+
+  // commands.cpp: the Redis command table.
+  void propose(const std::shared_ptr<ClientSession>& session, std::uint64_t slot, Op op,
+               std::span<const std::string_view> args);
+  void read_index(const std::shared_ptr<ClientSession>& session, std::uint64_t slot, ReadKind kind,
+                  std::span<const std::string_view> keys);
+  std::string info() const;
+  std::string not_leader_reply(raftio::NodeId hint) const;
+
+  asio::io_context& io_;
+  ServerOptions options_;
+  raftio::RaftNode node_;
+  KvState state_;
+  raftio::Index applied_ = 0;
+  std::map<raftio::NodeId, std::unique_ptr<PeerLink>> links_;
+  asio::ip::tcp::acceptor peer_acceptor_;
+  asio::ip::tcp::acceptor client_acceptor_;
+  asio::steady_timer tick_timer_;
+  std::chrono::steady_clock::time_point next_tick_;
+  std::uint64_t ticks_ = 0;
+  std::uint64_t leaderless_since_tick_ = 0;  // since when this node holds writes without leading
+
+  std::vector<raftio::Event> events_;  // arrived during this turn
+  std::vector<raftio::Event> batch_;   // being stepped
+  std::vector<raftio::Action> actions_;
+  bool turn_posted_ = false;
+  std::vector<std::shared_ptr<ClientSession>> dirty_;  // sessions with replies to write
+  bool snapshot_wanted_ = false;
+
+  std::uint64_t next_request_id_ = 1;
+  std::unordered_map<std::uint64_t, PendingWrite> writes_;
+  std::map<raftio::Index, std::uint64_t> writes_by_index_;
+  std::unordered_map<std::uint64_t, PendingRead> reads_;
+  std::multimap<raftio::Index, std::uint64_t> reads_by_index_;  // confirmed, waiting for Apply
+
+  // What the node recovered from its data directory at start-up (INFO shows it).
+  raftio::Index recovered_last_index_ = 0;
+  raftio::Index recovered_commit_index_ = 0;
+  raftio::Index recovered_snapshot_index_ = 0;
+  std::size_t recovered_wal_records_ = 0;
+  std::uint64_t snapshots_taken_ = 0;
+};
+
+}  // namespace kv
