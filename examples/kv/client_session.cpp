@@ -10,6 +10,7 @@ ClientSession::ClientSession(asio::ip::tcp::socket socket, Server& server)
 void ClientSession::start() {
   asio::error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  server_.session_idle(+1);
   read();
 }
 
@@ -50,6 +51,7 @@ void ClientSession::on_read(std::size_t size) {
 }
 
 std::uint64_t ClientSession::reserve_slot() {
+  if (slots_.empty()) server_.session_idle(-1);
   slots_.emplace_back();
   return first_slot_ + slots_.size() - 1;
 }
@@ -73,6 +75,7 @@ void ClientSession::flush() {
     output_ += slots_.front().reply;
     slots_.pop_front();
     ++first_slot_;
+    if (slots_.empty()) server_.session_idle(+1);
   }
   if (output_.size() > kMaxOutputBytes) {
     close();
@@ -106,6 +109,7 @@ void ClientSession::close() {
   if (closed_) return;
   closed_ = true;
   closing_ = true;
+  if (slots_.empty()) server_.session_idle(-1);
   slots_.clear();
   asio::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);

@@ -36,7 +36,7 @@ start_node() {
   bin=$(binary)
   if running "$n"; then echo "node $n already running (pid $(pid_of "$n"))"; return; fi
   mkdir -p "$dir/node$n"
-  "$bin" --id "$n" --peers "$peers" --clients "$clients" --client "127.0.0.1:800$n" --data "$dir/node$n" \
+  "$bin" --id "$n" --peers "$peers" --clients "$clients" --client "127.0.0.1:800$n" --data "$dir/node$n" ${RAFTIO_KV_ARGS:-} \
     >>"$dir/node$n.log" 2>&1 &
   echo $! >"$dir/node$n.pid"
   echo "node $n started (pid $!, client port 800$n, data $dir/node$n, log $dir/node$n.log)"

@@ -166,6 +166,15 @@ std::string Server::info() const {
   line("keys", state_.size());
   line("pending_writes", writes_.size());
   line("pending_reads", reads_.size());
+  out += "# Stats\r\n";
+  line("steps", steps_);
+  line("stepped_events", stepped_events_);
+  line("stepped_proposals", stepped_proposals_);
+  line("appending_steps", appending_steps_);
+  line("step_micros", step_micros_);
+  line("idle_client_connections", idle_sessions_);
+  line("batches_released_full", early_releases_);
+  line("batches_released_by_timer", timer_releases_);
   return out;
 }
 

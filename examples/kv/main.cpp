@@ -91,7 +91,16 @@ int main(int argc, char** argv) {
   app.add_option("--snapshot-entries", options.snapshot_entries,
                  "snapshot the map after this many applied entries (0: never)")
       ->capture_default_str();
+  app.add_option("--max-inflight-batches", options.max_inflight_batches,
+                 "client requests wait while this many batches of writes await commit (0: never)")
+      ->capture_default_str();
+  unsigned linger_us = 500;
+  app.add_option("--batch-linger-us", linger_us,
+                 "after a commit, how long waiting client requests linger (at most) for more to join their batch")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  options.batch_linger = std::chrono::microseconds(linger_us);
 
   const auto fail = [](const std::string& message) {
     std::fprintf(stderr, "raftio-kv: %s\n", message.c_str());
