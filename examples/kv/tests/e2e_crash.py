@@ -7,6 +7,7 @@ load, restart from its WAL, and every acknowledged write checked on every node.
 Steps (each bounded in time; every process started is killed at the end, also on failure):
   1. start 3 nodes on ports picked free at run time, data under a temporary directory;
   2. redis-cli -c against a follower: SET follows -MOVED to the leader, GET reads it back;
+     malformed and oversized input gets an error and a closed connection, not a crash;
   3. a writer thread pipelines SET key:i value-of-i for KV_E2E_KEYS keys (default 10,000) to
      the leader, following -MOVED, retrying errors and broken connections, counting a write as
      acknowledged only when it read +OK;
@@ -272,6 +273,29 @@ def redis_cli(port, *args):
     return result.stdout.strip()
 
 
+def hostile_clients(port):
+    """Malformed and oversized input: a RESP error, then the connection closes; the server lives."""
+    for garbage in [b"*1\r\n$999999999\r\n", b"*2000000\r\n", b"*1\r\n$3\r\nabcdef\r\n", b"*x\r\n",
+                    b"A" * (70 * 1024), b"*1\r\n$-5\r\n"]:
+        conn = Resp(port, timeout=5.0)
+        try:
+            conn.sock.sendall(garbage)
+            kind, text = conn.reply()
+            if kind != "error" or not text.startswith("ERR"):
+                fail(f"malformed input {garbage[:20]!r} answered {kind} {text!r}")
+            if conn.sock.recv(1) != b"":
+                fail(f"the connection stayed open after malformed input {garbage[:20]!r}")
+        except ConnectionResetError:
+            pass  # closed while unread garbage was still arriving: also a close
+        finally:
+            conn.close()
+    conn = Resp(port)
+    junk = bytes(b for b in range(1, 256) if b not in (10, 13)) * 4 + b"\r\n"
+    conn.sock.sendall(junk)  # one line of binary junk: an inline "command" nobody knows
+    if conn.reply()[0] != "error" or conn.call("PING") != ("ok", "PONG"):
+        fail("the server stopped answering after malformed input")
+
+
 def verify_node(node, acked):
     """GETs every acknowledged key on `node` (pipelined) and compares; returns mismatches."""
     conn = Resp(node.client_port, timeout=10.0)
@@ -324,6 +348,8 @@ def main():
         if redis_cli(follower.client_port, "GET", "hello") != "world":
             fail("GET on a follower did not read the write")
         log("redis-cli: -MOVED from a follower, SET through -c, GET on the follower: ok")
+        hostile_clients(leader.client_port)
+        log("malformed and oversized client input: an error, then the connection closed; the server lives")
 
         writer = Writer(nodes)
         writer.start()
