@@ -3,7 +3,8 @@
 //   SET key value, DEL key..., INCR key   → Propose (answered after Apply, on the leader only)
 //   GET key, EXISTS key...                → ReadIndex (linearizable; served on any node)
 //   PING, INFO, DBSIZE, QUIT              → answered at once from local state
-//   COMMAND, CONFIG                       → an empty array, so redis-cli and redis-benchmark start quietly
+//   COMMAND, CONFIG                       → an empty array (CONFIG GET save|appendonly: "" and "no"),
+//                                           so redis-cli and redis-benchmark start quietly
 #include <algorithm>
 #include <cctype>
 
@@ -95,6 +96,15 @@ void Server::submit(const std::shared_ptr<ClientSession>& session, const std::ve
     session->fill(slot, std::move(reply));
   } else if (name == "QUIT") {
     session->fill_and_close(slot, simple("OK"));
+  } else if (name == "CONFIG" && argc == 3 && upper(args[1]) == "GET" &&
+             (lower(args[2]) == "save" || lower(args[2]) == "appendonly")) {
+    // redis-benchmark asks for these two; raftio-kv has neither RDB saves nor an AOF (its
+    // durability is the Raft WAL), which is what "" and "no" say.
+    std::string reply;
+    resp::append_array_header(reply, 2);
+    resp::append_bulk(reply, lower(args[2]));
+    resp::append_bulk(reply, lower(args[2]) == "save" ? "" : "no");
+    session->fill(slot, std::move(reply));
   } else if (name == "COMMAND" || name == "CONFIG") {
     std::string reply;
     resp::append_array_header(reply, 0);
