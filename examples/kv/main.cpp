@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-inflight-batches", options.max_inflight_batches,
                  "client requests wait while this many batches of writes await commit (0: never)")
       ->capture_default_str();
-  unsigned linger_us = 500;
+  unsigned linger_us = 800;
   app.add_option("--batch-linger-us", linger_us,
                  "after a commit, how long waiting client requests linger (at most) for more to join their batch")
       ->check(CLI::Range(0, 100000))

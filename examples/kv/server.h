@@ -50,7 +50,7 @@ struct ServerOptions {
   // Once a batch commits, the requests that waited go into the next step as soon as every client
   // connection has a command in (the clients just answered have sent their next one), or after
   // this long at most.
-  std::chrono::microseconds batch_linger{500};
+  std::chrono::microseconds batch_linger{800};
 };
 
 class Server {
