@@ -4,7 +4,9 @@
 #   examples/kv/cluster.sh start        start nodes 1..3 (peers 127.0.0.1:7001..7003, clients :8001..8003)
 #   examples/kv/cluster.sh status       each node's process, role, term, leader and indexes
 #   examples/kv/cluster.sh kill N       SIGKILL node N (a crash: no clean shutdown)
-#   examples/kv/cluster.sh restart N    start node N again on its data directory (it recovers from its WAL)
+#   examples/kv/cluster.sh restart N    start node N again on its data directory (stopping it first if it
+#                                       runs); it recovers from its WAL and catches up from the leader
+#   examples/kv/cluster.sh leader       which node leads
 #   examples/kv/cluster.sh stop         stop every node and delete the data
 #
 # Environment: RAFTIO_KV (the binary; default: the first build*/examples/kv/raftio-kv found),
@@ -46,6 +48,21 @@ info_field() {  # port, field
   redis-cli -p "$1" INFO 2>/dev/null | tr -d '\r' | sed -n "s/^$2://p"
 }
 
+wait_for_leader() {  # prints the leader once one is elected, or gives up after 10 s
+  local tries n
+  for tries in $(seq 100); do
+    for n in "${nodes[@]}"; do
+      if running "$n" && [ "$(info_field "800$n" role)" = leader ]; then
+        echo "node $n leads (redis-cli -p 800$n)"
+        return 0
+      fi
+    done
+    sleep 0.1
+  done
+  echo "no leader elected yet; see $dir/node*.log" >&2
+  return 1
+}
+
 check_node() {
   case "${1:-}" in 1|2|3) ;; *) echo "usage: $0 kill|restart 1|2|3" >&2; exit 2 ;; esac
 }
@@ -54,7 +71,8 @@ case "${1:-}" in
   start)
     mkdir -p "$dir"
     for n in "${nodes[@]}"; do start_node "$n"; done
-    echo "data under $dir; try: redis-cli -p 8001 INFO, then redis-cli -c -p 8001 SET k v"
+    wait_for_leader
+    echo "data under $dir; try: redis-cli -c -p 8001 SET k v, then redis-cli -p 8002 GET k"
     ;;
   stop)
     for n in "${nodes[@]}"; do
@@ -75,6 +93,9 @@ case "${1:-}" in
       fi
     done
     ;;
+  leader)
+    wait_for_leader
+    ;;
   kill)
     check_node "${2:-}"
     if running "$2"; then kill -9 "$(pid_of "$2")"; echo "node $2 killed (SIGKILL)"; else echo "node $2 is not running"; fi
@@ -85,7 +106,7 @@ case "${1:-}" in
     start_node "$2"
     ;;
   *)
-    echo "usage: $0 start|stop|status|kill N|restart N" >&2
+    echo "usage: $0 start|stop|status|leader|kill N|restart N" >&2
     exit 2
     ;;
 esac
