@@ -151,9 +151,10 @@ void Server::run_turn() {
     batch_.clear();
     if (node_.durable_index() > durable_before) ++appending_steps_;
     if (proposals > 0 && node_.is_leader() && node_.last_index() > last_before) {
-      inflight_batches_.push_back(node_.last_index());
+      inflight_batches_.push_back(InflightBatch{node_.last_index(), proposals});
     }
     const std::size_t inflight_before = inflight_batches_.size();
+    committed_batch_proposals_ = 0;
     for (raftio::Action& action : actions_) handle(action);
     serve_ready_reads();
     expire_orphaned_writes();
@@ -162,7 +163,9 @@ void Server::run_turn() {
       ++snapshots_taken_;
       enqueue(raftio::SnapshotTaken{applied_, raftio::Payload::copy_of(state_.serialize())});
     }
-    if (!holding() && inflight_batches_.size() < inflight_before) start_linger();  // a batch committed
+    // A batch committed. Linger only if it carried several writes: a lone client writing one
+    // command at a time would otherwise wait for the linger on every write.
+    if (!holding() && inflight_batches_.size() < inflight_before && committed_batch_proposals_ > 1) start_linger();
   }
   if (!held_.empty() && !holding() && !linger_armed_) request_turn();
   for (auto& [id, link] : links_) link->flush();
@@ -183,7 +186,8 @@ bool Server::holding() {
     inflight_batches_.clear();
     return false;
   }
-  while (!inflight_batches_.empty() && inflight_batches_.front() <= node_.commit_index()) {
+  while (!inflight_batches_.empty() && inflight_batches_.front().last_index <= node_.commit_index()) {
+    committed_batch_proposals_ = std::max(committed_batch_proposals_, inflight_batches_.front().proposals);
     inflight_batches_.pop_front();
   }
   return options_.max_inflight_batches > 0 && inflight_batches_.size() >= options_.max_inflight_batches;

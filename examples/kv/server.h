@@ -120,7 +120,12 @@ class Server {
   std::vector<raftio::Event> events_;  // arrived during this turn
   std::vector<raftio::Event> batch_;   // being stepped
   std::vector<raftio::Event> held_;    // client requests waiting for a batch to commit
-  std::deque<raftio::Index> inflight_batches_;  // last index of each uncommitted batch (leader)
+  struct InflightBatch {
+    raftio::Index last_index = 0;
+    std::size_t proposals = 0;
+  };
+  std::deque<InflightBatch> inflight_batches_;  // uncommitted batches of proposals (leader)
+  std::size_t committed_batch_proposals_ = 0;   // the largest batch that committed in this turn
   asio::steady_timer linger_timer_;
   bool linger_armed_ = false;
   std::int64_t idle_sessions_ = 0;
