@@ -33,9 +33,10 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // Writes the ready prefix of the slots; the server calls it at the end of each turn.
   void flush();
 
-  // The index of this client's latest accepted write: a later read of the same connection waits
-  // until it is applied, so a pipelined SET then GET reads its own write.
-  raftio::Index last_write_index = 0;
+  // Commands of this connection that went into the log and are not answered yet. While there are
+  // any, a read goes into the log too, so it takes effect after them (Redis runs a connection's
+  // commands in order: a pipelined SET then GET reads its own write).
+  std::size_t pending_logged = 0;
   // Set by the server while this session is on its list of sessions to flush at the end of the turn.
   bool flush_queued = false;
 

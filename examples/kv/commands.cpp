@@ -1,7 +1,8 @@
 // The Redis commands raftio-kv understands, and how each maps to a raftio event:
 //
 //   SET key value, DEL key..., INCR key   → Propose (answered after Apply, on the leader only)
-//   GET key, EXISTS key...                → ReadIndex (linearizable; served on any node)
+//   GET key, EXISTS key...                → ReadIndex (linearizable; served on any node), or into the
+//                                           log behind the connection's unanswered writes (leader)
 //   PING, INFO, DBSIZE, QUIT              → answered at once from local state
 //   COMMAND, CONFIG                       → an empty array (CONFIG GET save|appendonly: "" and "no"),
 //                                           so redis-cli and redis-benchmark start quietly
@@ -68,13 +69,13 @@ void Server::submit(const std::shared_ptr<ClientSession>& session, const std::ve
       }
     }
   } else if (name == "GET") {
-    if (arity(argc == 2)) read_index(session, slot, ReadKind::Get, rest);
+    if (arity(argc == 2)) read(session, slot, ReadKind::Get, rest);
   } else if (name == "DEL") {
     if (arity(argc >= 2)) propose(session, slot, Op::Del, rest);
   } else if (name == "INCR") {
     if (arity(argc == 2)) propose(session, slot, Op::Incr, rest);
   } else if (name == "EXISTS") {
-    if (arity(argc >= 2)) read_index(session, slot, ReadKind::Exists, rest);
+    if (arity(argc >= 2)) read(session, slot, ReadKind::Exists, rest);
   } else if (name == "PING") {
     if (arity(argc <= 2)) {
       std::string reply;
@@ -116,9 +117,22 @@ void Server::submit(const std::shared_ptr<ClientSession>& session, const std::ve
   }
 }
 
+// A read goes through ReadIndex (a heartbeat round, no log entry, served by this node), unless
+// the connection still waits for a command it sent into the log: then the read goes into the log
+// behind it, so the connection's commands take effect in the order it sent them.
+void Server::read(const std::shared_ptr<ClientSession>& session, std::uint64_t slot, ReadKind kind,
+                  std::span<const std::string_view> keys) {
+  if (session->pending_logged > 0) {
+    propose(session, slot, kind == ReadKind::Get ? Op::Get : Op::Exists, keys);
+  } else {
+    read_index(session, slot, kind, keys);
+  }
+}
+
 void Server::propose(const std::shared_ptr<ClientSession>& session, std::uint64_t slot, Op op,
                      std::span<const std::string_view> args) {
   const std::uint64_t id = next_request_id_++;
+  ++session->pending_logged;
   writes_.emplace(id, PendingWrite{session, slot, 0, 0});
   enqueue(raftio::Propose{raftio::Payload::copy_of(encode_command(op, args)), id});
 }

@@ -50,7 +50,7 @@ constexpr std::string_view kNotInteger = "ERR value is not an integer or out of 
 constexpr std::string_view kOverflow = "ERR increment or decrement would overflow";
 constexpr std::string_view kMalformed = "ERR malformed log entry";
 
-Outcome error(std::string_view text) { return Outcome{Outcome::Kind::Error, 0, text}; }
+Outcome error(std::string_view text) { return Outcome{Outcome::Kind::Error, 0, text, {}}; }
 
 // Redis accepts a decimal int64 without sign '+', spaces or leading zeros' ambiguity; from_chars
 // over the whole string is close enough and deterministic.
@@ -95,7 +95,7 @@ Outcome KvState::apply(std::string_view payload) {
     case Op::Del: {
       std::int64_t removed = 0;
       for (std::string_view key : args) removed += static_cast<std::int64_t>(map_.erase(std::string(key)));
-      return Outcome{Outcome::Kind::Integer, removed, {}};
+      return Outcome{Outcome::Kind::Integer, removed, {}, {}};
     }
     case Op::Incr: {
       if (args.size() != 1) return error(kMalformed);
@@ -107,7 +107,18 @@ Outcome KvState::apply(std::string_view payload) {
       }
       if (*value == std::numeric_limits<std::int64_t>::max()) return error(kOverflow);
       it->second = std::to_string(*value + 1);
-      return Outcome{Outcome::Kind::Integer, *value + 1, {}};
+      return Outcome{Outcome::Kind::Integer, *value + 1, {}, {}};
+    }
+    case Op::Get: {
+      if (args.size() != 1) return error(kMalformed);
+      const std::string* value = get(args[0]);
+      if (value == nullptr) return Outcome{Outcome::Kind::Null, 0, {}, {}};
+      return Outcome{Outcome::Kind::Bulk, 0, {}, *value};
+    }
+    case Op::Exists: {
+      std::int64_t count = 0;
+      for (std::string_view key : args) count += get(key) != nullptr ? 1 : 0;
+      return Outcome{Outcome::Kind::Integer, count, {}, {}};
     }
   }
   return error(kMalformed);

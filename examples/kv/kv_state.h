@@ -8,6 +8,8 @@
 //   op 'S'  SET  key value     → OK
 //   op 'D'  DEL  key...        → the number of keys that existed
 //   op 'I'  INCR key           → the new value, or an error if the value is not a 64-bit integer
+//   op 'G'  GET  key           → the value or nil; changes nothing   (reads ordered through the log:
+//   op 'E'  EXISTS key...      → how many exist; changes nothing      see docs/EMBEDDING.md)
 //
 // The command is replicated, not its effect: INCR's result is computed when the entry is applied,
 // from the state every node has at that index, so all nodes compute the same value.
@@ -23,17 +25,18 @@
 
 namespace kv {
 
-enum class Op : char { Set = 'S', Del = 'D', Incr = 'I' };
+enum class Op : char { Set = 'S', Del = 'D', Incr = 'I', Get = 'G', Exists = 'E' };
 
 // Encodes a write command; `args` are the command's arguments after its name.
 std::string encode_command(Op op, std::span<const std::string_view> args);
 
 // What applying one command produced, for the client that proposed it.
 struct Outcome {
-  enum class Kind : std::uint8_t { Ok, Integer, Error };
+  enum class Kind : std::uint8_t { Ok, Integer, Error, Bulk, Null };
   Kind kind = Kind::Ok;
   std::int64_t integer = 0;
   std::string_view error;  // static text, e.g. "ERR value is not an integer or out of range"
+  std::string bulk;        // GET's value
 };
 
 class KvState {

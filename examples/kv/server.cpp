@@ -29,6 +29,8 @@ std::string outcome_reply(const Outcome& outcome) {
     case Outcome::Kind::Ok: resp::append_simple(reply, "OK"); break;
     case Outcome::Kind::Integer: resp::append_integer(reply, outcome.integer); break;
     case Outcome::Kind::Error: resp::append_error(reply, outcome.error); break;
+    case Outcome::Kind::Bulk: resp::append_bulk(reply, outcome.bulk); break;
+    case Outcome::Kind::Null: resp::append_null(reply); break;
   }
   return reply;
 }
@@ -155,6 +157,7 @@ void Server::run_turn() {
     }
     const std::size_t inflight_before = inflight_batches_.size();
     committed_batch_proposals_ = 0;
+    serve_confirmed_reads();
     for (raftio::Action& action : actions_) handle(action);
     serve_ready_reads();
     expire_orphaned_writes();
@@ -240,22 +243,18 @@ void Server::handle(raftio::Action& action) {
     if (it == writes_.end()) return;
     it->second.index = accepted->index;
     it->second.term = accepted->term;
-    it->second.session->last_write_index = accepted->index;
     const auto [slot, inserted] = writes_by_index_.try_emplace(accepted->index, accepted->id);
     if (!inserted) {  // an older proposal at this index was overwritten before it was applied
       const auto old = writes_.find(slot->second);
       if (old != writes_.end()) {
-        old->second.session->fill(old->second.slot, error_reply("TRYAGAIN write lost to a leader change; retry"));
+        answer_write(old->second, error_reply("TRYAGAIN write lost to a leader change; retry"));
         writes_.erase(old);
       }
       slot->second = accepted->id;
     }
   } else if (auto* ready = std::get_if<raftio::ReadReady>(&action)) {
-    const auto it = reads_.find(ready->id);
-    if (it == reads_.end()) return;
-    // A read waits for the reader's own earlier writes too (pipelined SET then GET).
-    const raftio::Index wait = std::max(ready->index, it->second.session->last_write_index);
-    reads_by_index_.emplace(wait, ready->id);
+    // Already served by serve_confirmed_reads() if this node had applied ready->index.
+    if (reads_.count(ready->id) != 0) reads_by_index_.emplace(ready->index, ready->id);
   } else if (auto* reject = std::get_if<raftio::Reject>(&action)) {
     on_reject(*reject);
   } else if (auto* changed = std::get_if<raftio::LeaderChanged>(&action)) {
@@ -272,7 +271,7 @@ void Server::handle(raftio::Action& action) {
     while (!writes_by_index_.empty() && writes_by_index_.begin()->first <= applied_) {
       const auto it = writes_.find(writes_by_index_.begin()->second);
       if (it != writes_.end()) {
-        it->second.session->fill(it->second.slot, error_reply("TRYAGAIN outcome unknown (state replaced by a snapshot)"));
+        answer_write(it->second, error_reply("TRYAGAIN outcome unknown (state replaced by a snapshot)"));
         writes_.erase(it);
       }
       writes_by_index_.erase(writes_by_index_.begin());
@@ -302,10 +301,10 @@ void Server::on_apply(const raftio::LogEntry& entry) {
     const auto it = writes_.find(id);
     if (it == writes_.end()) continue;
     const bool ours = index == entry.index && it->second.term == entry.term && normal;
-    it->second.session->fill(it->second.slot, ours ? outcome_reply(outcome)
-                                                   : error_reply("TRYAGAIN write lost to a leader change; retry"));
+    answer_write(it->second, ours ? outcome_reply(outcome) : error_reply("TRYAGAIN write lost to a leader change; retry"));
     writes_.erase(it);
   }
+  serve_ready_reads();  // reads confirmed at this index see exactly this state
 }
 
 void Server::on_reject(const raftio::Reject& reject) {
@@ -324,12 +323,31 @@ void Server::on_reject(const raftio::Reject& reject) {
   if (reject.what == raftio::RequestKind::Propose) {
     const auto it = writes_.find(reject.id);
     if (it == writes_.end()) return;
-    it->second.session->fill(it->second.slot, std::move(reply));
+    answer_write(it->second, std::move(reply));
     writes_.erase(it);
   } else if (reject.what == raftio::RequestKind::ReadIndex) {
     const auto it = reads_.find(reject.id);
     if (it == reads_.end()) return;
     it->second.session->fill(it->second.slot, std::move(reply));
+    reads_.erase(it);
+  }
+}
+
+void Server::answer_write(PendingWrite& write, std::string reply) {
+  --write.session->pending_logged;
+  write.session->fill(write.slot, std::move(reply));
+}
+
+// Serves the reads this step confirmed whose index this node had already applied, before the
+// step's Apply actions change the state: a read must not see a write that its own connection
+// sent after it (a pipelined GET then SET).
+void Server::serve_confirmed_reads() {
+  for (const raftio::Action& action : actions_) {
+    const auto* ready = std::get_if<raftio::ReadReady>(&action);
+    if (ready == nullptr || ready->index > applied_) continue;
+    const auto it = reads_.find(ready->id);
+    if (it == reads_.end()) continue;
+    answer_read(it->second);
     reads_.erase(it);
   }
 }
@@ -371,14 +389,14 @@ void Server::expire_orphaned_writes() {
   }
   if (ticks_ - leaderless_since_tick_ < 2 * std::uint64_t{options_.election_ticks}) return;
   for (auto& [id, write] : writes_) {
-    write.session->fill(write.slot, error_reply("TRYAGAIN leadership lost; the write may or may not have been applied"));
+    answer_write(write, error_reply("TRYAGAIN leadership lost; the write may or may not have been applied"));
   }
   writes_.clear();
   writes_by_index_.clear();
 }
 
 void Server::fail_all(std::string_view text) {
-  for (auto& [id, write] : writes_) write.session->fill(write.slot, error_reply(text));
+  for (auto& [id, write] : writes_) answer_write(write, error_reply(text));
   for (auto& [id, read] : reads_) read.session->fill(read.slot, error_reply(text));
   writes_.clear();
   writes_by_index_.clear();

@@ -91,6 +91,8 @@ class Server {
   void handle(raftio::Action& action);
   void on_apply(const raftio::LogEntry& entry);
   void on_reject(const raftio::Reject& reject);
+  void answer_write(PendingWrite& write, std::string reply);
+  void serve_confirmed_reads();
   void serve_ready_reads();
   void answer_read(PendingRead& read);
   void expire_orphaned_writes();
@@ -99,6 +101,8 @@ class Server {
   // commands.cpp: the Redis command table.
   void propose(const std::shared_ptr<ClientSession>& session, std::uint64_t slot, Op op,
                std::span<const std::string_view> args);
+  void read(const std::shared_ptr<ClientSession>& session, std::uint64_t slot, ReadKind kind,
+            std::span<const std::string_view> keys);
   void read_index(const std::shared_ptr<ClientSession>& session, std::uint64_t slot, ReadKind kind,
                   std::span<const std::string_view> keys);
   std::string info() const;

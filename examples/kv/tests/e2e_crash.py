@@ -7,6 +7,8 @@ load, restart from its WAL, and every acknowledged write checked on every node.
 Steps (each bounded in time; every process started is killed at the end, also on failure):
   1. start 3 nodes on ports picked free at run time, data under a temporary directory;
   2. redis-cli -c against a follower: SET follows -MOVED to the leader, GET reads it back;
+     INCR, DEL, EXISTS, PING and INFO answer as in Redis, and pipelined SET/GET on one
+     connection take effect in the order sent;
      malformed and oversized input gets an error and a closed connection, not a crash;
   3. a writer thread pipelines SET key:i value-of-i for KV_E2E_KEYS keys (default 10,000) to
      the leader, following -MOVED, retrying errors and broken connections, counting a write as
@@ -273,6 +275,45 @@ def redis_cli(port, *args):
     return result.stdout.strip()
 
 
+def commands(leader, follower):
+    """The Redis commands, through redis-cli, and a pipelined write then read on one connection."""
+    checks = [
+        ((leader, "INCR", "counter"), "1"),
+        ((follower, "-c", "INCR", "counter"), "2"),
+        ((leader, "SET", "text", "abc"), "OK"),
+        ((leader, "INCR", "text"), "ERR value is not an integer or out of range"),
+        ((follower, "EXISTS", "counter", "text", "nothing"), "2"),
+        ((leader, "DEL", "counter", "text", "nothing"), "2"),
+        ((follower, "GET", "counter"), ""),
+        ((follower, "PING"), "PONG"),
+    ]
+    for (node, *args), expected in checks:
+        got = redis_cli(node.client_port, *args)
+        if got != expected:
+            fail(f"redis-cli {' '.join(args)} on node {node.id}: expected {expected!r}, got {got!r}")
+    conn = Resp(leader.client_port)
+    try:
+        conn.send([("SET", "pipelined", "1"), ("GET", "pipelined"), ("SET", "pipelined", "2"), ("GET", "pipelined"),
+                   ("DEL", "pipelined")])
+        replies = [conn.reply() for _ in range(5)]
+        if replies != [("ok", "OK"), ("bulk", "1"), ("ok", "OK"), ("bulk", "2"), ("int", 1)]:
+            fail(f"a pipelined SET then GET did not read its own write: {replies}")
+        for round in range(20):  # a read pipelined before a write must not see it
+            if conn.call("SET", "order", f"old{round}") != ("ok", "OK"):
+                fail("SET failed")
+            conn.send([("GET", "order"), ("SET", "order", f"new{round}"), ("GET", "order")])
+            replies = [conn.reply() for _ in range(3)]
+            if replies != [("bulk", f"old{round}"), ("ok", "OK"), ("bulk", f"new{round}")]:
+                fail(f"a pipelined GET, SET, GET ran out of order: {replies}")
+        conn.call("DEL", "order")
+    finally:
+        conn.close()
+    info = leader.info() or {}
+    for field in ("role", "term", "leader_id", "leader_client", "commit_index", "applied_index"):
+        if field not in info:
+            fail(f"INFO lacks {field}: {info}")
+
+
 def hostile_clients(port):
     """Malformed and oversized input: a RESP error, then the connection closes; the server lives."""
     for garbage in [b"*1\r\n$999999999\r\n", b"*2000000\r\n", b"*1\r\n$3\r\nabcdef\r\n", b"*x\r\n",
@@ -348,6 +389,8 @@ def main():
         if redis_cli(follower.client_port, "GET", "hello") != "world":
             fail("GET on a follower did not read the write")
         log("redis-cli: -MOVED from a follower, SET through -c, GET on the follower: ok")
+        commands(leader, follower)
+        log("INCR, DEL, EXISTS, PING, INFO through redis-cli; pipelined reads and writes in order: ok")
         hostile_clients(leader.client_port)
         log("malformed and oversized client input: an error, then the connection closed; the server lives")
 

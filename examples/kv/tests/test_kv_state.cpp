@@ -43,6 +43,17 @@ TEST(KvState, IncrIsComputedOnApply) {
   EXPECT_EQ(overflow.error, "ERR increment or decrement would overflow");
 }
 
+TEST(KvState, ReadsThroughTheLogChangeNothing) {
+  KvState state;
+  state.apply(command(Op::Set, {"k", "v"}));
+  const Outcome value = state.apply(command(Op::Get, {"k"}));
+  EXPECT_EQ(value.kind, Outcome::Kind::Bulk);
+  EXPECT_EQ(value.bulk, "v");
+  EXPECT_EQ(state.apply(command(Op::Get, {"missing"})).kind, Outcome::Kind::Null);
+  EXPECT_EQ(state.apply(command(Op::Exists, {"k", "missing", "k"})).integer, 2);
+  EXPECT_EQ(state.size(), 1u);
+}
+
 TEST(KvState, BinaryKeysAndValues) {
   KvState state;
   const std::string key("k\0\r\n", 4);
