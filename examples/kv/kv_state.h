@@ -1,0 +1,61 @@
+// The replicated state machine of raftio-kv: a map from keys to values, changed only by applying
+// committed log entries, in log order, on every node alike.
+//
+// Entry payload encoding (one write command per entry):
+//
+//   payload = op (1 byte) | argument*      argument = length (u32, little-endian) | bytes
+//
+//   op 'S'  SET  key value     → OK
+//   op 'D'  DEL  key...        → the number of keys that existed
+//   op 'I'  INCR key           → the new value, or an error if the value is not a 64-bit integer
+//   op 'G'  GET  key           → the value or nil; changes nothing   (reads ordered through the log:
+//   op 'E'  EXISTS key...      → how many exist; changes nothing      see docs/EMBEDDING.md)
+//
+// The command is replicated, not its effect: INCR's result is computed when the entry is applied,
+// from the state every node has at that index, so all nodes compute the same value.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace kv {
+
+enum class Op : char { Set = 'S', Del = 'D', Incr = 'I', Get = 'G', Exists = 'E' };
+
+// Encodes a write command; `args` are the command's arguments after its name.
+std::string encode_command(Op op, std::span<const std::string_view> args);
+
+// What applying one command produced, for the client that proposed it.
+struct Outcome {
+  enum class Kind : std::uint8_t { Ok, Integer, Error, Bulk, Null };
+  Kind kind = Kind::Ok;
+  std::int64_t integer = 0;
+  std::string_view error;  // static text, e.g. "ERR value is not an integer or out of range"
+  std::string bulk;        // GET's value
+};
+
+class KvState {
+ public:
+  // Applies one entry payload. A payload that does not decode (it cannot come from
+  // encode_command) changes nothing and yields an error outcome.
+  Outcome apply(std::string_view payload);
+
+  // Local lookup, for reads that the node has confirmed (ReadIndex) or that accept staleness.
+  const std::string* get(std::string_view key) const;
+  std::size_t size() const noexcept { return map_.size(); }
+
+  // Snapshot of the whole map: u64 count | (u32 key length | key | u32 value length | value)*.
+  std::string serialize() const;
+  // Replaces the state with a serialized one; false (and the state unchanged) if malformed.
+  bool restore(std::string_view bytes);
+
+ private:
+  std::unordered_map<std::string, std::string> map_;
+};
+
+}  // namespace kv

@@ -1,0 +1,142 @@
+// raftio-kv: one node of a replicated key-value store that speaks the Redis protocol.
+//
+//   raftio-kv --id 1 --peers 1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003
+//             --client 127.0.0.1:8001 --data /path/dir
+//             [--clients 1=127.0.0.1:8001,2=127.0.0.1:8002,3=127.0.0.1:8003]
+#include <CLI/CLI.hpp>
+#include <asio.hpp>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <raftio/wal/wal_log.h>
+
+#include "server.h"
+
+namespace {
+
+// "127.0.0.1:7001" (IPv4 or IPv6 literal; "[::1]:7001" for IPv6).
+std::optional<asio::ip::tcp::endpoint> parse_endpoint(const std::string& text) {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return std::nullopt;
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  asio::error_code error;
+  const asio::ip::address address = asio::ip::make_address(host, error);
+  if (error) return std::nullopt;
+  unsigned long port = 0;
+  try {
+    std::size_t used = 0;
+    port = std::stoul(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1) return std::nullopt;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (port == 0 || port > 65535) return std::nullopt;
+  return asio::ip::tcp::endpoint(address, static_cast<unsigned short>(port));
+}
+
+// "1=host:port,2=host:port,..."
+std::optional<std::map<raftio::NodeId, std::string>> parse_id_map(const std::string& text) {
+  std::map<raftio::NodeId, std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(start, end - start);
+    const std::size_t equals = item.find('=');
+    if (equals == std::string::npos || equals == 0) return std::nullopt;
+    raftio::NodeId id = 0;
+    try {
+      std::size_t used = 0;
+      id = std::stoull(item.substr(0, equals), &used);
+      if (used != equals) return std::nullopt;
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    if (id == raftio::kNoNode || !parse_endpoint(item.substr(equals + 1)) || out.count(id) != 0) return std::nullopt;
+    out[id] = item.substr(equals + 1);
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"raftio-kv: one node of a replicated key-value server that redis-cli can talk to"};
+  raftio::NodeId id = 0;
+  std::string peers_text;
+  std::string clients_text;
+  std::string client_text;
+  std::string data_dir;
+  unsigned tick_ms = 50;
+  kv::ServerOptions options;
+  app.add_option("--id", id, "this node's id (one of --peers)")->required()->check(CLI::Range(1, 1 << 30));
+  app.add_option("--peers", peers_text, "every node's peer address: 1=127.0.0.1:7001,2=...,3=...")->required();
+  app.add_option("--client", client_text, "where Redis clients connect to this node, e.g. 127.0.0.1:8001")->required();
+  app.add_option("--data", data_dir, "data directory (the write-ahead log); created if missing")->required();
+  app.add_option("--clients", clients_text,
+                 "every node's client address, so a follower can answer writes with -MOVED <leader's address>");
+  app.add_option("--tick-ms", tick_ms, "milliseconds per Raft tick")->check(CLI::Range(1, 10000))->capture_default_str();
+  app.add_option("--election-ticks", options.election_ticks, "election timeout in ticks (randomized up to twice)")
+      ->check(CLI::Range(2, 100000))
+      ->capture_default_str();
+  app.add_option("--heartbeat-ticks", options.heartbeat_ticks, "leader heartbeat interval in ticks")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--snapshot-entries", options.snapshot_entries,
+                 "snapshot the map after this many applied entries (0: never)")
+      ->capture_default_str();
+  app.add_option("--max-inflight-batches", options.max_inflight_batches,
+                 "client requests wait while this many batches of writes await commit (0: never)")
+      ->capture_default_str();
+  unsigned linger_us = 800;
+  app.add_option("--batch-linger-us", linger_us,
+                 "after a commit, how long waiting client requests linger (at most) for more to join their batch")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  options.batch_linger = std::chrono::microseconds(linger_us);
+
+  const auto fail = [](const std::string& message) {
+    std::fprintf(stderr, "raftio-kv: %s\n", message.c_str());
+    return 1;
+  };
+  const auto peers = parse_id_map(peers_text);
+  if (!peers) return fail("--peers: expected id=host:port,... with distinct non-zero ids, got '" + peers_text + "'");
+  if (peers->count(id) == 0) return fail("--peers does not list this node's --id " + std::to_string(id));
+  for (const auto& [peer, address] : *peers) options.peers[peer] = *parse_endpoint(address);
+  if (!clients_text.empty()) {
+    const auto clients = parse_id_map(clients_text);
+    if (!clients) return fail("--clients: expected id=host:port,..., got '" + clients_text + "'");
+    options.client_addresses = *clients;
+  }
+  const auto client = parse_endpoint(client_text);
+  if (!client) return fail("--client: expected host:port, got '" + client_text + "'");
+  options.client = *client;
+  options.id = id;
+  options.tick = std::chrono::milliseconds(tick_ms);
+
+  auto wal = raftio::wal::WalLog::open(data_dir);
+  if (!wal) return fail("cannot open the log in " + data_dir + ": " + wal.error().context);
+  const raftio::wal::RecoveryReport report = wal.value()->recovery();
+
+  try {
+    asio::io_context io(1);
+    kv::Server server(io, options, std::move(wal).value());
+    server.start();
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&io](const asio::error_code&, int) { io.stop(); });
+    std::fprintf(stderr, "raftio-kv node %llu: peers on %s, clients on %s, data in %s (%zu WAL records recovered%s%s)\n",
+                 static_cast<unsigned long long>(id), peers->at(id).c_str(), client_text.c_str(), data_dir.c_str(),
+                 report.records, report.torn_tail.empty() ? "" : "; cut a torn tail: ", report.torn_tail.c_str());
+    io.run();
+  } catch (const std::exception& error) {
+    return fail(error.what());
+  }
+  return 0;
+}
