@@ -35,7 +35,9 @@ std::vector<Action> complete(NodeHarness& h, const std::vector<Action>& actions)
 
 std::vector<LogEntry> log_entries(const RaftLog& log) {
   std::vector<LogEntry> out;
-  if (log.last_index() >= log.first_index()) EXPECT_TRUE(log.read(log.first_index(), log.last_index(), out));
+  if (log.last_index() >= log.first_index()) {
+    EXPECT_TRUE(log.read(log.first_index(), log.last_index(), out));
+  }
   return out;
 }
 
