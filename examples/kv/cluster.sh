@@ -10,7 +10,9 @@
 #   examples/kv/cluster.sh stop         stop every node and delete the data
 #
 # Environment: RAFTIO_KV (the binary; default: the first build*/examples/kv/raftio-kv found),
-# RAFTIO_KV_DIR (data, logs and pid files; default ${TMPDIR:-/tmp}/raftio-kv-cluster).
+# RAFTIO_KV_DIR (data, logs and pid files; default ${TMPDIR:-/tmp}/raftio-kv-cluster),
+# RAFTIO_KV_STORAGE (async, the default: the nodes run with --async-storage, the WAL written by an
+# I/O thread; sync: the WAL written inside step, as without the flag), RAFTIO_KV_ARGS (more options).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -30,6 +32,12 @@ binary() {
   echo "$found"
 }
 
+case "${RAFTIO_KV_STORAGE:-async}" in
+  async | sync) ;;
+  *) echo "cluster.sh: RAFTIO_KV_STORAGE must be async or sync, not '$RAFTIO_KV_STORAGE'" >&2; exit 1 ;;
+esac
+storage_args() { if [ "${RAFTIO_KV_STORAGE:-async}" = async ]; then echo --async-storage; fi; }
+
 pid_of() { cat "$dir/node$1.pid" 2>/dev/null || true; }
 running() { local pid; pid=$(pid_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
 
@@ -38,7 +46,7 @@ start_node() {
   bin=$(binary)
   if running "$n"; then echo "node $n already running (pid $(pid_of "$n"))"; return; fi
   mkdir -p "$dir/node$n"
-  "$bin" --id "$n" --peers "$peers" --clients "$clients" --client "127.0.0.1:800$n" --data "$dir/node$n" ${RAFTIO_KV_ARGS:-} \
+  "$bin" --id "$n" --peers "$peers" --clients "$clients" --client "127.0.0.1:800$n" --data "$dir/node$n" $(storage_args) ${RAFTIO_KV_ARGS:-} \
     >>"$dir/node$n.log" 2>&1 &
   echo $! >"$dir/node$n.pid"
   echo "node $n started (pid $!, client port 800$n, data $dir/node$n, log $dir/node$n.log)"

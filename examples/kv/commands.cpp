@@ -196,6 +196,11 @@ std::string Server::info() const {
   line("stepped_proposals", stepped_proposals_);
   line("appending_steps", appending_steps_);
   line("step_micros", step_micros_);
+  line("storage", std::string(persist_thread_ ? "async" : "sync"));
+  if (persist_thread_) {
+    line("io_thread_persists", persist_thread_->persists_written());
+    line("io_thread_syncs", persist_thread_->syncs());
+  }
   line("idle_client_connections", idle_sessions_);
   line("batches_released_full", early_releases_);
   line("batches_released_by_timer", timer_releases_);

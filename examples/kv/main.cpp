@@ -2,7 +2,7 @@
 //
 //   raftio-kv --id 1 --peers 1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003
 //             --client 127.0.0.1:8001 --data /path/dir
-//             [--clients 1=127.0.0.1:8001,2=127.0.0.1:8002,3=127.0.0.1:8003]
+//             [--clients 1=127.0.0.1:8001,2=127.0.0.1:8002,3=127.0.0.1:8003] [--async-storage]
 #include <CLI/CLI.hpp>
 #include <asio.hpp>
 #include <csignal>
@@ -99,6 +99,8 @@ int main(int argc, char** argv) {
                  "after a commit, how long waiting client requests linger (at most) for more to join their batch")
       ->check(CLI::Range(0, 100000))
       ->capture_default_str();
+  app.add_flag("--async-storage", options.async_storage,
+               "write the WAL on an I/O thread: the leader sends AppendEntries while its own fdatasync runs");
   CLI11_PARSE(app, argc, argv);
   options.batch_linger = std::chrono::microseconds(linger_us);
 
@@ -131,9 +133,11 @@ int main(int argc, char** argv) {
     server.start();
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&io](const asio::error_code&, int) { io.stop(); });
-    std::fprintf(stderr, "raftio-kv node %llu: peers on %s, clients on %s, data in %s (%zu WAL records recovered%s%s)\n",
+    std::fprintf(stderr,
+                 "raftio-kv node %llu: peers on %s, clients on %s, data in %s (%zu WAL records recovered%s%s), %s storage\n",
                  static_cast<unsigned long long>(id), peers->at(id).c_str(), client_text.c_str(), data_dir.c_str(),
-                 report.records, report.torn_tail.empty() ? "" : "; cut a torn tail: ", report.torn_tail.c_str());
+                 report.records, report.torn_tail.empty() ? "" : "; cut a torn tail: ", report.torn_tail.c_str(),
+                 options.async_storage ? "async" : "sync");
     io.run();
   } catch (const std::exception& error) {
     return fail(error.what());

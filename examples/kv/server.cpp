@@ -18,6 +18,7 @@ raftio::RaftConfig make_config(const ServerOptions& options) {
                     .max_entries_per_msg(1024)
                     .max_inflight_msgs(256)
                     .snapshot_threshold(options.snapshot_entries)
+                    .async_storage(options.async_storage)
                     .build();
   if (!config) throw std::invalid_argument(config.error().describe());
   return std::move(config).value();
@@ -59,6 +60,12 @@ Server::Server(asio::io_context& io, ServerOptions options, std::unique_ptr<raft
   }
   for (const auto& [id, endpoint] : options_.peers) {
     if (id != options_.id) links_.emplace(id, std::make_unique<PeerLink>(io_, id, endpoint));
+  }
+  if (options_.async_storage) {
+    // From here on only the I/O thread touches the WalLog (the node read it in its constructor).
+    persist_thread_ = std::make_unique<PersistThread>(node_.log(), io_, [this](std::vector<raftio::Event> events) {
+      for (raftio::Event& event : events) enqueue(std::move(event));
+    });
   }
 }
 
@@ -276,6 +283,8 @@ void Server::handle(raftio::Action& action) {
       }
       writes_by_index_.erase(writes_by_index_.begin());
     }
+  } else if (auto* persist = std::get_if<raftio::Persist>(&action)) {
+    persist_thread_->submit(std::move(*persist));  // Persisted comes back through enqueue()
   } else if (std::get_if<raftio::SnapshotSuggested>(&action)) {
     snapshot_wanted_ = true;
   } else if (auto* failed = std::get_if<raftio::StorageFailed>(&action)) {

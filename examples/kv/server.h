@@ -12,6 +12,11 @@
 // handled by one step and made durable by one fdatasync (group commit), on the leader and on the
 // followers. The node syncs the WAL inside step(), before it returns any action, so a Send is
 // always durable when it is written to the socket (persist, then send).
+//
+// With ServerOptions::async_storage the step does not write: it returns a Persist action, which
+// goes to the I/O thread (persist_thread.h), and the leader's AppendEntries leave at once. The
+// thread posts Persisted back; it is stepped with the next turn's events. The node holds back
+// whatever depends on the write (acknowledgements, votes, its own count toward a commit, Apply).
 #pragma once
 
 #include <asio.hpp>
@@ -32,6 +37,7 @@
 #include "client_session.h"
 #include "kv_state.h"
 #include "peer_link.h"
+#include "persist_thread.h"
 
 namespace kv {
 
@@ -51,6 +57,9 @@ struct ServerOptions {
   // connection has a command in (the clients just answered have sent their next one), or after
   // this long at most.
   std::chrono::microseconds batch_linger{800};
+  // async_storage: the node returns Persist actions, which an I/O thread (PersistThread) writes
+  // and syncs while the loop goes on; the leader's AppendEntries leave before its own fdatasync.
+  bool async_storage = false;
 };
 
 class Server {
@@ -111,6 +120,9 @@ class Server {
   asio::io_context& io_;
   ServerOptions options_;
   raftio::RaftNode node_;
+  // --async-storage: owns the WAL's writes. Declared after node_ so that it is joined before
+  // the node (and its WalLog) is destroyed.
+  std::unique_ptr<PersistThread> persist_thread_;
   KvState state_;
   raftio::Index applied_ = 0;
   std::map<raftio::NodeId, std::unique_ptr<PeerLink>> links_;

@@ -2,7 +2,10 @@
 """End-to-end crash test of raftio-kv: three processes on 127.0.0.1, SIGKILL of the leader under
 load, restart from its WAL, and every acknowledged write checked on every node.
 
-  e2e_crash.py path/to/raftio-kv
+  e2e_crash.py path/to/raftio-kv [server options...]
+
+Server options (e.g. --async-storage) are passed to every node; with --async-storage the test
+also checks that INFO reports the mode and that the I/O thread wrote.
 
 Steps (each bounded in time; every process started is killed at the end, also on failure):
   1. start 3 nodes on ports picked free at run time, data under a temporary directory;
@@ -121,7 +124,7 @@ class Resp:
 
 
 class Node:
-    def __init__(self, binary, workdir, node_id, peer_ports, client_ports):
+    def __init__(self, binary, workdir, node_id, peer_ports, client_ports, extra_args=()):
         self.id = node_id
         self.binary = binary
         self.client_port = client_ports[node_id]
@@ -129,6 +132,7 @@ class Node:
         self.log_path = os.path.join(workdir, f"node{node_id}.log")
         self.peers = ",".join(f"{i}=127.0.0.1:{p}" for i, p in sorted(peer_ports.items()))
         self.clients = ",".join(f"{i}=127.0.0.1:{p}" for i, p in sorted(client_ports.items()))
+        self.extra_args = list(extra_args)
         self.proc = None
 
     def start(self):
@@ -137,7 +141,7 @@ class Node:
             self.proc = subprocess.Popen(
                 [self.binary, "--id", str(self.id), "--peers", self.peers, "--clients", self.clients,
                  "--client", f"127.0.0.1:{self.client_port}", "--data", self.data,
-                 "--tick-ms", "25", "--snapshot-entries", "3000"],
+                 "--tick-ms", "25", "--snapshot-entries", "3000", *self.extra_args],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def alive(self):
@@ -361,17 +365,18 @@ def verify_node(node, acked):
 
 
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) < 2:
         print(__doc__)
         return 2
     binary = os.path.abspath(sys.argv[1])
+    extra_args = sys.argv[2:]
     if shutil.which("redis-cli") is None:
         fail("redis-cli not found: install redis-tools (bash scripts/deps.sh does)")
     workdir = tempfile.mkdtemp(prefix="raftio-kv-e2e-")
     ports = free_ports(6)
     peer_ports = {1: ports[0], 2: ports[1], 3: ports[2]}
     client_ports = {1: ports[3], 2: ports[4], 3: ports[5]}
-    nodes = [Node(binary, workdir, i, peer_ports, client_ports) for i in (1, 2, 3)]
+    nodes = [Node(binary, workdir, i, peer_ports, client_ports, extra_args) for i in (1, 2, 3)]
     writer = None
     ok = False
     try:
@@ -439,6 +444,15 @@ def main():
 
         infos = wait_for("every node to apply the leader's commit index", caught_up, 30)
         log("applied indexes: " + ", ".join(f"node {n.id}: {i['applied_index']}" for n, i in zip(nodes, infos)))
+        mode = "async" if "--async-storage" in extra_args else "sync"
+        for node, info in zip(nodes, infos):
+            if info.get("storage") != mode:
+                fail(f"node {node.id}: INFO storage:{info.get('storage')}, expected {mode}")
+            if mode == "async" and int(info.get("io_thread_persists", "0")) == 0:
+                fail(f"node {node.id}: the I/O thread wrote nothing: {info}")
+        log(f"{mode} storage on every node" + (": I/O thread persists/syncs " + ", ".join(
+            f"node {n.id}: {i['io_thread_persists']}/{i['io_thread_syncs']}" for n, i in zip(nodes, infos))
+            if mode == "async" else ""))
 
         acked["hello"] = "world"
         expected = {i: v for i, v in acked.items() if i != "hello"}
