@@ -345,6 +345,18 @@ TEST(AsyncStorage, WritePersistOrdersTheParts) {
   EXPECT_EQ(status.error().code, StorageError::Code::Misuse);
 }
 
+// A writer that batches: several Persists in order, one sync for all of them.
+TEST(AsyncStorage, WritePersistOfASpanSyncsOnce) {
+  CallOrderLog log;
+  std::vector<Persist> batch(2);
+  batch[0].hard_state = HardState{1, 1, 0};
+  batch[0].entries.push_back(EntryBatch(make_entries(1, {1})));
+  batch[1].entries.push_back(EntryBatch(make_entries(2, {1})));
+  ASSERT_TRUE(write_persist(log, batch));
+  EXPECT_EQ(log.calls, (std::vector<std::string>{"hard_state", "append", "append", "sync"}));
+  EXPECT_EQ(log.last_index(), 2u);
+}
+
 // A cluster whose nodes all run async on crashing WAL disks: a leader that crashes with its own
 // write in flight loses no acknowledged entry, and every node recovers what it wrote.
 TEST(AsyncStorage, CrashWithWritesInFlightLosesNoAcknowledgedEntry) {

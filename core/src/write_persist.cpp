@@ -7,7 +7,10 @@
 
 namespace raftio {
 
-StorageStatus write_persist(RaftLog& log, const Persist& persist) {
+namespace {
+
+// Everything but the sync.
+StorageStatus write_parts(RaftLog& log, const Persist& persist) {
   // The cut goes first: written after the hard state, a crash in between could leave a commit
   // index that covers a conflicting entry the cut was about to remove.
   if (persist.truncate_from != 0 && persist.truncate_from <= log.last_index()) {
@@ -33,6 +36,20 @@ StorageStatus write_persist(RaftLog& log, const Persist& persist) {
                               " (Persist actions written out of order?)"});
     }
     if (auto status = log.append(run); !status) return status;
+  }
+  return {};
+}
+
+}  // namespace
+
+StorageStatus write_persist(RaftLog& log, const Persist& persist) {
+  if (auto status = write_parts(log, persist); !status) return status;
+  return log.sync();
+}
+
+StorageStatus write_persist(RaftLog& log, std::span<const Persist> persists) {
+  for (const Persist& persist : persists) {
+    if (auto status = write_parts(log, persist); !status) return status;
   }
   return log.sync();
 }

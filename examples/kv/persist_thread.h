@@ -1,8 +1,8 @@
 // PersistThread: the I/O thread of raftio-kv --async-storage.
 //
 //   loop thread                                   I/O thread (owns the WalLog after construction)
-//   node.step → Persist ── submit() ──► queue ──► write every queued Persist (write_persist's
-//                                                 order, no sync each), then ONE log.sync()
+//   node.step → Persist ── submit() ──► queue ──► write every queued Persist under ONE sync
+//                                                 (raftio::write_persist of a span)
 //   enqueue(Persisted…) ◄── asio::post(loop) ◄──  one Persisted per Persist, in order
 //                                                 (or one PersistFailed, and the thread stops)
 //
@@ -14,7 +14,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -48,7 +47,7 @@ class PersistThread {
   Report report_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<raftio::Persist> queue_;  // guarded by mutex_
+  std::vector<raftio::Persist> queue_;  // guarded by mutex_
   bool stop_ = false;                  // guarded by mutex_
   std::atomic<std::uint64_t> persists_{0};
   std::atomic<std::uint64_t> syncs_{0};

@@ -62,5 +62,8 @@ class RaftLog {
 // p.term} when it succeeds, PersistFailed{error} when it does not. In that mode the node reads
 // its RaftLog only in its constructor, so the embedder may write to it from any one thread.
 StorageStatus write_persist(RaftLog& log, const Persist& persist);
+// Several Persists, in order, under one sync (group commit on the writer's side). Report one
+// Persisted per Persist afterwards.
+StorageStatus write_persist(RaftLog& log, std::span<const Persist> persists);
 
 }  // namespace raftio
