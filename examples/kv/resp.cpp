@@ -104,32 +104,30 @@ void append_error(std::string& out, std::string_view text) {
   out += "\r\n";
 }
 
-void append_integer(std::string& out, std::int64_t value) {
+namespace {
+
+// A RESP line made of a type byte and a number: ":42", "$5", "*3".
+template <class Number>
+void append_numbered(std::string& out, char type, Number value) {
   char digits[24];
   const auto result = std::to_chars(digits, digits + sizeof digits, value);
-  out += ':';
+  out += type;
   out.append(digits, result.ptr);
   out += "\r\n";
 }
 
+}  // namespace
+
+void append_integer(std::string& out, std::int64_t value) { append_numbered(out, ':', value); }
+
 void append_bulk(std::string& out, std::string_view bytes) {
-  char digits[24];
-  const auto result = std::to_chars(digits, digits + sizeof digits, bytes.size());
-  out += '$';
-  out.append(digits, result.ptr);
-  out += "\r\n";
+  append_numbered(out, '$', bytes.size());
   out += bytes;
   out += "\r\n";
 }
 
 void append_null(std::string& out) { out += "$-1\r\n"; }
 
-void append_array_header(std::string& out, std::size_t count) {
-  char digits[24];
-  const auto result = std::to_chars(digits, digits + sizeof digits, count);
-  out += '*';
-  out.append(digits, result.ptr);
-  out += "\r\n";
-}
+void append_array_header(std::string& out, std::size_t count) { append_numbered(out, '*', count); }
 
 }  // namespace kv::resp

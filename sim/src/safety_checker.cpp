@@ -29,13 +29,8 @@ void SafetyChecker::violate(std::string property, std::vector<NodeId> nodes, std
 void SafetyChecker::on_append(NodeId node, std::span<const LogEntry> entries) {
   Mirror& mirror = mirrors_[node];
   for (const LogEntry& entry : entries) {
-    if (entry.index != mirror.chain.size()) {
-      violate("Log Append Order", {node},
-              "appended " + at(entry.index) + " after last index " + std::to_string(mirror.chain.size() - 1));
-      return;
-    }
-    const std::uint64_t chain = chain_hash(mirror.chain.back(), entry);
-    mirror.chain.push_back(chain);
+    if (!extend_chain(node, mirror, entry)) return;
+    const std::uint64_t chain = mirror.chain.back();
     auto [it, inserted] = chain_at_.emplace(std::make_pair(entry.index, entry.term), chain);
     if (!inserted && it->second != chain) {
       violate("Log Matching", {node},
@@ -44,6 +39,17 @@ void SafetyChecker::on_append(NodeId node, std::span<const LogEntry> entries) {
                   "index and term");
     }
   }
+}
+
+// Appends `entry` to a mirror's hash chain; false (and a violation) when it does not follow it.
+bool SafetyChecker::extend_chain(NodeId node, Mirror& mirror, const LogEntry& entry) {
+  if (entry.index != mirror.chain.size()) {
+    violate("Log Append Order", {node},
+            "appended " + at(entry.index) + " after last index " + std::to_string(mirror.chain.size() - 1));
+    return false;
+  }
+  mirror.chain.push_back(chain_hash(mirror.chain.back(), entry));
+  return true;
 }
 
 void SafetyChecker::on_truncate(NodeId node, Index from) {
@@ -105,12 +111,7 @@ void SafetyChecker::compact_chain(Mirror& mirror, Index index) {
 void SafetyChecker::on_disk_append(NodeId node, std::span<const LogEntry> entries) {
   Mirror& disk = disks_[node];
   for (const LogEntry& entry : entries) {
-    if (entry.index != disk.chain.size()) {
-      violate("Log Append Order", {node},
-              "wrote " + at(entry.index) + " to disk after last index " + std::to_string(disk.chain.size() - 1));
-      return;
-    }
-    disk.chain.push_back(chain_hash(disk.chain.back(), entry));
+    if (!extend_chain(node, disk, entry)) return;
   }
 }
 

@@ -103,6 +103,7 @@ class SafetyChecker {
   };
 
   void violate(std::string property, std::vector<NodeId> nodes, std::string detail);
+  bool extend_chain(NodeId node, Mirror& mirror, const LogEntry& entry);
   void cut_chain(Mirror& mirror, Index from);
   void compact_chain(Mirror& mirror, Index index);
   void check_commit(const NodeView& node, Mirror& mirror);
