@@ -70,9 +70,10 @@ CaseResult run_case(std::size_t nodes, std::size_t batch, std::uint64_t entries,
 void run_codec_cases(double seconds) {
   std::vector<LogEntry> entries;
   for (Index i = 1; i <= 64; ++i) entries.push_back(LogEntry{7, 1000 + i, EntryKind::Normal, Payload::copy_of(std::string(128, 'a'))});
-  const Message append = AppendEntries{1, 2, 7, 1000, 7, 990, EntryBatch(entries)};
+  const Message append = AppendEntries{1, 2, 7, 1000, 7, 990, EntryBatch(entries), 0, 4242};
   const Message snapshot = InstallSnapshot{1, 2, 7, SnapshotMeta{5000, 7, Membership{{1, 2, 3}, {}}}, 0,
-                                           Payload::copy_of(std::string(std::size_t{1} << 20, 's')), true};
+                                           Payload::copy_of(std::string(std::size_t{1} << 20, 's')), true,
+                                           std::size_t{1} << 20, 0x5eed};
   const std::pair<const char*, const Message*> cases[] = {{"AppendEntries(64x128B)", &append},
                                                           {"InstallSnapshot(1MiB)", &snapshot}};
   for (const auto& [name, message] : cases) {

@@ -1,47 +1,157 @@
 // Fuzz target: the fuzzer's bytes become a schedule of events for a 3-node cluster: ticks,
 // deliveries in any order, drops, duplications, partitions, restarts, proposals, reads,
 // leadership transfers, snapshots and membership changes (to any id, valid or not). The first
-// byte picks a mode:
+// byte picks a mode (bit 0) and options (bits 1-2):
 //   - schedule mode: the safety checker runs after every step, and any violation is a finding;
-//   - forgery mode: messages decoded from fuzzer-chosen frames are also delivered. Raft does not
-//     survive Byzantine peers, so only crash-freedom and each node's local invariants are
-//     checked (commit <= last, applied <= commit, durable <= last, no storage failure).
-// Crashes and sanitizer reports are findings in both modes.
+//     so is a leader's match index for a follower moving backwards within its term (Figure 2:
+//     matchIndex only increases; restarts here keep every acknowledged entry);
+//   - forgery mode: messages decoded from fuzzer-chosen frames are also delivered, and so are
+//     forged messages built field by field from extreme values (terms, indexes, offsets and
+//     lengths at 0, 1, near 2^62, 2^63 and 2^64) with a plausible sender and term, so that they
+//     reach every handler, snapshot chunks included. Raft does not survive Byzantine peers, so
+//     only crash-freedom and each node's local invariants are checked (commit <= last,
+//     applied <= commit, durable <= last, no storage failure, and a term that leaves room to
+//     campaign: no forged term may exhaust the term space).
+//   - bit 1: the application keeps its state machine across restarts (RaftConfig::applied), and
+//     the checker requires that nothing at or below it is applied again.
+// Crashes and sanitizer reports are findings in every mode.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdio>
+#include <limits>
+#include <map>
+#include <tuple>
 
 #include "fuzz_common.h"
 #include "raftio/sim/cluster.h"
 
 namespace {
 
-void check_local_invariants(const raftio::sim::Cluster& cluster) {
-  for (raftio::NodeId id : cluster.ids()) {
-    const raftio::RaftNode& node = cluster.node(id);
+using namespace raftio;
+
+void check_local_invariants(const sim::Cluster& cluster) {
+  for (NodeId id : cluster.ids()) {
+    const RaftNode& node = cluster.node(id);
     RAFTIO_FUZZ_CHECK(node.commit_index() <= node.last_index());
     RAFTIO_FUZZ_CHECK(node.applied_index() <= node.commit_index());
     RAFTIO_FUZZ_CHECK(node.durable_index() <= node.last_index());
     RAFTIO_FUZZ_CHECK(!node.storage_error().has_value());
+    // A run has at most a few thousand steps: a term this close to the end of the term space can
+    // only come from a forged term that was adopted, and would leave the cluster unable to elect.
+    RAFTIO_FUZZ_CHECK(node.term() < std::numeric_limits<Term>::max() - (Term{1} << 32));
+  }
+}
+
+// Figure 2: a leader's matchIndex for a follower only increases (within its term, while the
+// follower stays a member: one removed and added again starts over).
+class MatchMonotonicity {
+ public:
+  void check(const sim::Cluster& cluster) {
+    std::map<std::tuple<NodeId, Term, NodeId>, Index> now;
+    for (NodeId id : cluster.ids()) {
+      const RaftNode& node = cluster.node(id);
+      for (const FollowerProgress& peer : node.progress()) {
+        const auto key = std::make_tuple(id, node.term(), peer.id);
+        const auto before = match_.find(key);
+        if (before != match_.end()) RAFTIO_FUZZ_CHECK(peer.match >= before->second);
+        now[key] = peer.match;
+      }
+    }
+    match_ = std::move(now);
+  }
+
+ private:
+  std::map<std::tuple<NodeId, Term, NodeId>, Index> match_;
+};
+
+// Values that break arithmetic: the ends of the range, the bounds raftio documents, and values
+// next to what the node holds now.
+std::uint64_t extreme(FuzzedDataProvider& provider, std::uint64_t near) {
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  switch (provider.ConsumeIntegralInRange(0, 12)) {
+    case 0: return 0;
+    case 1: return 1;
+    case 2: return near;
+    case 3: return near + 1;
+    case 4: return near - 1;
+    case 5: return std::uint64_t{1} << 62;
+    case 6: return (std::uint64_t{1} << 62) + 1;
+    case 7: return std::uint64_t{1} << 63;
+    case 8: return kMax - 1;
+    case 9: return kMax;
+    case 10: return kMax - (std::uint64_t{1} << 32);
+    case 11: return near + provider.ConsumeIntegralInRange<std::uint64_t>(2, 64);
+    default: return provider.ConsumeIntegral<std::uint64_t>();
+  }
+}
+
+// A message of any kind to `to`, from a sender that usually passes the node's first checks (its
+// leader, a member) with a term near its own, and numeric fields drawn from extreme().
+Message forge_extreme(FuzzedDataProvider& provider, const RaftNode& node) {
+  const NodeId to = node.id();
+  const NodeId from = provider.ConsumeBool() && node.leader() != kNoNode && node.leader() != to
+                          ? node.leader()
+                          : provider.ConsumeIntegralInRange<NodeId>(0, 4);
+  const Term term = provider.ConsumeBool() ? node.term() : extreme(provider, node.term());
+  const auto index = [&] { return extreme(provider, node.last_index()); };
+  const auto a_term = [&] { return provider.ConsumeBool() ? term : extreme(provider, node.term()); };
+  switch (provider.ConsumeIntegralInRange(0, 10)) {
+    case 0: return RequestVote{from, to, term, index(), a_term(), provider.ConsumeBool()};
+    case 1: return RequestVoteReply{from, to, term, provider.ConsumeBool()};
+    case 2: return PreVote{from, to, term, index(), a_term()};
+    case 3: return PreVoteReply{from, to, term, provider.ConsumeBool()};
+    case 4: {
+      const Index prev = index();
+      std::vector<LogEntry> entries;
+      const int count = provider.ConsumeIntegralInRange(0, 3);
+      Term entry_term = provider.ConsumeBool() ? term : a_term();
+      for (int k = 0; k < count; ++k) {
+        entries.push_back(LogEntry{entry_term, prev + 1 + static_cast<Index>(k), EntryKind::Normal, Payload::copy_of("forged")});
+      }
+      return AppendEntries{from, to, term, prev, a_term(), index(), EntryBatch(entries), extreme(provider, 0)};
+    }
+    case 5:
+      return AppendEntriesReply{from, to, term, provider.ConsumeBool(), index(), index(), index(), a_term(),
+                                extreme(provider, 0)};
+    case 6: {
+      Membership members;
+      members.voters = {1, 2, 3};
+      if (provider.ConsumeBool()) members.voters = {provider.ConsumeIntegralInRange<NodeId>(0, 5)};
+      const SnapshotMeta meta{index(), a_term(), members};
+      const auto bytes = provider.ConsumeBytes<std::uint8_t>(provider.ConsumeIntegralInRange<std::size_t>(0, 64));
+      const Payload chunk = Payload::copy_of(bytes.data(), bytes.size());
+      const std::uint64_t offset = provider.ConsumeBool() ? 0 : extreme(provider, 0);
+      // Usually a size and checksum that fit the chunk, so that forged chunks get assembled.
+      const std::uint64_t total = provider.ConsumeBool() ? offset + chunk.size() : extreme(provider, chunk.size());
+      const std::uint64_t checksum = provider.ConsumeBool() ? snapshot_checksum(chunk.bytes()) : extreme(provider, 0);
+      return InstallSnapshot{from, to, term, meta, offset, chunk, provider.ConsumeBool(), total, checksum};
+    }
+    case 7: return InstallSnapshotReply{from, to, term, index(), extreme(provider, 0), provider.ConsumeBool()};
+    case 8: return TimeoutNow{from, to, term};
+    case 9: return ReadIndexRequest{from, to, term, extreme(provider, 0)};
+    default: return ReadIndexReply{from, to, term, extreme(provider, 0), index(), provider.ConsumeBool()};
   }
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace raftio;
   FuzzedDataProvider provider(data, size);
-  const bool forgery = provider.ConsumeBool();
+  const auto mode = provider.ConsumeIntegral<std::uint8_t>();
+  const bool forgery = (mode & 1) != 0;
   sim::Cluster cluster(sim::ClusterOptions{.nodes = 3,
                                            .seed = provider.ConsumeIntegral<std::uint8_t>(),
                                            .pre_vote = provider.ConsumeBool(),
                                            .check_quorum = provider.ConsumeBool(),
                                            .check_safety = !forgery,
-                                           .trace = false});
+                                           .trace = false,
+                                           .durable_state_machine = (mode & 2) != 0,
+                                           .record_applied = !forgery});
   auto& net = cluster.network();
+  MatchMonotonicity match;
   for (int op = 0; op < 2000 && provider.remaining_bytes() > 0; ++op) {
     const NodeId node = provider.ConsumeIntegralInRange<NodeId>(1, 3);
-    switch (provider.ConsumeIntegralInRange(0, forgery ? 15 : 14)) {
+    switch (provider.ConsumeIntegralInRange(0, forgery ? 17 : 14)) {
       case 0:
       case 1: cluster.tick_all(); break;
       case 2: cluster.tick(node); break;
@@ -78,12 +188,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (decoded.ok()) cluster.step(node, Receive{std::move(decoded.value())});
         break;
       }
+      case 16:
+      case 17: cluster.step(node, Receive{forge_extreme(provider, cluster.node(node))}); break;
     }
     if (!cluster.checker().ok()) {
       std::fprintf(stderr, "%s", cluster.checker().report().c_str());
       __builtin_trap();
     }
     check_local_invariants(cluster);
+    if (!forgery) match.check(cluster);
   }
   return 0;
 }

@@ -238,7 +238,7 @@ TEST(AsyncStorage, InstalledSnapshotIsRestoredOnlyOnceDurable) {
   NodeHarness h(2, {1, 2, 3}, async_mode());
   complete(h, h.follow(1, 2));
   const SnapshotMeta meta{10, 2, Membership{{1, 2, 3}, {}}};
-  const auto actions = h.receive(InstallSnapshot{1, 2, 2, meta, 0, Payload::copy_of("state"), true});
+  const auto actions = h.receive(snapshot_chunk(1, 2, 2, meta, "state", 0, 5));
   EXPECT_TRUE(actions_of<RestoreSnapshot>(actions).empty());
   EXPECT_TRUE(sent<InstallSnapshotReply>(actions).empty());
   const auto persists = actions_of<Persist>(actions);

@@ -95,13 +95,17 @@ TEST(Hostile, FutureTermIsAdoptedButNotTheLastTerm_5_1) {
   EXPECT_EQ(observe(h.node()), before);
 }
 
+// Past the log limit (kMaxLogIndex) the message is forged and dropped without a reply.
 TEST(Hostile, AppendFarPastTheEndOfTheLogIsRefusedWithAHint_5_3) {
   NodeHarness h(1, {1, 2, 3}, {}, log_with({1, 1}, HardState{1, 0, 0}));
-  for (Index prev : {Index{3}, Index{1'000'000}, kMaxIndex - 1, kMaxIndex}) {
+  for (Index prev : {Index{3}, Index{1'000'000}, raftio::kMaxLogIndex}) {
     const auto replies = sent<AppendEntriesReply>(h.receive(AppendEntries{2, 1, 2, prev, 2, 0, {}}));
     ASSERT_EQ(replies.size(), 1u) << prev;
     EXPECT_FALSE(replies[0].success);
     EXPECT_EQ(replies[0].conflict_index, 2u);
+  }
+  for (Index prev : {raftio::kMaxLogIndex + 1, kMaxIndex - 1, kMaxIndex}) {
+    EXPECT_TRUE(h.receive(AppendEntries{2, 1, 2, prev, 2, 0, {}}).empty()) << prev;
   }
   EXPECT_EQ(h.node().last_index(), 2u);
 }
@@ -261,8 +265,15 @@ rc::Gen<Message> arbitrary_message() {
         for (int k = 0; k < count; ++k) entries.push_back(LogEntry{term(), next++, EntryKind::Normal, Payload::copy_of("h")});
         return Message(AppendEntries{from, to, t, prev, term(), index(), EntryBatch(entries)});
       }
-      case 5: return Message(AppendEntriesReply{from, to, t, *rc::gen::arbitrary<bool>(), index(), index(), index(), term()});
-      case 6: return Message(InstallSnapshot{from, to, t, SnapshotMeta{index(), term(), {}}, index(), Payload::copy_of("s"), true});
+      case 5:
+        return Message(AppendEntriesReply{from, to, t, *rc::gen::arbitrary<bool>(), index(), index(), index(), term(), 0,
+                                          *rc::gen::inRange<std::uint64_t>(0, 40)});
+      case 6: {
+        const Payload s = Payload::copy_of("s");
+        const Membership members{*rc::gen::arbitrary<bool>() ? std::vector<NodeId>{1, 2, 3} : std::vector<NodeId>{}, {}};
+        return Message(InstallSnapshot{from, to, t, SnapshotMeta{index(), term(), members}, index(), s, true,
+                                       *rc::gen::element<std::uint64_t>(0, 1, 2), snapshot_checksum(s.bytes())});
+      }
       case 7: return Message(InstallSnapshotReply{from, to, t, index(), index(), *rc::gen::arbitrary<bool>()});
       default: return Message(TimeoutNow{from, to, t});
     }

@@ -159,20 +159,21 @@ TEST(Snapshot, DuplicatedOrReorderedChunkIsAnsweredWithTheExpectedOffset) {
   NodeHarness h(2, {1, 2, 3});
   h.follow(1, 3);
   const SnapshotMeta meta{20, 2, Membership{{1, 2, 3}, {}}};
-  auto reply = sent<InstallSnapshotReply>(h.receive(InstallSnapshot{1, 2, 3, meta, 0, Payload::copy_of("abc"), false}));
+  const std::string_view data = "abcdefghi";
+  auto reply = sent<InstallSnapshotReply>(h.receive(snapshot_chunk(1, 2, 3, meta, data, 0, 3)));
   ASSERT_EQ(reply.size(), 1u);
   EXPECT_EQ(reply[0].next_offset, 3u);
   // Duplicate of the first chunk: nothing appended twice.
-  reply = sent<InstallSnapshotReply>(h.receive(InstallSnapshot{1, 2, 3, meta, 0, Payload::copy_of("abc"), false}));
+  reply = sent<InstallSnapshotReply>(h.receive(snapshot_chunk(1, 2, 3, meta, data, 0, 3)));
   ASSERT_EQ(reply.size(), 1u);
   EXPECT_EQ(reply[0].next_offset, 3u);
   // A chunk from the future (the one in between was lost).
-  reply = sent<InstallSnapshotReply>(h.receive(InstallSnapshot{1, 2, 3, meta, 6, Payload::copy_of("ghi"), true}));
+  reply = sent<InstallSnapshotReply>(h.receive(snapshot_chunk(1, 2, 3, meta, data, 6, 3)));
   ASSERT_EQ(reply.size(), 1u);
   EXPECT_EQ(reply[0].next_offset, 3u);
   EXPECT_FALSE(reply[0].done);
-  h.receive(InstallSnapshot{1, 2, 3, meta, 3, Payload::copy_of("def"), false});
-  const auto actions = h.receive(InstallSnapshot{1, 2, 3, meta, 6, Payload::copy_of("ghi"), true});
+  h.receive(snapshot_chunk(1, 2, 3, meta, data, 3, 3));
+  const auto actions = h.receive(snapshot_chunk(1, 2, 3, meta, data, 6, 3));
   const auto restores = actions_of<RestoreSnapshot>(actions);
   ASSERT_EQ(restores.size(), 1u);
   EXPECT_EQ(restores[0].snapshot.data.as_string_view(), "abcdefghi");
@@ -199,14 +200,14 @@ TEST(Snapshot, ArrivingWhileFollowerIsMidAppendKeepsAgreeingSuffix) {
   NodeHarness agree(2, {1, 2, 3}, {}, log_with({1, 1, 2, 2, 2}, HardState{2, kNoNode, 1}));
   agree.follow(1, 2);
   const SnapshotMeta meta{3, 2, Membership{{1, 2, 3}, {}}};
-  agree.receive(InstallSnapshot{1, 2, 2, meta, 0, Payload::copy_of("s"), true});
+  agree.receive(snapshot_chunk(1, 2, 2, meta, "s", 0, 1));
   EXPECT_EQ(agree.node().first_index(), 4u);
   EXPECT_EQ(agree.node().last_index(), 5u);  // entries 4 and 5 survive
   EXPECT_EQ(agree.node().term_at(5), 2u);
 
   NodeHarness disagree(2, {1, 2, 3}, {}, log_with({1, 1, 1, 1, 1}, HardState{2, kNoNode, 1}));
   disagree.follow(1, 2);
-  disagree.receive(InstallSnapshot{1, 2, 2, meta, 0, Payload::copy_of("s"), true});
+  disagree.receive(snapshot_chunk(1, 2, 2, meta, "s", 0, 1));
   EXPECT_EQ(disagree.node().first_index(), 4u);
   EXPECT_EQ(disagree.node().last_index(), 3u);  // its entries 4, 5 (term 1) were not the leader's
   EXPECT_EQ(disagree.memory_log().last_index(), 3u);
@@ -216,7 +217,7 @@ TEST(Snapshot, ArrivingWhileFollowerIsMidAppendKeepsAgreeingSuffix) {
 TEST(Snapshot, StaleSnapshotIsAcknowledgedNotInstalled) {
   NodeHarness h(2, {1, 2, 3}, {}, log_with({1, 1, 1, 1}, HardState{1, kNoNode, 4}));
   h.follow(1, 1);
-  const auto actions = h.receive(InstallSnapshot{1, 2, 1, SnapshotMeta{3, 1, Membership{{1, 2, 3}, {}}}, 0, Payload::copy_of("s"), true});
+  const auto actions = h.receive(snapshot_chunk(1, 2, 1, SnapshotMeta{3, 1, Membership{{1, 2, 3}, {}}}, "s", 0, 1));
   EXPECT_TRUE(actions_of<RestoreSnapshot>(actions).empty());
   const auto reply = sent<InstallSnapshotReply>(actions);
   ASSERT_EQ(reply.size(), 1u);
@@ -229,26 +230,31 @@ TEST(Snapshot, StaleSnapshotIsAcknowledgedNotInstalled) {
 TEST(Snapshot, NewLeaderSnapshotRestartsTheTransfer) {
   NodeHarness h(2, {1, 2, 3});
   h.follow(1, 3);
-  h.receive(InstallSnapshot{1, 2, 3, SnapshotMeta{20, 2, Membership{{1, 2, 3}, {}}}, 0, Payload::copy_of("abc"), false});
+  h.receive(snapshot_chunk(1, 2, 3, SnapshotMeta{20, 2, Membership{{1, 2, 3}, {}}}, "abcdef", 0, 3));
   const SnapshotMeta newer{25, 4, Membership{{1, 2, 3}, {}}};
-  auto reply = sent<InstallSnapshotReply>(h.receive(InstallSnapshot{3, 2, 4, newer, 3, Payload::copy_of("xyz"), false}));
+  auto reply = sent<InstallSnapshotReply>(h.receive(snapshot_chunk(3, 2, 4, newer, "newxyz", 3, 3)));
   ASSERT_EQ(reply.size(), 1u);
   EXPECT_EQ(reply[0].next_offset, 0u);
   EXPECT_EQ(reply[0].last_index, 25u);
-  const auto restores = actions_of<RestoreSnapshot>(h.receive(InstallSnapshot{3, 2, 4, newer, 0, Payload::copy_of("new"), true}));
+  const auto restores = actions_of<RestoreSnapshot>(h.receive(snapshot_chunk(3, 2, 4, newer, "newxyz", 0, 6)));
   ASSERT_EQ(restores.size(), 1u);
-  EXPECT_EQ(restores[0].snapshot.data.as_string_view(), "new");
+  EXPECT_EQ(restores[0].snapshot.data.as_string_view(), "newxyz");
 }
 
 TEST(Snapshot, MalformedInstallSnapshotIsIgnored) {
   NodeHarness h(2, {1, 2, 3});
   h.follow(1, 3);
   const Membership members{{1, 2, 3}, {}};
-  for (const InstallSnapshot& m : {InstallSnapshot{1, 2, 3, SnapshotMeta{0, 2, members}, 0, {}, true},
-                                   InstallSnapshot{1, 2, 3, SnapshotMeta{9, 0, members}, 0, {}, true},
-                                   InstallSnapshot{1, 2, 3, SnapshotMeta{9, 4, members}, 0, {}, true},
-                                   InstallSnapshot{1, 2, 3, SnapshotMeta{9, 2, {}}, 0, {}, true},
-                                   InstallSnapshot{1, 2, 3, SnapshotMeta{9, 2, members}, ~std::uint64_t{0}, Payload::copy_of("x"), true}}) {
+  const std::uint64_t x = snapshot_checksum(Payload::copy_of("x").bytes());
+  for (const InstallSnapshot& m : {snapshot_chunk(1, 2, 3, SnapshotMeta{0, 2, members}, "x", 0, 1),
+                                   snapshot_chunk(1, 2, 3, SnapshotMeta{9, 0, members}, "x", 0, 1),
+                                   snapshot_chunk(1, 2, 3, SnapshotMeta{9, 4, members}, "x", 0, 1),
+                                   snapshot_chunk(1, 2, 3, SnapshotMeta{9, 2, {}}, "x", 0, 1),
+                                   InstallSnapshot{1, 2, 3, SnapshotMeta{9, 2, members}, ~std::uint64_t{0}, Payload::copy_of("x"), true, 1, x},
+                                   InstallSnapshot{1, 2, 3, SnapshotMeta{9, 2, members}, 0, Payload::copy_of("x"), false, 1, x},
+                                   InstallSnapshot{1, 2, 3, SnapshotMeta{9, 2, members}, 0, Payload::copy_of("x"), true, 2, x},
+                                   // no size and checksum (a sender older than wire version 3)
+                                   InstallSnapshot{1, 2, 3, SnapshotMeta{9, 2, members}, 0, Payload::copy_of("x"), true}}) {
     const auto actions = h.receive(m);
     EXPECT_TRUE(actions_of<RestoreSnapshot>(actions).empty());
     EXPECT_TRUE(sent<InstallSnapshotReply>(actions).empty());

@@ -440,10 +440,10 @@ TEST(Describe, MessagesNameRouteTermAndKeyFields) {
               HasSubstr("AppendEntriesReply 2->1 t5 reject index=10 hint=7 hint_term=4"));
   EXPECT_THAT(describe(Message(AppendEntriesReply{2, 1, 5, true, 12, 0, 0, 0})), HasSubstr("ok match=12"));
   const std::string snap = describe(Message(InstallSnapshot{
-      1, 3, 2, SnapshotMeta{40, 2, Membership{{1, 2, 3}, {4}}}, 0, Payload::copy_of("0123456789"), true}));
+      1, 3, 2, SnapshotMeta{40, 2, Membership{{1, 2, 3}, {4}}}, 0, Payload::copy_of("0123456789"), true, 10, 0xab}));
   EXPECT_THAT(snap, HasSubstr("InstallSnapshot 1->3 t2 last_index=40"));
   EXPECT_THAT(snap, HasSubstr("voters=[1,2,3] learners=[4]"));
-  EXPECT_THAT(snap, HasSubstr("chunk=10B:3031323334353637.. done"));
+  EXPECT_THAT(snap, HasSubstr("chunk=10B:3031323334353637.. done total=10 checksum=00000000000000ab"));
 }
 
 TEST(Describe, ActionsAndEventsNameTheirKeyFields) {

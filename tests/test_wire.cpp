@@ -76,6 +76,14 @@ const char* const kGolden[] = {
     "0000000000000000000000040000000000000014cc37add90ab4c4",
     "5246494f0209200000000200000000000000010000000000000003000000000000004d00000000000000c6791b90190fcb91",
     "5246494f020a290000000100000000000000020000000000000003000000000000004d00000000000000090000000000000001b39db18d8bbe3760",
+    // version 3
+    "5246494f03045b0000000100000000000000020000000000000003000000000000000900000000000000030000000000000009000000000000000100"
+    "000003000000000000000a000000000000000002000000763300000000000000000c0000000000000002eb7e6c46e2f51f",
+    "5246494f030549000000020000000000000001000000000000000300000000000000010a0000000000000000000000000000000000000000000000"
+    "000000000000000004000000000000000c000000000000007a58bc8475e68bf1",
+    "5246494f03066900000001000000000000000300000000000000050000000000000064000000000000000400000000000000030000000100000000"
+    "000000020000000000000003000000000000000000000004000000000000000400000073686f74010800000000000000839023c1fa19a4acf08d1f79"
+    "372bbab5",
 };
 
 TEST(WireGolden, EveryKindEncodesToItsPinnedBytes) {
@@ -149,7 +157,7 @@ TEST(WireDecode, WrongMagicIsBadMagicAtTheFirstWrongByte) {
 }
 
 TEST(WireDecode, NewerOrZeroVersionIsUnsupported) {
-  for (std::uint8_t version : {std::uint8_t{0}, std::uint8_t{3}, std::uint8_t{255}}) {
+  for (std::uint8_t version : {std::uint8_t{0}, std::uint8_t{wire::kVersion + 1}, std::uint8_t{255}}) {
     auto frame = wire::encode(golden_messages()[0]);
     frame[4] = std::byte{version};
     reseal(frame);
@@ -178,7 +186,8 @@ TEST(WireDecode, KindOutOfRangeIsUnknownKind) {
 TEST(WireVersion, MessagesAreWrittenInTheOldestVersionThatExpressesThem) {
   const auto messages = golden_messages();
   for (std::size_t i = 0; i < 9; ++i) EXPECT_EQ(wire::encode(messages[i])[4], std::byte{1}) << i;
-  for (std::size_t i = 9; i < messages.size(); ++i) EXPECT_EQ(wire::encode(messages[i])[4], std::byte{2}) << i;
+  for (std::size_t i = 9; i < 13; ++i) EXPECT_EQ(wire::encode(messages[i])[4], std::byte{2}) << i;
+  for (std::size_t i = 13; i < messages.size(); ++i) EXPECT_EQ(wire::encode(messages[i])[4], std::byte{3}) << i;
 }
 
 TEST(WireVersion, VersionOneMessageInVersionTwoFrameIsRefused) {
@@ -202,6 +211,30 @@ TEST(WireVersion, ZeroReadRoundInVersionTwoIsRefused) {
     EXPECT_EQ(error.field, "read_round");
     EXPECT_EQ(error.offset, round_at);
   }
+}
+
+TEST(WireVersion, ZeroSeqInVersionThreeIsRefused) {
+  for (std::size_t golden : {std::size_t{13}, std::size_t{14}}) {  // AppendEntries, AppendEntriesReply
+    auto frame = wire::encode(golden_messages()[golden]);
+    const std::size_t seq_at = frame.size() - 8 - 8;
+    for (std::size_t i = 0; i < 8; ++i) frame[seq_at + i] = std::byte{0};
+    reseal(frame);
+    const auto error = decode_error(frame);
+    EXPECT_EQ(error.code, DecodeErrorCode::InvalidField) << golden;
+    EXPECT_EQ(error.field, "seq");
+    EXPECT_EQ(error.offset, seq_at);
+  }
+}
+
+TEST(WireVersion, VersionThreeSnapshotWithoutSizeOrChecksumIsRefused) {
+  auto frame = wire::encode(golden_messages()[15]);
+  const std::size_t fields_at = frame.size() - 8 - 16;
+  for (std::size_t i = 0; i < 16; ++i) frame[fields_at + i] = std::byte{0};
+  reseal(frame);
+  const auto error = decode_error(frame);
+  EXPECT_EQ(error.code, DecodeErrorCode::InvalidField);
+  EXPECT_EQ(error.field, "checksum");
+  EXPECT_EQ(error.offset, fields_at + 8);
 }
 
 // A version 1 peer's AppendEntries (no read_round) still decodes: rolling upgrades work.

@@ -1,5 +1,7 @@
 #include "checksum.h"
 
+#include "raftio/state.h"
+
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -26,3 +28,11 @@ std::uint64_t xxh3_64(const void* data, std::size_t size) noexcept {
 }
 
 }  // namespace raftio::wire::detail
+
+namespace raftio {
+
+std::uint64_t snapshot_checksum(std::span<const std::byte> data) noexcept {
+  return wire::detail::xxh3_64(data.data(), data.size());
+}
+
+}  // namespace raftio

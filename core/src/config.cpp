@@ -69,6 +69,10 @@ std::optional<ConfigError> RaftConfig::validate() const {
                        "must be between 1 and 2097152 (a chunk must fit a wire frame), got " +
                            std::to_string(snapshot_chunk_bytes)};
   }
+  if (max_snapshot_bytes == 0) return ConfigError{"max_snapshot_bytes", "must be at least 1"};
+  if (applied > kMaxLogIndex) {
+    return ConfigError{"applied", "must be at most kMaxLogIndex (2^62), got " + std::to_string(applied)};
+  }
   return std::nullopt;
 }
 
@@ -135,6 +139,11 @@ RaftConfig::Builder& RaftConfig::Builder::lease_drift_ticks(std::uint32_t ticks)
 
 RaftConfig::Builder& RaftConfig::Builder::snapshot_threshold(std::uint64_t entries) {
   config_.snapshot_threshold = entries;
+  return *this;
+}
+
+RaftConfig::Builder& RaftConfig::Builder::max_snapshot_bytes(std::uint64_t bytes) {
+  config_.max_snapshot_bytes = bytes;
   return *this;
 }
 

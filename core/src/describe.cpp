@@ -1,4 +1,5 @@
 #include "raftio/describe.h"
+#include "raftio/follower_progress.h"
 
 #include <string>
 #include <type_traits>
@@ -13,6 +14,15 @@ std::string_view to_string(Role role) noexcept {
     case Role::Leader: return "leader";
   }
   return "invalid-role";
+}
+
+std::string_view to_string(FollowerProgress::State state) noexcept {
+  switch (state) {
+    case FollowerProgress::State::Probe: return "probe";
+    case FollowerProgress::State::Replicate: return "replicate";
+    case FollowerProgress::State::Snapshot: return "snapshot";
+  }
+  return "invalid-state";
 }
 
 std::string_view to_string(EntryKind kind) noexcept {
@@ -62,6 +72,8 @@ std::string_view to_string(RejectReason reason) noexcept {
     case RejectReason::InvalidSnapshot: return "invalid-snapshot";
     case RejectReason::ChangeInProgress: return "change-in-progress";
     case RejectReason::NotCaughtUp: return "not-caught-up";
+    case RejectReason::SnapshotTooLarge: return "snapshot-too-large";
+    case RejectReason::LogFull: return "log-full";
   }
   return "invalid-reject-reason";
 }
@@ -85,8 +97,15 @@ struct Overloaded : Ts... {
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
+constexpr char kHex[] = "0123456789abcdef";
+
+std::string hex64(std::uint64_t value) {
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, value >>= 4) out[static_cast<std::size_t>(i)] = kHex[value & 15];
+  return out;
+}
+
 std::string describe_payload(const Payload& payload) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out = std::to_string(payload.size()) + "B";
   if (payload.empty()) return out;
   out += ':';
@@ -145,13 +164,15 @@ std::string describe(const Message& message) {
           [](const AppendEntries& m) {
             std::string out = head("AppendEntries", m.from, m.to, m.term) + field("prev", m.prev_log_index) +
                               field("prev_term", m.prev_log_term) + field("commit", m.leader_commit) +
-                              (m.read_round != 0 ? field("read_round", m.read_round) : "") + " [";
+                              (m.read_round != 0 ? field("read_round", m.read_round) : "") +
+                              (m.seq != 0 ? field("seq", m.seq) : "") + " [";
             for (std::size_t i = 0; i < m.entries.size(); ++i) out += (i ? " " : "") + describe(m.entries[i]);
             return out + "]";
           },
           [](const AppendEntriesReply& m) {
             std::string out = head("AppendEntriesReply", m.from, m.to, m.term);
             if (m.read_round != 0) out += field("read_round", m.read_round);
+            if (m.seq != 0) out += field("seq", m.seq);
             if (m.success) return out + " ok" + field("match", m.match_index);
             return out + " reject" + field("index", m.reject_index) + field("hint", m.conflict_index) +
                    field("hint_term", m.conflict_term);
@@ -159,7 +180,8 @@ std::string describe(const Message& message) {
           [](const InstallSnapshot& m) {
             return head("InstallSnapshot", m.from, m.to, m.term) + field("last_index", m.meta.last_index) +
                    field("last_term", m.meta.last_term) + membership_text(m.meta.membership) +
-                   field("offset", m.offset) + " chunk=" + describe_payload(m.chunk) + (m.done ? " done" : "");
+                   field("offset", m.offset) + " chunk=" + describe_payload(m.chunk) + (m.done ? " done" : "") +
+                   field("total", m.total_bytes) + " checksum=" + hex64(m.checksum);
           },
           [](const InstallSnapshotReply& m) {
             return head("InstallSnapshotReply", m.from, m.to, m.term) + field("last_index", m.last_index) +
@@ -181,9 +203,12 @@ std::string describe(const Event& event) {
                         [](const Receive& e) { return "receive " + describe(e.message); },
                         [](const Propose& e) { return "propose id=" + std::to_string(e.id) + " " + describe_payload(e.data); },
                         [](const ReadIndex& e) { return "read-index id=" + std::to_string(e.id); },
-                        [](const TransferLeadership& e) { return "transfer-leadership to=" + std::to_string(e.to); },
+                        [](const TransferLeadership& e) {
+                          return "transfer-leadership to=" + std::to_string(e.to) + " id=" + std::to_string(e.id);
+                        },
                         [](const SnapshotTaken& e) {
-                          return "snapshot-taken index=" + std::to_string(e.index) + " " + describe_payload(e.data);
+                          return "snapshot-taken index=" + std::to_string(e.index) + " id=" + std::to_string(e.id) + " " +
+                                 describe_payload(e.data);
                         },
                         [](const ChangeMembership& e) {
                           static constexpr const char* kNames[] = {"add-voter", "add-learner", "remove"};

@@ -33,6 +33,8 @@ Index RaftNode::last_index() const noexcept { return core_->last_index(); }
 Index RaftNode::durable_index() const noexcept { return core_->durable_index(); }
 const Membership& RaftNode::membership() const noexcept { return core_->membership(); }
 const RaftConfig& RaftNode::config() const noexcept { return core_->config(); }
+std::vector<FollowerProgress> RaftNode::progress() const { return core_->progress(); }
+std::uint64_t RaftNode::incoming_snapshot_bytes() const noexcept { return core_->incoming_snapshot_bytes(); }
 std::optional<Term> RaftNode::term_at(Index index) const noexcept { return core_->term_at(index); }
 const LogEntry* RaftNode::entry_at(Index index) const noexcept { return core_->entry_at(index); }
 const std::optional<StorageError>& RaftNode::storage_error() const noexcept { return core_->storage_error(); }

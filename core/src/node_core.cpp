@@ -66,12 +66,20 @@ void NodeCore::recover() {
     return fail(recovery_corruption("the last entry's term " + std::to_string(last_term()) + " is above the persisted term " +
                                     std::to_string(hard_state.term)));
   }
+  if (config_.applied > last) {
+    return fail(recovery_corruption("RaftConfig::applied " + std::to_string(config_.applied) +
+                                    " is past the log's last index " + std::to_string(last) +
+                                    ": the log lost entries the state machine applied"));
+  }
   base_membership_ = snapshot_.membership.voters.empty() ? config_.membership : snapshot_.membership;
   rebuild_configs();
   term_ = hard_state.term;
   vote_ = hard_state.vote;
-  commit_ = std::clamp(hard_state.commit, snapshot_.last_index, last);
-  applied_ = std::max(snapshot_.last_index, std::min(config_.applied, commit_));
+  // The recovered commit index may lag: a change of the commit index alone rides on the next sync.
+  // What the state machine applied was committed (Apply is only emitted for committed entries), so
+  // it is committed here too, and never applied again.
+  commit_ = std::max(std::clamp(hard_state.commit, snapshot_.last_index, last), config_.applied);
+  applied_ = std::max(snapshot_.last_index, config_.applied);
   // The application's state machine is older than the log's snapshot: it must start from the
   // snapshot (the entries it would need are gone).
   restore_pending_ = snapshot_data_.has_value() && config_.applied < snapshot_.last_index;
@@ -92,10 +100,10 @@ void NodeCore::step(std::span<Event> events, std::vector<Action>& out) {
         emit(Reject{RequestKind::Propose, RejectReason::StorageFailed, kNoNode, propose->id});
       } else if (const auto* read = std::get_if<ReadIndex>(&event)) {
         emit(Reject{RequestKind::ReadIndex, RejectReason::StorageFailed, kNoNode, read->id});
-      } else if (std::holds_alternative<TransferLeadership>(event)) {
-        emit(Reject{RequestKind::TransferLeadership, RejectReason::StorageFailed, kNoNode, 0});
-      } else if (std::holds_alternative<SnapshotTaken>(event)) {
-        emit(Reject{RequestKind::SnapshotTaken, RejectReason::StorageFailed, kNoNode, 0});
+      } else if (const auto* transfer = std::get_if<TransferLeadership>(&event)) {
+        emit(Reject{RequestKind::TransferLeadership, RejectReason::StorageFailed, kNoNode, transfer->id});
+      } else if (const auto* taken = std::get_if<SnapshotTaken>(&event)) {
+        emit(Reject{RequestKind::SnapshotTaken, RejectReason::StorageFailed, kNoNode, taken->id});
       } else if (const auto* change = std::get_if<ChangeMembership>(&event)) {
         emit(Reject{RequestKind::ChangeMembership, RejectReason::StorageFailed, kNoNode, change->id});
       }

@@ -26,6 +26,7 @@
 #include "raftio/config.h"
 #include "raftio/detail/entry_store.h"
 #include "raftio/events.h"
+#include "raftio/follower_progress.h"
 #include "raftio/raft_log.h"
 #include "vote_tally.h"
 
@@ -59,6 +60,7 @@ struct LeaderState {
   bool send_dirty = false;    // some peer has needs_send set
   // Leadership transfer in progress (thesis §3.10): the target, and ticks since it began.
   NodeId transfer_target = kNoNode;
+  std::uint64_t transfer_id = 0;  // the request's correlation id (for its Reject on time-out)
   std::uint32_t transfer_elapsed = 0;
   // Reads: the latest confirmation round started, whether it still has to be broadcast, the
   // reads waiting for their round (rounds never decrease along the queue), and the reads that
@@ -92,6 +94,8 @@ class NodeCore {
   Index durable_index() const noexcept { return durable_; }
   const Membership& membership() const noexcept { return membership_; }
   const RaftConfig& config() const noexcept { return config_; }
+  std::vector<FollowerProgress> progress() const;
+  std::uint64_t incoming_snapshot_bytes() const noexcept { return incoming_ ? incoming_->data.size() : 0; }
   std::optional<Term> term_at(Index index) const noexcept {
     if (entries_.contains(index)) return entries_.term_at(index);
     if (index == snapshot_.last_index) return snapshot_.last_term;
@@ -139,6 +143,7 @@ class NodeCore {
   // node_receive.cpp
   void on_receive(Message&& message);
   bool term_prelude(const Message& message);
+  bool term_admissible(Term term) const noexcept;
 
   // node_election.cpp
   void on_tick();
@@ -194,6 +199,7 @@ class NodeCore {
   bool compact_log(const Snapshot& snapshot);
   void maybe_suggest_snapshot();
   void send_snapshot_chunk(PeerProgress& peer);
+  std::uint64_t snapshot_data_checksum();
   void on_install_snapshot(InstallSnapshot&& m);
   void install_snapshot(Snapshot snapshot, NodeId leader);
   void on_install_snapshot_reply(const InstallSnapshotReply& m);
@@ -214,7 +220,7 @@ class NodeCore {
   void on_append_entries(AppendEntries&& m);
   bool append_entries_well_formed(const AppendEntries& m) const noexcept;
   void reply_append(NodeId to, bool success, Index match_or_reject, Index hint, Term hint_term,
-                    std::uint64_t read_round);
+                    std::uint64_t read_round, std::uint64_t seq);
 
   RaftConfig config_;
   std::unique_ptr<RaftLog> log_;
@@ -235,9 +241,14 @@ class NodeCore {
   // A snapshot being received from the leader, chunk by chunk (thesis §5.3 / Figure 13).
   struct IncomingSnapshot {
     SnapshotMeta meta;
+    std::uint64_t total_bytes = 0;
+    std::uint64_t checksum = 0;
     std::vector<std::byte> data;
   };
   std::optional<IncomingSnapshot> incoming_;
+  // The checksum of snapshot_data_, and the snapshot index it was computed for.
+  std::uint64_t snapshot_checksum_value_ = 0;
+  Index checksum_of_ = 0;
   Prng prng_;
 
   Term term_ = 0;

@@ -1,6 +1,7 @@
 // Elections: randomized timeouts, pre-vote, campaigns, voting and role changes (§5.2, §5.4.1,
 // thesis §9.6 pre-vote, §4.2.3 disruptive servers).
 #include <algorithm>
+#include <limits>
 
 #include "node_core.h"
 
@@ -37,6 +38,12 @@ bool NodeCore::may_campaign() const {
 // asks whether it could win, without touching its term, so a node that was partitioned away
 // cannot force the healthy majority into a new term when it returns.
 void NodeCore::campaign(bool pre_vote, bool leadership_transfer) {
+  if (term_ == std::numeric_limits<Term>::max()) {
+    // The term space is exhausted (only a log from before the term rule can hold this term): the
+    // next term would wrap to 0, and a term never goes backwards. Stay a follower.
+    reset_election_timer();
+    return;
+  }
   Term campaign_term = term_ + 1;
   if (pre_vote) {
     role_ = Role::PreCandidate;

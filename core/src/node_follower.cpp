@@ -41,7 +41,7 @@ void NodeCore::on_append_entries(AppendEntries&& m) {
     // Everything up to our commit index is committed, so (Leader Completeness) the leader holds
     // the same entries: skip them instead of comparing, and check consistency at commit_.
     if (last_new <= commit_) {
-      reply_append(m.from, true, last_new, 0, 0, m.read_round);
+      reply_append(m.from, true, last_new, 0, 0, m.read_round, m.seq);
       return;
     }
     entries.drop_front(static_cast<std::size_t>(commit_ - prev));
@@ -53,7 +53,7 @@ void NodeCore::on_append_entries(AppendEntries&& m) {
   const std::optional<Term> our_prev_term = term_at(prev);
   if (!our_prev_term || *our_prev_term != prev_term) {
     const Index hint = last_index_with_term_at_most(std::min(prev, last_index()), prev_term);
-    reply_append(m.from, false, m.prev_log_index, hint, *term_at(hint), m.read_round);
+    reply_append(m.from, false, m.prev_log_index, hint, *term_at(hint), m.read_round, m.seq);
     return;
   }
 
@@ -75,12 +75,12 @@ void NodeCore::on_append_entries(AppendEntries&& m) {
 
   // Figure 2: commitIndex = min(leaderCommit, index of last new entry), never backwards.
   if (m.leader_commit > commit_) commit_ = std::max(commit_, std::min(m.leader_commit, last_new));
-  reply_append(m.from, true, last_new, 0, 0, m.read_round);
+  reply_append(m.from, true, last_new, 0, 0, m.read_round, m.seq);
 }
 
 void NodeCore::reply_append(NodeId to, bool success, Index match_or_reject, Index hint, Term hint_term,
-                            std::uint64_t read_round) {
-  AppendEntriesReply reply{config_.id, to, term_, success, 0, 0, hint, hint_term, read_round};
+                            std::uint64_t read_round, std::uint64_t seq) {
+  AppendEntriesReply reply{config_.id, to, term_, success, 0, 0, hint, hint_term, read_round, seq};
   (success ? reply.match_index : reply.reject_index) = match_or_reject;
   send_after_persist(reply);
 }

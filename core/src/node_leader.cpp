@@ -29,6 +29,10 @@ void NodeCore::on_propose(Propose&& propose) {
     emit(Reject{RequestKind::Propose, RejectReason::TransferInProgress, leader->transfer_target, propose.id});
     return;
   }
+  if (last_index() >= kMaxLogIndex) {
+    emit(Reject{RequestKind::Propose, RejectReason::LogFull, config_.id, propose.id});
+    return;
+  }
   const Index index = last_index() + 1;
   append_local(LogEntry{term_, index, EntryKind::Normal, std::move(propose.data)});
   emit(ProposalAccepted{propose.id, index, term_});
@@ -86,6 +90,19 @@ bool NodeCore::quorum_active() const noexcept {
   return active >= membership_.quorum();
 }
 
+std::vector<FollowerProgress> NodeCore::progress() const {
+  std::vector<FollowerProgress> view;
+  const auto* leader = std::get_if<LeaderState>(&role_state_);
+  if (leader == nullptr) return view;
+  view.reserve(leader->peers.size());
+  for (const PeerProgress& peer : leader->peers) {
+    view.push_back(FollowerProgress{peer.id, peer.is_voter, static_cast<FollowerProgress::State>(peer.state),
+                                    peer.match, peer.next, peer.inflights.count(), peer.recent_active,
+                                    peer.snapshot_index, peer.snapshot_offset});
+  }
+  return view;
+}
+
 PeerProgress* NodeCore::find_peer(NodeId id) noexcept {
   auto& peers = std::get<LeaderState>(role_state_).peers;
   auto it = std::lower_bound(peers.begin(), peers.end(), id,
@@ -116,6 +133,7 @@ void NodeCore::on_append_reply(const AppendEntriesReply& m) {
     // In our term the follower only ever acknowledges entries we sent, so a match past our log is
     // forged; drop it rather than let it count towards a commit.
     if (m.match_index > last_index()) return;
+    peer->seq_acked = std::max(peer->seq_acked, m.seq);
     if (m.match_index > peer->match) {
       peer->match = m.match_index;
       peer->stall_ticks = 0;
@@ -132,16 +150,19 @@ void NodeCore::on_append_reply(const AppendEntriesReply& m) {
     }
     maybe_send_timeout_now(*peer);
   } else {
-    // A refusal of something other than our latest attempt is stale (reordered or duplicated).
-    if (peer->state == PeerProgress::State::Replicate ? m.reject_index <= peer->match
-                                                      : m.reject_index + 1 != peer->next) {
-      return;
+    if (m.reject_index <= peer->match) {
+      // Figure 2: matchIndex only increases. A refusal at or below it is stale (reordered or
+      // duplicated from before the acknowledgement) unless it answers a message sent after the
+      // newest acknowledgement we hold: within a term the follower's log agrees with ours up to
+      // what it acknowledged, so only a follower that lost acknowledged entries (its storage broke
+      // a promise) refuses such a message. Then forget the match and rebuild it from below.
+      if (m.seq <= peer->seq_acked) return;
+      peer->match = 0;
+    } else if (peer->state == PeerProgress::State::Probe && m.reject_index + 1 != peer->next) {
+      return;  // a refusal of something other than our latest probe is stale
     }
     // Fast backtracking: skip every entry of a term the follower cannot match, on both sides.
     const Index hint = last_index_with_term_at_most(m.conflict_index, m.conflict_term);
-    // A probe refused at the match point means the follower lost entries it once acknowledged
-    // (its storage broke a promise). Forget the match so it can be rebuilt from below.
-    if (m.reject_index <= peer->match) peer->match = 0;
     const Index lowest = peer->match + 1;
     const Index highest = std::max(lowest, m.reject_index);
     peer->become_probe();
@@ -216,7 +237,7 @@ void NodeCore::send_append(PeerProgress& peer) {
     const Index last_sent = prev + batch.size();
     const std::uint64_t round = std::get<LeaderState>(role_state_).read_round;
     peer.round_sent = round;
-    send(AppendEntries{config_.id, peer.id, term_, prev, *prev_term, commit_, std::move(batch), round});
+    send(AppendEntries{config_.id, peer.id, term_, prev, *prev_term, commit_, std::move(batch), round, ++peer.seq_sent});
     if (peer.state == PeerProgress::State::Probe) {
       peer.probe_sent = true;
       return;
@@ -244,7 +265,7 @@ void NodeCore::send_heartbeat(PeerProgress& peer) {
   }
   const std::uint64_t round = std::get<LeaderState>(role_state_).read_round;
   peer.round_sent = round;
-  send(AppendEntries{config_.id, peer.id, term_, peer.match, *match_term, commit_, EntryBatch(), round});
+  send(AppendEntries{config_.id, peer.id, term_, peer.match, *match_term, commit_, EntryBatch(), round, ++peer.seq_sent});
 }
 
 }  // namespace raftio::detail

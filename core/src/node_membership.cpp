@@ -26,6 +26,7 @@ void NodeCore::on_change_membership(const ChangeMembership& request) {
   if (leader == nullptr) return reject(RejectReason::NotLeader, leader_);
   if (leader->transfer_target != kNoNode) return reject(RejectReason::TransferInProgress, leader->transfer_target);
   if (last_config_index() > commit_ || term_at(commit_) != term_) return reject(RejectReason::ChangeInProgress, config_.id);
+  if (last_index() >= kMaxLogIndex) return reject(RejectReason::LogFull, config_.id);
   const NodeId node = request.node;
   Membership target = membership_;
   const auto erase = [](std::vector<NodeId>& ids, NodeId id) { ids.erase(std::find(ids.begin(), ids.end(), id)); };

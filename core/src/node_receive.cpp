@@ -38,6 +38,44 @@ void NodeCore::on_receive(Message&& message) {
       std::move(message));
 }
 
+namespace {
+
+// Every index a message carries is at most kMaxLogIndex (no log grows past it): a larger one is
+// forged, and dropping the message before anything reads it keeps index arithmetic from wrapping.
+bool indexes_in_bounds(const Message& message) noexcept {
+  const auto ok = [](Index index) { return index <= kMaxLogIndex; };
+  return std::visit(
+      [&](const auto& m) {
+        using M = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<M, RequestVote> || std::is_same_v<M, PreVote>) {
+          return ok(m.last_log_index);
+        } else if constexpr (std::is_same_v<M, AppendEntries>) {
+          return ok(m.prev_log_index) && ok(m.leader_commit) && m.entries.size() <= kMaxLogIndex - m.prev_log_index;
+        } else if constexpr (std::is_same_v<M, AppendEntriesReply>) {
+          return ok(m.match_index) && ok(m.reject_index) && ok(m.conflict_index);
+        } else if constexpr (std::is_same_v<M, InstallSnapshot>) {
+          return ok(m.meta.last_index);
+        } else if constexpr (std::is_same_v<M, InstallSnapshotReply>) {
+          return ok(m.last_index);
+        } else if constexpr (std::is_same_v<M, ReadIndexReply>) {
+          return ok(m.index);
+        } else {
+          return true;
+        }
+      },
+      message);
+}
+
+}  // namespace
+
+// The term rule (docs/PROTOCOL.md, "Bounds"): a higher term is adopted freely below kMaxFreeTerm,
+// and past it only in steps of kMaxTermStep; the last term never, so that term + 1 cannot wrap.
+// One forged message can then not exhaust the term space and leave the cluster leaderless.
+bool NodeCore::term_admissible(Term term) const noexcept {
+  if (term == std::numeric_limits<Term>::max()) return false;
+  return term < kMaxFreeTerm || term - term_ <= kMaxTermStep;
+}
+
 // Returns true when the message should reach its role handler. Handles the term comparison that
 // every message shares (§5.1: a higher term makes us a follower; a lower term marks the sender as
 // stale) and drops what is not for us.
@@ -50,11 +88,10 @@ bool NodeCore::term_prelude(const Message& message) {
   // leads until the removal commits). The exception is campaigning: a removed server that never
   // learned of its removal would otherwise disrupt the cluster with elections (§4.2.3).
   if ((kind == MessageKind::RequestVote || kind == MessageKind::PreVote) && !membership_.contains(from)) return false;
+  if (!indexes_in_bounds(message)) return false;
   const Term term = term_of(message);
-  // No honest cluster reaches the last term, and adopting it would make the next campaign's
-  // term + 1 wrap to zero.
-  if (term == std::numeric_limits<Term>::max()) return false;
   if (term > term_) {
+    if (!term_admissible(term)) return false;
     const bool campaign_request =
         kind == MessageKind::PreVote ||
         (kind == MessageKind::RequestVote && !std::get<RequestVote>(message).leadership_transfer);

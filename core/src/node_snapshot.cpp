@@ -55,7 +55,12 @@ void NodeCore::on_snapshot_taken(SnapshotTaken&& taken) {
   // Only what the state machine has applied can be in its snapshot, and only a newer snapshot
   // compacts anything.
   if (index > applied_ || index <= snapshot_.last_index || !term) {
-    emit(Reject{RequestKind::SnapshotTaken, RejectReason::InvalidSnapshot, leader_, 0});
+    emit(Reject{RequestKind::SnapshotTaken, RejectReason::InvalidSnapshot, leader_, taken.id});
+    return;
+  }
+  // Followers refuse a snapshot past this size: one kept here could never be sent.
+  if (taken.data.size() > config_.max_snapshot_bytes) {
+    emit(Reject{RequestKind::SnapshotTaken, RejectReason::SnapshotTooLarge, leader_, taken.id});
     return;
   }
   compact_log(Snapshot{index, *term, membership_at(index), std::move(taken.data)});
@@ -104,8 +109,19 @@ void NodeCore::send_snapshot_chunk(PeerProgress& peer) {
   const std::size_t offset = static_cast<std::size_t>(std::min<std::uint64_t>(peer.snapshot_offset, data.size()));
   Payload chunk = data.slice(offset, config_.snapshot_chunk_bytes);
   const bool done = offset + chunk.size() >= data.size();
-  send(InstallSnapshot{config_.id, peer.id, term_, snapshot_data_->meta(), offset, std::move(chunk), done});
+  send(InstallSnapshot{config_.id, peer.id, term_, snapshot_data_->meta(), offset, std::move(chunk), done, data.size(),
+                       snapshot_data_checksum()});
   peer.probe_sent = true;
+}
+
+// Computed once per snapshot, when it is first sent (a snapshot is replaced only by a newer one,
+// so its index identifies it).
+std::uint64_t NodeCore::snapshot_data_checksum() {
+  if (checksum_of_ != snapshot_data_->last_index) {
+    snapshot_checksum_value_ = snapshot_checksum(snapshot_data_->data.bytes());
+    checksum_of_ = snapshot_data_->last_index;
+  }
+  return snapshot_checksum_value_;
 }
 
 void NodeCore::on_install_snapshot_reply(const InstallSnapshotReply& m) {
@@ -144,9 +160,17 @@ void NodeCore::on_install_snapshot(InstallSnapshot&& m) {
   set_leader(m.from);
   election_elapsed_ = 0;
   const SnapshotMeta& meta = m.meta;
+  const bool same_snapshot = incoming_ && incoming_->meta == meta && incoming_->total_bytes == m.total_bytes &&
+                             incoming_->checksum == m.checksum;
+  // No correct leader sends these. A snapshot without its size and checksum (an older sender) is
+  // not installed either: its bytes could not be verified. The size bound keeps what a follower
+  // holds for an unfinished snapshot below max_snapshot_bytes, whatever the chunks claim.
   if (meta.last_index == 0 || meta.last_term == 0 || meta.last_term > m.term || meta.membership.voters.empty() ||
-      m.chunk.size() > std::numeric_limits<std::uint64_t>::max() - m.offset) {
-    return;  // no correct leader sends this
+      (m.total_bytes == 0 && m.checksum == 0) || m.total_bytes > config_.max_snapshot_bytes ||
+      m.offset > m.total_bytes || m.chunk.size() > m.total_bytes - m.offset ||
+      m.done != (m.offset + m.chunk.size() == m.total_bytes)) {
+    if (same_snapshot) incoming_.reset();
+    return;
   }
   const auto reply = [&](std::uint64_t next_offset) {
     send(InstallSnapshotReply{config_.id, m.from, term_, meta.last_index, next_offset, false});
@@ -156,14 +180,22 @@ void NodeCore::on_install_snapshot(InstallSnapshot&& m) {
     send(InstallSnapshotReply{config_.id, m.from, term_, meta.last_index, 0, true});
     return;
   }
-  if (!incoming_ || incoming_->meta != meta) {
+  if (!same_snapshot) {
+    // Another snapshot, or the same position serialized differently (another leader's): its chunks
+    // never splice into the one we hold.
     if (m.offset != 0) return reply(0);  // start from the beginning
-    incoming_ = IncomingSnapshot{meta, {}};
+    incoming_ = IncomingSnapshot{meta, m.total_bytes, m.checksum, {}};
   }
   IncomingSnapshot& incoming = *incoming_;
   if (m.offset != incoming.data.size()) return reply(incoming.data.size());
   incoming.data.insert(incoming.data.end(), m.chunk.data(), m.chunk.data() + m.chunk.size());
   if (!m.done) return reply(incoming.data.size());
+  // Verified before anything is saved: a snapshot the state machine cannot read must never reach
+  // the log, where every restart would restore it again.
+  if (snapshot_checksum(incoming.data) != incoming.checksum) {
+    incoming_.reset();
+    return reply(0);
+  }
   Snapshot snapshot{meta.last_index, meta.last_term, meta.membership, Payload::copy_of(incoming.data)};
   incoming_.reset();
   install_snapshot(std::move(snapshot), m.from);

@@ -9,19 +9,20 @@ namespace raftio::detail {
 void NodeCore::on_transfer_leadership(const TransferLeadership& request) {
   auto* leader = std::get_if<LeaderState>(&role_state_);
   if (leader == nullptr) {
-    emit(Reject{RequestKind::TransferLeadership, RejectReason::NotLeader, leader_, 0});
+    emit(Reject{RequestKind::TransferLeadership, RejectReason::NotLeader, leader_, request.id});
     return;
   }
   // Only another voter can win an election; a learner or a stranger never could.
   if (request.to == config_.id || !membership_.is_voter(request.to)) {
-    emit(Reject{RequestKind::TransferLeadership, RejectReason::InvalidTarget, config_.id, 0});
+    emit(Reject{RequestKind::TransferLeadership, RejectReason::InvalidTarget, config_.id, request.id});
     return;
   }
   if (leader->transfer_target != kNoNode) {
-    emit(Reject{RequestKind::TransferLeadership, RejectReason::TransferInProgress, leader->transfer_target, 0});
+    emit(Reject{RequestKind::TransferLeadership, RejectReason::TransferInProgress, leader->transfer_target, request.id});
     return;
   }
   leader->transfer_target = request.to;
+  leader->transfer_id = request.id;
   leader->transfer_elapsed = 0;
   PeerProgress* target = find_peer(request.to);
   if (target == nullptr) return;  // unreachable: every voter but us has a progress entry
@@ -51,7 +52,7 @@ void NodeCore::tick_transfer(LeaderState& leader) {
   const NodeId target = leader.transfer_target;
   leader.transfer_target = kNoNode;
   leader.transfer_elapsed = 0;
-  emit(Reject{RequestKind::TransferLeadership, RejectReason::TimedOut, target, 0});
+  emit(Reject{RequestKind::TransferLeadership, RejectReason::TimedOut, target, leader.transfer_id});
 }
 
 }  // namespace raftio::detail

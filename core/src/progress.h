@@ -34,6 +34,8 @@ struct PeerProgress {
   std::uint32_t stall_ticks = 0;  // Replicate: ticks with messages outstanding and no progress
   std::uint64_t round_sent = 0;   // the highest read round sent to this follower
   std::uint64_t round_acked = 0;  // the highest read round it echoed back
+  std::uint64_t seq_sent = 0;     // AppendEntries sent to this follower in our term (the last one's seq)
+  std::uint64_t seq_acked = 0;    // the highest seq of an AppendEntries it acknowledged
   Index snapshot_index = 0;          // Snapshot: the snapshot being sent
   std::uint64_t snapshot_offset = 0; // Snapshot: the byte the follower expects next
   Inflights inflights;

@@ -36,7 +36,9 @@ constexpr std::size_t kKindOffset = 5;
 constexpr std::size_t kLengthOffset = 6;
 // The highest kind each version defines (index: version).
 constexpr std::uint8_t kMaxKind[] = {0, static_cast<std::uint8_t>(MessageKind::TimeoutNow),
+                                     static_cast<std::uint8_t>(MessageKind::ReadIndexReply),
                                      static_cast<std::uint8_t>(MessageKind::ReadIndexReply)};
+static_assert(sizeof kMaxKind == kVersion + 1, "a row per version");
 
 // Makes payloads: views of the shared frame when there is one, copies otherwise.
 struct PayloadMaker {
@@ -106,13 +108,18 @@ EntryBatch read_entries(Reader& r, const PayloadMaker& make) {
 }
 
 // Version 2 appends read_round to AppendEntries and AppendEntriesReply; it is never 0 there (a
-// round of 0 is written as version 1), so each message has a single encoding.
-std::uint64_t read_round(Reader& r, std::uint8_t version) {
-  if (version < 2) return 0;
-  const std::size_t at = r.offset();
-  const std::uint64_t round = r.u64();
-  if (round == 0) r.invalid("read_round", at);
-  return round;
+// round of 0 is written as version 1). Version 3 appends read_round (any value) and seq, which is
+// never 0 (a seq of 0 is written in an older version). So each message has a single encoding.
+template <class M>
+void read_round_and_seq(Reader& r, std::uint8_t version, M& m) {
+  if (version < 2) return;
+  const std::size_t round_at = r.offset();
+  m.read_round = r.u64();
+  if (version == 2 && m.read_round == 0) r.invalid("read_round", round_at);
+  if (version < 3) return;
+  const std::size_t seq_at = r.offset();
+  m.seq = r.u64();
+  if (m.seq == 0) r.invalid("seq", seq_at);
 }
 
 Message read_message(std::uint8_t version, MessageKind kind, Reader& r, const PayloadMaker& make) {
@@ -142,7 +149,7 @@ Message read_message(std::uint8_t version, MessageKind kind, Reader& r, const Pa
       m.prev_log_term = r.u64();
       m.leader_commit = r.u64();
       m.entries = read_entries(r, make);
-      m.read_round = read_round(r, version);
+      read_round_and_seq(r, version, m);
       return m;
     }
     case MessageKind::AppendEntriesReply: {
@@ -151,7 +158,7 @@ Message read_message(std::uint8_t version, MessageKind kind, Reader& r, const Pa
       m.reject_index = r.u64();
       m.conflict_index = r.u64();
       m.conflict_term = r.u64();
-      m.read_round = read_round(r, version);
+      read_round_and_seq(r, version, m);
       return m;
     }
     case MessageKind::InstallSnapshot: {
@@ -171,6 +178,13 @@ Message read_message(std::uint8_t version, MessageKind kind, Reader& r, const Pa
       const std::byte* data = r.take(length);
       if (data != nullptr) m.chunk = make(data, length);
       m.done = r.boolean("done");
+      if (version >= 3) {
+        // Version 3 carries the snapshot's size and checksum, never both 0 (that is version 1).
+        const std::size_t at = r.offset();
+        m.total_bytes = r.u64();
+        m.checksum = r.u64();
+        if (m.total_bytes == 0 && m.checksum == 0) r.invalid("checksum", at + 8);
+      }
       return m;
     }
     case MessageKind::InstallSnapshotReply: {

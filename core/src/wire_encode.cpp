@@ -21,6 +21,18 @@ bool has_large_payload(const Message& message) noexcept {
   return false;
 }
 
+// Version 2 adds read_round to AppendEntries and its reply; version 3 adds seq (and always
+// carries read_round, 0 or not), and the size and checksum of InstallSnapshot.
+template <class M>
+std::uint8_t append_version(const M& m) noexcept {
+  return m.seq != 0 ? 3 : m.read_round != 0 ? 2 : 1;
+}
+template <class M>
+std::size_t round_and_seq_bytes(const M& m) noexcept {
+  return (append_version(m) - 1) * std::size_t{8};
+}
+bool snapshot_v3(const InstallSnapshot& m) noexcept { return m.total_bytes != 0 || m.checksum != 0; }
+
 std::size_t membership_bytes(const Membership& m) noexcept { return 4 + 8 * m.voters.size() + 4 + 8 * m.learners.size(); }
 
 std::size_t body_size(const Message& message) noexcept {
@@ -32,15 +44,16 @@ std::size_t body_size(const Message& message) noexcept {
                                       if constexpr (std::is_same_v<M, PreVote>) return 8 + 8;
                                       if constexpr (std::is_same_v<M, PreVoteReply>) return 1;
                                       if constexpr (std::is_same_v<M, AppendEntries>) {
-                                        std::size_t size = 8 + 8 + 8 + 4 + (m.read_round != 0 ? 8 : 0);
+                                        std::size_t size = 8 + 8 + 8 + 4 + round_and_seq_bytes(m);
                                         for (const LogEntry& e : m.entries) size += detail::kEntryHeaderBytes + e.data.size();
                                         return size;
                                       }
                                       if constexpr (std::is_same_v<M, AppendEntriesReply>) {
-                                        return 1 + 8 * 4 + (m.read_round != 0 ? 8 : 0);
+                                        return 1 + 8 * 4 + round_and_seq_bytes(m);
                                       }
                                       if constexpr (std::is_same_v<M, InstallSnapshot>) {
-                                        return 8 + 8 + membership_bytes(m.meta.membership) + 8 + 4 + m.chunk.size() + 1;
+                                        return 8 + 8 + membership_bytes(m.meta.membership) + 8 + 4 + m.chunk.size() + 1 +
+                                               (snapshot_v3(m) ? 16 : 0);
                                       }
                                       if constexpr (std::is_same_v<M, InstallSnapshotReply>) return 8 + 8 + 1;
                                       if constexpr (std::is_same_v<M, TimeoutNow>) return 0;
@@ -54,6 +67,13 @@ template <class Writer>
 void write_ids(Writer& w, const std::vector<NodeId>& ids) {
   w.u32(static_cast<std::uint32_t>(ids.size()));
   for (NodeId id : ids) w.u64(id);
+}
+
+template <class Writer, class M>
+void write_round_and_seq(Writer& w, const M& m) {
+  const std::uint8_t version = append_version(m);
+  if (version >= 2) w.u64(m.read_round);
+  if (version >= 3) w.u64(m.seq);
 }
 
 template <class Writer>
@@ -85,14 +105,14 @@ void write_body(Writer& w, const Message& message) {
             w.u32(static_cast<std::uint32_t>(e.data.size()));
             w.bytes(e.data.data(), e.data.size());
           }
-          if (m.read_round != 0) w.u64(m.read_round);  // version 2 only
+          write_round_and_seq(w, m);
         } else if constexpr (std::is_same_v<M, AppendEntriesReply>) {
           w.boolean(m.success);
           w.u64(m.match_index);
           w.u64(m.reject_index);
           w.u64(m.conflict_index);
           w.u64(m.conflict_term);
-          if (m.read_round != 0) w.u64(m.read_round);  // version 2 only
+          write_round_and_seq(w, m);
         } else if constexpr (std::is_same_v<M, InstallSnapshot>) {
           w.u64(m.meta.last_index);
           w.u64(m.meta.last_term);
@@ -102,6 +122,10 @@ void write_body(Writer& w, const Message& message) {
           w.u32(static_cast<std::uint32_t>(m.chunk.size()));
           w.bytes(m.chunk.data(), m.chunk.size());
           w.boolean(m.done);
+          if (snapshot_v3(m)) {
+            w.u64(m.total_bytes);
+            w.u64(m.checksum);
+          }
         } else if constexpr (std::is_same_v<M, InstallSnapshotReply>) {
           w.u64(m.last_index);
           w.u64(m.next_offset);
@@ -134,8 +158,9 @@ std::uint64_t detail::frame_checksum(const std::byte* frame, std::size_t bytes_b
 
 std::uint8_t version_for(const Message& message) noexcept {
   switch (kind_of(message)) {
-    case MessageKind::AppendEntries: return std::get<AppendEntries>(message).read_round != 0 ? 2 : 1;
-    case MessageKind::AppendEntriesReply: return std::get<AppendEntriesReply>(message).read_round != 0 ? 2 : 1;
+    case MessageKind::AppendEntries: return append_version(std::get<AppendEntries>(message));
+    case MessageKind::AppendEntriesReply: return append_version(std::get<AppendEntriesReply>(message));
+    case MessageKind::InstallSnapshot: return snapshot_v3(std::get<InstallSnapshot>(message)) ? 3 : 1;
     case MessageKind::ReadIndexRequest:
     case MessageKind::ReadIndexReply: return 2;
     default: return 1;

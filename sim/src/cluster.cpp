@@ -27,6 +27,7 @@ Cluster::Cluster(ClusterOptions options) : options_(options), network_(options.s
     logs_.push_back(open_log(id));
     nodes_.push_back(make_node(id));
     applied_.emplace_back();
+    state_machine_applied_.push_back(0);
     awaiting_.emplace_back();
   }
 }
@@ -41,7 +42,7 @@ std::unique_ptr<RaftLog> Cluster::open_log(NodeId id) {
   return std::make_unique<MemoryLog>();
 }
 
-std::unique_ptr<RaftNode> Cluster::make_node(NodeId id) {
+std::unique_ptr<RaftNode> Cluster::make_node(NodeId id, Index applied) {
   const auto voter_count = static_cast<std::ptrdiff_t>(ids_.size() - options_.learners);
   auto config = RaftConfig::builder(id)
                     .voters(std::vector<NodeId>(ids_.begin(), ids_.begin() + voter_count))
@@ -58,6 +59,7 @@ std::unique_ptr<RaftNode> Cluster::make_node(NodeId id) {
                     .lease_reads(options_.lease_reads)
                     .snapshot_chunk_bytes(options_.snapshot_chunk_bytes)
                     .async_storage(async_storage(id))
+                    .applied(applied)
                     .build();
   if (!config) throw std::invalid_argument(config.error().describe());
   auto log = std::make_unique<RecordingLog>(*logs_[id - 1], id, options_.check_safety ? &checker_ : nullptr,
@@ -101,7 +103,8 @@ void Cluster::step(NodeId id, Event event) {
       const NodeId to = receiver_of(send->message);
       transport_->send(to, std::move(send->message));
     } else if (auto* apply = std::get_if<Apply>(&action)) {
-      applied_[id - 1].push_back(apply->entry);
+      state_machine_applied_[id - 1] = apply->entry.index;
+      if (options_.record_applied) applied_[id - 1].push_back(apply->entry);
       auto& awaiting = awaiting_[id - 1];
       auto it = awaiting.find(apply->entry.index);
       if (it != awaiting.end()) {
@@ -114,8 +117,11 @@ void Cluster::step(NodeId id, Event event) {
       // The snapshot stands for every entry up to its index; their outcomes are known elsewhere.
       auto& applied = applied_[id - 1];
       const Index index = restore->snapshot.last_index;
-      applied.resize(std::min<std::size_t>(applied.size(), index));
-      while (applied.size() < index) applied.push_back(LogEntry{0, applied.size() + 1, EntryKind::Noop, Payload()});
+      state_machine_applied_[id - 1] = index;
+      if (options_.record_applied) {
+        applied.resize(std::min<std::size_t>(applied.size(), index));
+        while (applied.size() < index) applied.push_back(LogEntry{0, applied.size() + 1, EntryKind::Noop, Payload()});
+      }
       auto& awaiting = awaiting_[id - 1];
       for (auto it = awaiting.begin(); it != awaiting.end() && it->first <= index;) {
         proposals_[it->second].outcome = ClientProposal::Outcome::Unknown;
@@ -205,11 +211,21 @@ void Cluster::restart(NodeId id) {
     disks_[id - 1]->crash(/*tear_last_write=*/true);
     logs_[id - 1] = open_log(id);
   }
-  nodes_[id - 1] = make_node(id);
-  applied_[id - 1].clear();
+  const Index state_machine = options_.durable_state_machine ? state_machine_applied_[id - 1] : 0;
+  nodes_[id - 1] = make_node(id, state_machine);
+  if (!options_.durable_state_machine) {
+    applied_[id - 1].clear();
+    state_machine_applied_[id - 1] = 0;
+  }
   for (auto& [index, slot] : awaiting_[id - 1]) proposals_[slot].outcome = ClientProposal::Outcome::Unknown;
   awaiting_[id - 1].clear();
-  if (options_.check_safety) checker_.on_restart(node(id));
+  if (options_.check_safety) checker_.on_restart(node(id), state_machine);
+}
+
+void Cluster::restart_with_log_change(NodeId id, const std::function<void(MemoryLog&)>& change) {
+  if (options_.storage != Storage::Memory) throw std::logic_error("restart_with_log_change needs Memory storage");
+  change(static_cast<MemoryLog&>(*logs_[id - 1]));
+  restart(id);
 }
 
 std::optional<NodeId> Cluster::leader() const {

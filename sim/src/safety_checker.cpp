@@ -132,7 +132,7 @@ SafetyChecker::NodeView SafetyChecker::view_of(const RaftNode& node) {
   return NodeView{node.id(), node.role(), node.term(), node.commit_index(), node.storage_error().has_value()};
 }
 
-void SafetyChecker::on_restart(const RaftNode& node) {
+void SafetyChecker::on_restart(const RaftNode& node, Index state_machine_applied) {
   std::vector<LogEntry> recovered;
   const Index snapshot_index = node.first_index() - 1;
   for (Index i = node.first_index(); i <= node.last_index(); ++i) {
@@ -142,7 +142,7 @@ void SafetyChecker::on_restart(const RaftNode& node) {
   }
   Mirror& mirror = mirrors_[node.id()];
   on_restart(view_of(node), recovered, snapshot_index);
-  mirror.applied = node.applied_index();
+  mirror.applied = std::max(node.applied_index(), state_machine_applied);
 }
 
 // A restarted node holds what its log recovered: a prefix of what it wrote, at least as long as

@@ -26,6 +26,11 @@ inline std::vector<Message> golden_messages() {
       AppendEntriesReply{2, 1, 3, true, 9, 0, 0, 0, 4},
       ReadIndexRequest{2, 1, 3, 77},
       ReadIndexReply{1, 2, 3, 77, 9, true},
+      // Version 3: seq on AppendEntries and its reply, size and checksum on InstallSnapshot.
+      AppendEntries{1, 2, 3, 9, 3, 9, EntryBatch({LogEntry{3, 10, EntryKind::Normal, Payload::copy_of("v3")}}), 0, 12},
+      AppendEntriesReply{2, 1, 3, true, 10, 0, 0, 0, 4, 12},
+      InstallSnapshot{1, 3, 5, SnapshotMeta{100, 4, Membership{{1, 2, 3}, {}}}, 4, Payload::copy_of("shot"), true, 8,
+                      snapshot_checksum(Payload::copy_of("snapshot").bytes())},
   };
 }
 

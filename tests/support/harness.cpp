@@ -99,6 +99,14 @@ SteadyLeader::SteadyLeader(Tweak tweak) : h(1, {1, 2, 3}, std::move(tweak)) {
   ack(3, 1);
 }
 
+InstallSnapshot snapshot_chunk(NodeId from, NodeId to, Term term, SnapshotMeta meta, std::string_view data,
+                               std::size_t offset, std::size_t length) {
+  const Payload whole = Payload::copy_of(data);
+  const Payload chunk = whole.slice(offset, length);
+  return InstallSnapshot{from,  to,   term, std::move(meta), offset, chunk, offset + chunk.size() >= whole.size(), whole.size(),
+                         snapshot_checksum(whole.bytes())};
+}
+
 std::vector<Reject> rejects_for(const std::vector<Action>& actions, RequestKind what) {
   std::vector<Reject> out;
   for (const Reject& reject : actions_of<Reject>(actions)) {

@@ -91,6 +91,11 @@ struct SteadyLeader {
   NodeHarness h;
 };
 
+// One chunk of the snapshot `data`, bytes [offset, offset + length), with the size and checksum a
+// leader sends along (done when it is the last).
+InstallSnapshot snapshot_chunk(NodeId from, NodeId to, Term term, SnapshotMeta meta, std::string_view data,
+                               std::size_t offset, std::size_t length);
+
 // The Reject actions for requests of one kind.
 std::vector<Reject> rejects_for(const std::vector<Action>& actions, RequestKind what);
 

@@ -54,7 +54,7 @@ inline rc::Gen<Message> gen_message(std::size_t max_payload = 4096, std::size_t 
     const NodeId from = *gen_u64();
     const NodeId to = *gen_u64();
     const Term term = *gen_u64();
-    // read_round: 0 (a version 1 frame) as often as not.
+    // read_round, seq, snapshot size and checksum: 0 (an older frame version) as often as not.
     const auto round = [] { return *rc::gen::weightedOneOf<std::uint64_t>({{1, rc::gen::just<std::uint64_t>(0)}, {1, gen_u64()}}); };
     switch (*rc::gen::inRange(0, 11)) {
       case 0: return RequestVote{from, to, term, *gen_u64(), *gen_u64(), *rc::gen::arbitrary<bool>()};
@@ -69,14 +69,14 @@ inline rc::Gen<Message> gen_message(std::size_t max_payload = 4096, std::size_t 
           entries.push_back(LogEntry{*gen_u64(), *gen_u64(), *rc::gen::element(EntryKind::Normal, EntryKind::Noop, EntryKind::Config),
                                      *gen_sized_payload(max_payload)});
         }
-        return AppendEntries{from, to, term, *gen_u64(), *gen_u64(), *gen_u64(), EntryBatch(entries), round()};
+        return AppendEntries{from, to, term, *gen_u64(), *gen_u64(), *gen_u64(), EntryBatch(entries), round(), round()};
       }
       case 5:
         return AppendEntriesReply{from, to, term, *rc::gen::arbitrary<bool>(), *gen_u64(), *gen_u64(), *gen_u64(), *gen_u64(),
-                                  round()};
+                                  round(), round()};
       case 6:
         return InstallSnapshot{from, to, term, SnapshotMeta{*gen_u64(), *gen_u64(), *gen_membership()}, *gen_u64(),
-                               *gen_sized_payload(max_payload * 16), *rc::gen::arbitrary<bool>()};
+                               *gen_sized_payload(max_payload * 16), *rc::gen::arbitrary<bool>(), round(), round()};
       case 7: return InstallSnapshotReply{from, to, term, *gen_u64(), *gen_u64(), *rc::gen::arbitrary<bool>()};
       case 8: return TimeoutNow{from, to, term};
       case 9: return ReadIndexRequest{from, to, term, *gen_u64()};

@@ -60,6 +60,8 @@ enum class RejectReason : std::uint8_t {
   ChangeInProgress,    // a configuration change is not committed yet (or the leader has not yet
                        // committed an entry of its term): one change at a time
   NotCaughtUp,         // a learner cannot be promoted before its log has nearly caught up
+  SnapshotTooLarge,    // SnapshotTaken with more than RaftConfig::max_snapshot_bytes of data
+  LogFull,             // the log reached kMaxLogIndex: no entry can be appended
 };
 
 // A request the node cannot serve.

@@ -59,12 +59,21 @@ struct RaftConfig {
   // InstallSnapshot sends snapshot data in chunks of at most this many bytes (one in flight per
   // follower; a lost chunk is resent). Must fit a wire frame: 1 byte to 2 MiB.
   std::uint32_t snapshot_chunk_bytes = 256 * 1024;
+  // The largest snapshot a node takes (SnapshotTaken past it is rejected with SnapshotTooLarge)
+  // or receives: a follower refuses an InstallSnapshot declaring more, so what it holds for an
+  // unfinished snapshot stays below this whatever the network sends. Give every node the same
+  // value, larger than your state machine will ever serialize to.
+  std::uint64_t max_snapshot_bytes = std::uint64_t{1} << 30;  // 1 GiB
   // Asynchronous storage (thesis §10.2.1): instead of writing through its RaftLog inside step, the
   // node returns Persist actions and carries on; the embedder writes them (in order, off the hot
   // path) and reports each with a Persisted event. See docs/API.md, "Asynchronous storage".
   bool async_storage = false;
-  // The highest index the application has already applied (it persisted its state machine); the
-  // node does not emit Apply for entries at or below it after a restart.
+  // The highest index the application has already applied (it persisted its state machine, as of
+  // an Apply or RestoreSnapshot the node emitted); the node does not emit Apply for entries at or
+  // below it after a restart. The node trusts it as committed (Apply is only ever emitted for
+  // committed entries), even where the log recovered a lower commit index: a commit index that
+  // only moved is made durable lazily. A value past the log's last index means the log lost
+  // entries the state machine applied: the node then refuses to run (StorageError Corruption).
   Index applied = 0;
 
   // Tier 1: a single-voter cluster of `id`.
@@ -98,6 +107,7 @@ class RaftConfig::Builder {
   Builder& lease_reads(bool enabled);
   Builder& lease_drift_ticks(std::uint32_t ticks);
   Builder& snapshot_chunk_bytes(std::uint32_t bytes);
+  Builder& max_snapshot_bytes(std::uint64_t bytes);
   Builder& async_storage(bool enabled);
 
   // Sorts the member lists and validates. Duplicates are reported, not silently merged.

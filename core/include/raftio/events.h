@@ -41,6 +41,7 @@ struct ReadIndex {
 // timeout, with Reject{TransferLeadership, TimedOut}.
 struct TransferLeadership {
   NodeId to = kNoNode;
+  std::uint64_t id = 0;  // the embedder's correlation id, echoed in a Reject
 };
 
 // The application serialized its state machine as of `index` (at most the applied index) into
@@ -49,6 +50,7 @@ struct TransferLeadership {
 struct SnapshotTaken {
   Index index = 0;
   Payload data;
+  std::uint64_t id = 0;  // the embedder's correlation id, echoed in a Reject
 };
 
 // Ask the leader to change the configuration by one server (see docs/PROTOCOL.md, Membership):

@@ -66,6 +66,11 @@ struct AppendEntries {
   // replies carrying round r proves the sender still led after every read of round <= r arrived.
   // 0 when the leader never served a read (such messages stay wire version 1).
   std::uint64_t read_round = 0;
+  // The leader numbers its AppendEntries to each follower (from 1, within its term) and the reply
+  // echoes the number: a refusal of a message older than the acknowledgement the leader holds is
+  // stale and never moves matchIndex back; a refusal of a newer one proves the follower lost
+  // entries it acknowledged. 0 from senders older than wire version 3.
+  std::uint64_t seq = 0;
   friend bool operator==(const AppendEntries&, const AppendEntries&) = default;
 };
 
@@ -83,6 +88,7 @@ struct AppendEntriesReply {
   Index conflict_index = 0;
   Term conflict_term = 0;
   std::uint64_t read_round = 0;  // the request's read_round, echoed
+  std::uint64_t seq = 0;         // the request's seq, echoed
   friend bool operator==(const AppendEntriesReply&, const AppendEntriesReply&) = default;
 };
 
@@ -95,6 +101,12 @@ struct InstallSnapshot {
   std::uint64_t offset = 0;  // byte offset of `chunk` in the snapshot data
   Payload chunk;
   bool done = false;  // last chunk
+  // The whole snapshot's size and its xxh3-64 (snapshot_checksum), the same in every chunk: the
+  // follower refuses a snapshot larger than RaftConfig::max_snapshot_bytes at its first chunk, never
+  // splices chunks of two different snapshots, and verifies the bytes before it saves them. Wire
+  // version 3; a message without them (both 0) is never installed.
+  std::uint64_t total_bytes = 0;
+  std::uint64_t checksum = 0;
   friend bool operator==(const InstallSnapshot&, const InstallSnapshot&) = default;
 };
 

@@ -11,6 +11,7 @@
 #include "raftio/actions.h"
 #include "raftio/config.h"
 #include "raftio/events.h"
+#include "raftio/follower_progress.h"
 #include "raftio/memory_log.h"
 #include "raftio/raft_log.h"
 
@@ -55,6 +56,12 @@ class RaftNode {
   Index durable_index() const noexcept;   // last index the RaftLog has synced
   const Membership& membership() const noexcept;
   const RaftConfig& config() const noexcept;
+  // The leader's view of every other member (voters and learners, sorted by id); empty unless
+  // this node leads.
+  std::vector<FollowerProgress> progress() const;
+  // Bytes of a snapshot being received from the leader and not yet complete (at most
+  // RaftConfig::max_snapshot_bytes).
+  std::uint64_t incoming_snapshot_bytes() const noexcept;
 
   // Read-only view of the in-memory log, for inspection (tests, simulator checkers, tools).
   std::optional<Term> term_at(Index index) const noexcept;  // also the snapshot's last index

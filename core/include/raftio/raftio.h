@@ -6,6 +6,7 @@
 #include "raftio/describe.h"
 #include "raftio/entry.h"
 #include "raftio/events.h"
+#include "raftio/follower_progress.h"
 #include "raftio/membership.h"
 #include "raftio/memory_log.h"
 #include "raftio/messages.h"

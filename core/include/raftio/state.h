@@ -1,6 +1,10 @@
 // Persistent state: the hard state a node must make durable before replying, and snapshots.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
 #include "raftio/membership.h"
 #include "raftio/payload.h"
 #include "raftio/types.h"
@@ -35,5 +39,8 @@ struct Snapshot {
   SnapshotMeta meta() const { return SnapshotMeta{last_index, last_term, membership}; }
   friend bool operator==(const Snapshot&, const Snapshot&) = default;
 };
+
+// The checksum InstallSnapshot carries for a snapshot's data: XXH3-64 (seed 0) of the bytes.
+std::uint64_t snapshot_checksum(std::span<const std::byte> data) noexcept;
 
 }  // namespace raftio

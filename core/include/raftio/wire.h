@@ -24,7 +24,7 @@
 namespace raftio::wire {
 
 inline constexpr std::byte kMagic[4] = {std::byte{'R'}, std::byte{'F'}, std::byte{'I'}, std::byte{'O'}};
-inline constexpr std::uint8_t kVersion = 2;          // the newest version this build reads and writes
+inline constexpr std::uint8_t kVersion = 3;          // the newest version this build reads and writes
 inline constexpr std::size_t kHeaderBytes = 10;      // magic, version, kind, body length
 inline constexpr std::size_t kChecksumBytes = 8;
 inline constexpr std::size_t kFrameOverheadBytes = kHeaderBytes + kChecksumBytes;
@@ -34,7 +34,7 @@ enum class DecodeErrorCode : std::uint8_t {
   Truncated,           // the input ends before the frame (or a field) does
   BadMagic,            // the first four bytes are not "RFIO"
   UnsupportedVersion,  // a version this build does not know (newer, or 0)
-  UnknownKind,         // a message kind the frame's version does not define (0..8 in v1, 0..10 in v2)
+  UnknownKind,         // a message kind the frame's version does not define (0..8 in v1, 0..10 in v2 and v3)
   LengthOverflow,      // the body length exceeds the maximum frame size
   ChecksumMismatch,    // the xxh3-64 of the frame does not match
   InvalidField,        // a field holds a value the format forbids (see `field`)
@@ -56,8 +56,8 @@ using DecodeResult = Result<Message, DecodeError>;
 // --- encoding ---
 
 // The version a message is encoded in: the oldest that can express it (1 unless it is a read-index
-// message or carries a read_round). A frame in any other version is rejected, so every message
-// has exactly one encoding.
+// message or carries a read_round (2), a seq or a snapshot checksum (3)). A frame in any other
+// version is rejected, so every message has exactly one encoding.
 std::uint8_t version_for(const Message& message) noexcept;
 
 // Bytes of the whole frame for `message` (reserve this much to encode without allocating).

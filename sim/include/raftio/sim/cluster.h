@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "raftio/memory_log.h"
 #include "raftio/memory_transport.h"
 #include "raftio/node.h"
 #include "raftio/sim/safety_checker.h"
@@ -47,6 +48,12 @@ struct ClusterOptions {
   // actions queue up until write_next() writes one.
   std::uint64_t async_storage = 0;
   bool trace = true;  // maintain trace_hash() (costs a describe() per event and action)
+  // The application keeps its state machine across a restart (it persisted what it applied): the
+  // node restarts with RaftConfig::applied set to it, and must not apply those entries again.
+  bool durable_state_machine = false;
+  // Keep every applied entry (applied(), missing_acknowledged()). Off where forged snapshots may
+  // claim any index up to kMaxLogIndex (fuzzing), which no memory could mirror entry by entry.
+  bool record_applied = true;
 };
 
 // A proposal as a client sees it: accepted by a leader at (index, term), then acknowledged once
@@ -85,10 +92,14 @@ class Cluster {
   bool deliver(std::size_t i);
   // Delivers queued messages oldest first until none is left or `max_messages` went through.
   std::size_t deliver_all(std::size_t max_messages = 1'000'000);
-  // Crash and restart: the node is rebuilt from its log; its state machine starts over. With WAL
+  // Crash and restart: the node is rebuilt from its log; its state machine starts over (or, with
+  // durable_state_machine, resumes after what it applied). With WAL
   // storage the node's disk loses what was not synced and may tear its last write; a log that
   // then fails to recover is a Durability violation.
   void restart(NodeId id);
+  // Memory storage only: changes the node's log behind its back (a disk that broke a promise),
+  // then restarts the node on it.
+  void restart_with_log_change(NodeId id, const std::function<void(MemoryLog&)>& change);
   // The node's disk (WAL storage only), e.g. to inject faults.
   wal::FaultyFileSystem* disk(NodeId id) { return options_.storage == Storage::Wal ? disks_.at(id - 1).get() : nullptr; }
   // Steps a node with any event (for tests that forge messages).
@@ -129,7 +140,7 @@ class Cluster {
   std::string missing_acknowledged(const Membership* members = nullptr) const;
 
  private:
-  std::unique_ptr<RaftNode> make_node(NodeId id);
+  std::unique_ptr<RaftNode> make_node(NodeId id, Index applied = 0);
   std::unique_ptr<RaftLog> open_log(NodeId id);
   void trace(NodeId id, const std::string& line);
 
@@ -144,6 +155,7 @@ class Cluster {
   std::vector<std::unique_ptr<RaftNode>> nodes_;
   std::vector<std::deque<Persist>> pending_writes_;
   std::vector<std::vector<LogEntry>> applied_;  // below a restored snapshot: placeholders of term 0
+  std::vector<Index> state_machine_applied_;    // per node: the index its state machine holds
   std::vector<ClientProposal> proposals_;
   std::vector<std::map<Index, std::size_t>> awaiting_;  // per node: index → proposal slot
   std::vector<Action> actions_;

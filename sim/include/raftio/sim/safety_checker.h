@@ -73,7 +73,9 @@ class SafetyChecker {
   // snapshot_index + 1 (the entries up to a snapshot are in the snapshot); its volatile state
   // starts over.
   void on_restart(const NodeView& node, std::span<const LogEntry> recovered, Index snapshot_index = 0);
-  void on_restart(const RaftNode& node);
+  // `state_machine_applied`: what the application's state machine held across the restart (0 when
+  // it starts over); the node must not apply anything at or below it again.
+  void on_restart(const RaftNode& node, Index state_machine_applied = 0);
 
   // A violation found outside the checker (e.g. a log that failed to recover after a crash).
   void record_violation(std::string property, std::vector<NodeId> nodes, std::string detail) {
