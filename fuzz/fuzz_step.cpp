@@ -13,7 +13,9 @@
 //     applied <= commit, durable <= last, no storage failure, and a term that leaves room to
 //     campaign: no forged term may exhaust the term space).
 //   - bit 1: the application keeps its state machine across restarts (RaftConfig::applied), and
-//     the checker requires that nothing at or below it is applied again.
+//     the checker requires that nothing at or below it is applied again;
+//   - bit 2: nodes keep their logs in a WalLog on a simulated disk, so a restart is a crash that
+//     loses what was not synced (a commit index that only moved, for one).
 // Crashes and sanitizer reports are findings in every mode.
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -140,6 +142,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto mode = provider.ConsumeIntegral<std::uint8_t>();
   const bool forgery = (mode & 1) != 0;
   sim::Cluster cluster(sim::ClusterOptions{.nodes = 3,
+                                           .storage = (mode & 4) != 0 ? sim::Storage::Wal : sim::Storage::Memory,
                                            .seed = provider.ConsumeIntegral<std::uint8_t>(),
                                            .pre_vote = provider.ConsumeBool(),
                                            .check_quorum = provider.ConsumeBool(),
