@@ -4,18 +4,13 @@
 #include <gtest/gtest.h>
 
 #include "support/wal_disk.h"
+#include "support/wal_golden.h"
 #include "wal/src/wal_format.h"
 
 namespace raftio::test {
 namespace {
 
 using wal::FaultyFileSystem;
-
-std::vector<std::byte> from_hex(const std::string& hex) {
-  std::vector<std::byte> bytes;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) bytes.push_back(static_cast<std::byte>(std::stoul(hex.substr(i, 2), nullptr, 16)));
-  return bytes;
-}
 
 std::string to_hex(const std::vector<std::byte>& bytes) {
   static const char* digits = "0123456789abcdef";
@@ -50,15 +45,6 @@ const std::string kGoldenV2 =
     "61391a0000000102000000000000000100000002000000000000000001000000788224e02801e33d10b7ebb4fbcca433"
     "f11800000002020000000000000001000000000000000200000000000000";
 
-// Written by the version 1 build (raftio before the record header check) from the same calls.
-const std::string kGoldenV1 =
-    "5246494f57414c31010000000000000001000000000000000100000000000000000000000000000007ea7bde86996dc2"
-    "bd59872652b1afe418000000040000000000000000000000000000000000000000000000008e5f7e986bf5c230180000"
-    "000200000000000000000000000000000000000000000000000000f0e2849e3935052900000001010000000000000002"
-    "00000001000000000000000001000000610100000000000000000200000062636b834a7d0b6511bd1800000002010000"
-    "00000000000100000000000000010000000000000014f3c6ba1ac7055008000000030200000000000000254c40eda47d"
-    "61391a000000010200000000000000010000000200000000000000000100000078b7ebb4fbcca433f118000000020200"
-    "00000000000001000000000000000200000000000000";
 
 const LogImage kGoldenImage{HardState{2, 1, 2}, SnapshotMeta{}, 1, 2, {entry(1, 1, "a"), entry(2, 2, "x")}};
 
@@ -73,7 +59,7 @@ TEST(WalFormat, Version2GoldenSegmentIsWhatThisBuildWrites) {
 
 TEST(WalFormat, Version1SegmentIsReadAndNewRecordsGoToAVersion2Segment) {
   auto fs = std::make_shared<FaultyFileSystem>();
-  const auto v1 = from_hex(kGoldenV1);
+  const auto v1 = from_hex(kGoldenWalV1);
   ASSERT_EQ(v1.size(), 310u);
   fs->put_file(segment_path(1), v1);
   {
@@ -95,7 +81,7 @@ TEST(WalFormat, Version1SegmentIsReadAndNewRecordsGoToAVersion2Segment) {
 
 TEST(WalFormat, Version1TornTailIsCutBeforeTheLogRollsToVersion2) {
   auto fs = std::make_shared<FaultyFileSystem>();
-  auto v1 = from_hex(kGoldenV1);
+  auto v1 = from_hex(kGoldenWalV1);
   v1.resize(v1.size() - 5);  // the last hard state record, torn
   fs->put_file(segment_path(1), v1);
   auto log = open_wal(fs);
@@ -111,7 +97,7 @@ TEST(WalFormat, Version1TornTailIsCutBeforeTheLogRollsToVersion2) {
 // past the end of the file drops that record; every other header flip is reported (a length
 // pushed past the end of the file by a record in the middle is caught by the record chained to it).
 TEST(WalFormat, Version1HeaderFlipsAreReportedExceptALengthPushedPastTheEndOfTheLastRecord) {
-  const Disk disk{{segment_path(1), from_hex(kGoldenV1)}};
+  const Disk disk{{segment_path(1), from_hex(kGoldenWalV1)}};
   const auto records = record_offsets(disk.at(segment_path(1)), kLayoutV1);
   ASSERT_EQ(records.size(), 7u);
   const std::size_t last = records.back();
