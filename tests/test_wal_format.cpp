@@ -3,6 +3,10 @@
 // directory over to a version 2 segment the first time it opens it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
 #include "support/wal_disk.h"
 #include "support/wal_golden.h"
 #include "wal/src/wal_format.h"
@@ -55,6 +59,19 @@ TEST(WalFormat, Version2GoldenSegmentIsWhatThisBuildWrites) {
   auto log = open_wal(fs);
   EXPECT_EQ(image_of(*log), kGoldenImage);
   EXPECT_EQ(log->recovery().records, 7u) << "checkpoint (2), entries, hard state, truncate, entries, hard state";
+}
+
+// docs/PROTOCOL.md ("WAL golden vectors") shows the same bytes.
+TEST(WalFormat, ProtocolMdShowsTheVersion2GoldenSegment) {
+  std::ifstream in(std::string(RAFTIO_SOURCE_ROOT) + "/docs/PROTOCOL.md");
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string intro = "version 2 (366 bytes):\n\n```\n";
+  const std::size_t start = doc.find(intro);
+  ASSERT_NE(start, std::string::npos) << "docs/PROTOCOL.md has no version 2 golden segment";
+  const std::size_t end = doc.find("```", start + intro.size());
+  std::string shown = doc.substr(start + intro.size(), end - start - intro.size());
+  shown.erase(std::remove(shown.begin(), shown.end(), '\n'), shown.end());
+  EXPECT_EQ(shown, kGoldenV2);
 }
 
 TEST(WalFormat, Version1SegmentIsReadAndNewRecordsGoToAVersion2Segment) {

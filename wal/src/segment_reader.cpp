@@ -96,17 +96,23 @@ SegmentReader::Successor SegmentReader::chained_successor(std::uint64_t cut_chai
   const std::size_t size = segment_.size();
   const std::size_t header = layout_.header_bytes;
   const std::size_t first = at_ + header;
+  // Every record this log writes has a known kind: a cheap test that skips most offsets.
+  auto known_kind = [&](std::size_t p) {
+    const auto kind = static_cast<std::uint8_t>(data[p + layout_.kind_at]);
+    return kind >= format::kEntries && kind <= format::kSnapshot;
+  };
   if (layout_.header_checked) {
     for (std::size_t p = first; p + header <= size; ++p) {
-      if (load(data + p, 8) == format::record_header_check(cut_chain, data + p)) return {Successor::Kind::Found, p};
+      if (known_kind(p) && load(data + p, 8) == format::record_header_check(cut_chain, data + p)) {
+        return {Successor::Kind::Found, p};
+      }
     }
     return {};
   }
   std::size_t budget = v1_scan_budget(size - at_);
   for (std::size_t p = first; p + header <= size; ++p) {
-    const auto kind = static_cast<std::uint8_t>(data[p + layout_.kind_at]);
     const std::uint64_t length = load(data + p + layout_.length_at, 4);
-    if (kind < format::kEntries || kind > format::kSnapshot || length > size - p - header) continue;
+    if (!known_kind(p) || length > size - p - header) continue;
     const std::size_t chained_bytes = header - layout_.length_at + static_cast<std::size_t>(length);
     if (chained_bytes > budget) return {Successor::Kind::Undecided, p};
     budget -= chained_bytes;
