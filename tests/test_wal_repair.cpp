@@ -6,6 +6,8 @@
 #include <cstring>
 #include <fstream>
 
+#include <unistd.h>
+
 #include "support/wal_disk.h"
 
 namespace raftio::test {
@@ -156,6 +158,8 @@ TEST(WalRepair, RepairsALogOnARealDisk) {
   EXPECT_EQ(log.value()->last_index(), 4u);
   auto fs = std::make_shared<wal::PosixFileSystem>();
   for (const std::string& name : fs->list(dir).value()) ASSERT_TRUE(fs->remove(dir + "/" + name).ok());
+  EXPECT_EQ(::rmdir(dir.c_str()), 0);
+  EXPECT_EQ(::rmdir(dir_template), 0);
 }
 
 }  // namespace
