@@ -12,6 +12,7 @@
 #include "raftio/wal/faulty_file_system.h"
 #include "raftio/wal/wal_log.h"
 #include "support/golden_messages.h"
+#include "support/wal_golden.h"
 
 namespace raftio::fuzz {
 
@@ -120,6 +121,8 @@ inline std::vector<Seed> corpus_seeds() {
     seeds.push_back({"wal", name, make_wal_input(false, segments)});
     seeds.push_back({"wal", name + "_repair", make_wal_input(true, segments)});
   }
+  // wal: a segment of the previous format version, which recovery still reads.
+  seeds.push_back({"wal", "version1_segment", make_wal_input(false, {test::from_hex(test::kGoldenWalV1)})});
   return seeds;
 }
 

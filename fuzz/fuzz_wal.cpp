@@ -1,12 +1,14 @@
 // Fuzz target: a WAL directory built from fuzzer bytes, one or more segments, is opened and
 // recovered. It must recover or fail with a typed error: no crash, no out-of-bounds read, no
-// allocation beyond what the input's size justifies. A recovered log must be self-consistent, and
-// opening it again must give the same log (the torn-tail cut is durable).
+// allocation beyond what the input's size justifies. A refused directory is left exactly as it
+// was (recovery never cuts what it reports as corrupt). A recovered log must be self-consistent,
+// and opening it again must give the same log (the torn-tail cut is durable).
 //
 // Input: mode u8 | count u8 | count × (sequence step u8 | length u32 LE | bytes). In "repair"
 // mode (mode bit 0) each segment's header checksum and record chain are recomputed, so that the
 // fuzzer explores the records rather than the checksums.
 #include <cstring>
+#include <map>
 
 #include "fuzz_common.h"
 #include "fuzz/wal_fuzz_input.h"
@@ -43,6 +45,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto log = wal::WalLog::open(disk, fuzz::kWalFuzzDir, wal::WalOptions{1024});
   if (!log) {
     RAFTIO_FUZZ_CHECK(!log.error().context.empty());
+    std::map<std::string, const std::vector<std::byte>*> files;  // a repeated name overwrote the file
+    for (const auto& segment : input.segments) files[segment.name] = &segment.bytes;
+    for (const auto& [name, bytes] : files) RAFTIO_FUZZ_CHECK(disk->contents(std::string(fuzz::kWalFuzzDir) + "/" + name) == *bytes);
     return 0;
   }
   const Image first = image_of(*log.value());

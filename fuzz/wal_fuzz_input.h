@@ -35,19 +35,28 @@ inline void store_le(std::byte* at, std::uint64_t v, int width) {
   for (int i = 0; i < width; ++i) at[i] = static_cast<std::byte>(v >> (8 * i));
 }
 
-// Recomputes a segment's header checksum and its records' chain values (as far as their lengths
-// fit), chaining from the header's previous-chain field.
+// Recomputes a segment's header checksum and its records' checksums (as far as their lengths
+// fit), chaining from the header's previous-chain field, in the record layout of the segment's
+// version field (docs/PROTOCOL.md, "Records"): version 1 is chain u64 | length u32 | kind u8;
+// any other version is read as version 2, header check u64 | chain u64 | length u32 | kind u8.
 inline void repair_segment(std::vector<std::byte>& bytes) {
   if (bytes.size() < 48) return;
   store_le(bytes.data() + 40, XXH3_64bits(bytes.data(), 40), 8);
+  const bool v1 = load_le(bytes.data() + 8, 4) == 1;
+  const std::size_t header = v1 ? 13 : 21;
+  const std::size_t chain_at = v1 ? 0 : 8;
+  const std::size_t length_at = chain_at + 8;
   std::uint64_t chain = load_le(bytes.data() + 32, 8);
   std::size_t at = 48;
-  while (at + 13 <= bytes.size()) {
-    const std::uint64_t length = load_le(bytes.data() + at + 8, 4);
-    if (length > bytes.size() - at - 13) break;
-    chain = XXH3_64bits_withSeed(bytes.data() + at + 8, 5 + static_cast<std::size_t>(length), chain);
-    store_le(bytes.data() + at, chain, 8);
-    at += 13 + static_cast<std::size_t>(length);
+  while (at + header <= bytes.size()) {
+    std::byte* record = bytes.data() + at;
+    const std::uint64_t length = load_le(record + length_at, 4);
+    if (length > bytes.size() - at - header) break;
+    const std::uint64_t previous = chain;
+    chain = XXH3_64bits_withSeed(record + length_at, header - length_at + static_cast<std::size_t>(length), previous);
+    store_le(record + chain_at, chain, 8);
+    if (!v1) store_le(record, XXH3_64bits_withSeed(record + chain_at, header - chain_at, previous), 8);
+    at += header + static_cast<std::size_t>(length);
   }
 }
 

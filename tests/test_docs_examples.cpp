@@ -29,6 +29,6 @@ TEST_P(DocsExample, ApiMdQuotesTheExampleVerbatim) {
 
 INSTANTIATE_TEST_SUITE_P(Tiers, DocsExample,
                          ::testing::Values("tier1_single_node", "tier2_three_nodes", "tier3_custom_seams",
-                                           "async_storage"));
+                                           "async_storage", "wal_repair"));
 
 }  // namespace

@@ -16,7 +16,7 @@ std::vector<std::uint8_t> read_bytes(const std::string& path) {
 
 TEST(FuzzCorpus, CheckedInSeedsMatchTheGoldenMessages) {
   const auto seeds = raftio::fuzz::corpus_seeds();
-  ASSERT_EQ(seeds.size(), 3 * raftio::test::golden_messages().size() + 3 + 4) << "a seed per golden message for three targets, three more, four WAL logs";
+  ASSERT_EQ(seeds.size(), 3 * raftio::test::golden_messages().size() + 3 + 5) << "a seed per golden message for three targets, three more, five WAL logs";
   for (const auto& seed : seeds) {
     const std::string path = std::string(RAFTIO_SOURCE_ROOT) + "/fuzz/corpus/" + seed.target + "/" + seed.name;
     EXPECT_EQ(read_bytes(path), seed.bytes) << path << " is stale or missing: run make-corpus fuzz/corpus";

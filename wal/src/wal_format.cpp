@@ -39,6 +39,17 @@ std::uint64_t chain_of(std::uint64_t previous_chain, const std::byte* length_kin
   return XXH3_64bits_withSeed(length_kind_payload, size, previous_chain);
 }
 
+std::uint64_t record_header_check(std::uint64_t previous_chain, const std::byte* record) noexcept {
+  constexpr RecordLayout v2 = kRecordLayoutV2;
+  return XXH3_64bits_withSeed(record + v2.chain_at, v2.header_bytes - v2.chain_at, previous_chain);
+}
+
+const RecordLayout* record_layout(std::uint32_t version) noexcept {
+  if (version == 1) return &kRecordLayoutV1;
+  if (version == 2) return &kRecordLayoutV2;
+  return nullptr;
+}
+
 std::uint64_t header_checksum(const std::byte* header) noexcept { return XXH3_64bits(header, kHeaderBytes - 8); }
 
 void put_u8(std::vector<std::byte>& out, std::uint8_t v) { out.push_back(std::byte{v}); }
@@ -75,12 +86,14 @@ std::size_t begin_record(std::vector<std::byte>& out) {
 
 std::uint64_t finish_record(std::vector<std::byte>& out, std::size_t start, std::uint64_t previous_chain,
                             std::uint8_t kind) {
+  constexpr RecordLayout v2 = kRecordLayoutV2;
   std::byte* record = out.data() + start;
-  const std::size_t payload = out.size() - start - kRecordHeaderBytes;
-  store(record + 8, payload, 4);
-  record[12] = std::byte{kind};
-  const std::uint64_t chain = chain_of(previous_chain, record + 8, 5 + payload);
-  store(record, chain, 8);
+  const std::size_t payload = out.size() - start - v2.header_bytes;
+  store(record + v2.length_at, payload, 4);
+  record[v2.kind_at] = std::byte{kind};
+  const std::uint64_t chain = chain_of(previous_chain, record + v2.length_at, v2.header_bytes - v2.length_at + payload);
+  store(record + v2.chain_at, chain, 8);
+  store(record, record_header_check(previous_chain, record), 8);
   return chain;
 }
 

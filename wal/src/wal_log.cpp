@@ -42,7 +42,7 @@ StorageStatus WalLog::check_writable() {
 StorageStatus WalLog::recover() {
   if (auto status = fs_->create_dir(dir_); !status) return status;
   auto recovered = recover_directory(*fs_, dir_);
-  if (!recovered) return unexpected(std::move(recovered).error());
+  if (!recovered) return unexpected(std::move(recovered).error().error);
   RecoveredState state = std::move(recovered).value();
   recovery_ = state.report;
 
@@ -68,7 +68,11 @@ StorageStatus WalLog::recover() {
     if (auto status = tail_->truncate(state.tail_bytes); !status) return status;
     if (auto status = tail_->sync(); !status) return status;
   }
-  if (!state.discarded.empty()) return fs_->sync_dir(dir_);
+  if (!state.discarded.empty()) {
+    if (auto status = fs_->sync_dir(dir_); !status) return status;
+  }
+  // A last segment in an older format is read, never appended to: new records go to a new one.
+  if (state.tail_version != format::kVersion) return start_segment();
   return {};
 }
 

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <optional>
 
+#include "segment_reader.h"
 #include "wal_format.h"
 
 namespace raftio::wal {
@@ -11,7 +12,6 @@ namespace raftio::wal {
 namespace {
 
 using format::kHeaderBytes;
-using format::kRecordHeaderBytes;
 
 std::uint64_t load(const std::byte* at, int width) {
   std::uint64_t v = 0;
@@ -114,9 +114,20 @@ class Replay {
   std::vector<EntryBatch> runs_;
 };
 
-StorageError corruption(const std::string& path, std::uint64_t offset, const std::string& what) {
-  return StorageError{StorageError::Code::Corruption,
-                      "WAL segment " + path + ": " + what + " at byte " + std::to_string(offset)};
+// "<what> at byte <offset> (<detail>)": where a record went wrong, and why that verdict.
+std::string located(const std::string& what, std::uint64_t offset, const std::string& detail) {
+  return what + " at byte " + std::to_string(offset) + (detail.empty() ? "" : " (" + detail + ")");
+}
+
+RecoveryFailure corruption(const std::string& path, std::uint64_t offset, const std::string& what,
+                           const std::string& detail = {}) {
+  return RecoveryFailure{
+      StorageError{StorageError::Code::Corruption, "WAL segment " + path + ": " + located(what, offset, detail)}, path,
+      offset};
+}
+
+bool all_zero(const SharedBuffer& bytes) {
+  return std::all_of(bytes.data(), bytes.data() + bytes.size(), [](std::byte b) { return b == std::byte{0}; });
 }
 
 std::optional<EntryBatch> parse_entries(PayloadReader& r, const SharedBuffer& segment, Index& first) {
@@ -185,22 +196,12 @@ bool apply_record(std::uint8_t kind, const std::byte* payload, std::size_t size,
   return applied && r.ok() && r.remaining() == 0;
 }
 
-// Whether a whole, valid record starts at `at`, chained from `seed`.
-bool valid_record_at(const SharedBuffer& segment, std::size_t at, std::uint64_t seed) {
-  const std::size_t size = segment.size();
-  if (at + kRecordHeaderBytes > size) return false;
-  const std::byte* record = segment.data() + at;
-  const std::uint64_t length = load(record + 8, 4);
-  if (length > size - at - kRecordHeaderBytes) return false;
-  return load(record, 8) == format::chain_of(seed, record + 8, 5 + static_cast<std::size_t>(length));
-}
-
 }  // namespace
 
-Result<RecoveredState, StorageError> recover_directory(FileSystem& fs, const std::string& dir) {
+Result<RecoveredState, RecoveryFailure> recover_directory(FileSystem& fs, const std::string& dir) {
   RecoveredState state;
   auto names = fs.list(dir);
-  if (!names) return unexpected(std::move(names).error());
+  if (!names) return unexpected(RecoveryFailure{std::move(names).error(), {}, 0});
   std::vector<std::pair<std::uint64_t, std::string>> files;
   for (const std::string& name : names.value()) {
     std::uint64_t sequence = 0;
@@ -214,17 +215,19 @@ Result<RecoveredState, StorageError> recover_directory(FileSystem& fs, const std
     const auto& [sequence, path] = files[f];
     const bool last = f + 1 == files.size();
     auto read = fs.read_all(path);
-    if (!read) return unexpected(std::move(read).error());
+    if (!read) return unexpected(RecoveryFailure{std::move(read).error(), {}, 0});
     const SharedBuffer segment = std::move(read).value();
     state.report.bytes += segment.size();
     const std::byte* data = segment.data();
 
     // A segment whose header never became durable can only be the last one (segments are made
-    // durable before the next is created): it holds nothing, so it is discarded.
-    if (segment.size() < kHeaderBytes) {
+    // durable before the next is created): it holds nothing, so it is discarded. So is one that
+    // is all zero bytes: the file grew, but its data never reached the disk.
+    if (segment.size() < kHeaderBytes || (last && all_zero(segment))) {
       if (last) {
         state.discarded.push_back(path);
-        state.report.torn_tail = path + ": incomplete segment header (" + std::to_string(segment.size()) + " bytes)";
+        state.report.torn_tail = path + ": segment never written (" + std::to_string(segment.size()) + " bytes" +
+                                 (segment.size() < kHeaderBytes ? ", an incomplete header)" : ", all zero)");
         state.report.torn_bytes_cut += segment.size();
         break;
       }
@@ -234,7 +237,13 @@ Result<RecoveredState, StorageError> recover_directory(FileSystem& fs, const std
     if (load(data + 48 - 8, 8) != format::header_checksum(data)) {
       return unexpected(corruption(path, kHeaderBytes - 8, "header checksum mismatch"));
     }
-    if (load(data + 8, 4) != format::kVersion) return unexpected(corruption(path, 8, "unsupported version"));
+    const auto version = static_cast<std::uint32_t>(load(data + 8, 4));
+    const format::RecordLayout* layout = format::record_layout(version);
+    if (layout == nullptr) {
+      return unexpected(corruption(path, 8, "unsupported format version " + std::to_string(version) + " (this build reads " +
+                                                std::to_string(format::kOldestReadableVersion) + " to " +
+                                                std::to_string(format::kVersion) + ")"));
+    }
     format::SegmentHeader header{load(data + 16, 8), load(data + 24, 8), load(data + 32, 8)};
     if (header.sequence != sequence) return unexpected(corruption(path, 16, "sequence does not match the file name"));
     if (f == 0) {
@@ -251,43 +260,30 @@ Result<RecoveredState, StorageError> recover_directory(FileSystem& fs, const std
       if (header.first_index != replay.last() + 1) return unexpected(corruption(path, 24, "first index does not follow"));
     }
     state.segments.push_back({sequence, header.first_index, path});
+    state.tail_version = version;
 
-    std::size_t at = kHeaderBytes;
-    while (at < segment.size()) {
-      const std::byte* record = data + at;
-      const bool whole_header = at + kRecordHeaderBytes <= segment.size();
-      const std::uint64_t length = whole_header ? load(record + 8, 4) : 0;
-      const bool whole = whole_header && length <= segment.size() - at - kRecordHeaderBytes;
-      std::string problem;
-      if (!whole) {
-        problem = "incomplete record";
-      } else if (load(record, 8) != format::chain_of(chain, record + 8, 5 + static_cast<std::size_t>(length))) {
-        problem = "record checksum mismatch";
+    SegmentReader reader(segment, *layout, kHeaderBytes, chain, last);
+    while (const auto record = reader.next()) {
+      if (!apply_record(record->kind, record->payload, record->payload_bytes, segment, replay)) {
+        return unexpected(corruption(path, record->offset, "invalid record (kind " + std::to_string(record->kind) + ")"));
       }
-      if (!problem.empty()) {
-        // The normal end of a crashed log: a record cut short, or garbage, at the very end of the
-        // last segment. If a valid record follows, the damage is in the middle: corruption.
-        const bool followed =
-            whole && valid_record_at(segment, at + kRecordHeaderBytes + static_cast<std::size_t>(length), load(record, 8));
-        if (!last || followed) return unexpected(corruption(path, at, problem));
-        state.report.torn_tail = path + ": " + problem + " at byte " + std::to_string(at);
-        state.report.torn_bytes_cut += segment.size() - at;
-        break;
-      }
-      const auto kind = static_cast<std::uint8_t>(record[12]);
-      if (!apply_record(kind, record + kRecordHeaderBytes, static_cast<std::size_t>(length), segment, replay)) {
-        return unexpected(corruption(path, at, "invalid record (kind " + std::to_string(kind) + ")"));
-      }
-      chain = load(record, 8);
-      at += kRecordHeaderBytes + static_cast<std::size_t>(length);
       ++state.report.records;
     }
-    state.tail_bytes = at;
+    const SegmentEnd& end = reader.end();
+    if (end.kind == SegmentEnd::Kind::Damaged) return unexpected(corruption(path, end.offset, end.what, end.detail));
+    if (end.kind == SegmentEnd::Kind::Torn) {
+      state.report.torn_tail = path + ": " + located(end.what, end.offset, end.detail);
+      state.report.torn_bytes_cut += segment.size() - end.offset;
+    }
+    chain = reader.chain();
+    state.tail_bytes = end.offset;
   }
   if (!replay.complete()) {
-    return unexpected(StorageError{StorageError::Code::Corruption,
-                                   "WAL " + dir + ": entries " + std::to_string(replay.snapshot().last_index + 1) + " to " +
-                                       std::to_string(replay.first() - 1) + " are missing (a segment was lost)"});
+    return unexpected(RecoveryFailure{
+        StorageError{StorageError::Code::Corruption, "WAL " + dir + ": entries " + std::to_string(replay.snapshot().last_index + 1) +
+                                                         " to " + std::to_string(replay.first() - 1) +
+                                                         " are missing (a segment was lost)"},
+        {}, 0});
   }
   state.chain = chain;
   state.report.segments = state.segments.size();

@@ -1,6 +1,8 @@
 // Recovery: reads every segment of a WAL directory in order, checks headers, sequence and
-// checksum chain, cuts a torn tail off the last segment, and replays the records into the log's
-// state. Anything else wrong is corruption, reported with the file and byte offset.
+// checksum chain, finds a torn tail at the end of the last segment (SegmentReader tells it from
+// damage), and replays the records into the log's state. Anything else wrong is corruption,
+// reported with the file and byte offset. Recovery only reads: cutting the torn tail is the
+// caller's job.
 #pragma once
 
 #include <cstdint>
@@ -27,10 +29,18 @@ struct RecoveredState {
   std::vector<RecoveredSegment> segments;
   std::uint64_t chain = 0;       // chain value after the last valid record
   std::uint64_t tail_bytes = 0;  // valid bytes of the last segment (the torn tail is cut here)
-  std::vector<std::string> discarded;  // segment files to delete: a torn last segment's header
+  std::vector<std::string> discarded;  // segment files to delete: a last segment never written
+  std::uint32_t tail_version = 0;      // format version of the last segment
   RecoveryReport report;
 };
 
-Result<RecoveredState, StorageError> recover_directory(FileSystem& fs, const std::string& dir);
+// Why recovery failed, and where when the failure lies in one segment (for WalLog::repair).
+struct RecoveryFailure {
+  StorageError error;
+  std::string path;  // the segment; empty when the failure is not in one segment
+  std::uint64_t offset = 0;
+};
+
+Result<RecoveredState, RecoveryFailure> recover_directory(FileSystem& fs, const std::string& dir);
 
 }  // namespace raftio::wal

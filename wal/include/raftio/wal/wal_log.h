@@ -7,8 +7,9 @@
 //  - Segments roll over at WalOptions::segment_bytes. A new segment starts with a checkpoint of
 //    the snapshot metadata and hard state, so whole segments below a snapshot can be deleted
 //    (once the snapshot mark is durable). Creating or deleting a segment syncs the directory.
-//  - open() recovers: a torn record at the end of the last segment is cut off; anything else
-//    wrong is corruption, reported with the file, the byte offset and what was wrong.
+//  - open() recovers: a write torn by a crash at the end of the last segment is cut off; anything
+//    else wrong is corruption, reported with the file, the byte offset and what was wrong, and
+//    nothing on disk is changed. repair() is the operator's explicit way past such a report.
 //  - After any failed file-system call the log refuses further writes (the page cache cannot be
 //    trusted after a failed fsync); reopen it to recover.
 #pragma once
@@ -38,6 +39,16 @@ struct RecoveryReport {
   std::string torn_tail;              // where and why the tail was cut (empty: clean end)
 };
 
+// What WalLog::repair found and did.
+struct RepairReport {
+  bool repaired = false;       // false: the log recovers as it is, and nothing was changed
+  std::string damage;          // the corruption report that was repaired
+  std::string segment;         // the segment that was cut
+  std::uint64_t offset = 0;    // where it was cut; below the 48-byte header, the file was removed
+  std::uint64_t bytes_cut = 0;
+  std::string saved_as;        // a copy of that segment as it was before the cut
+};
+
 class WalLog final : public RaftLog {
  public:
   // Opens (creating if needed) the log in `dir` on `fs`, and recovers it.
@@ -45,6 +56,15 @@ class WalLog final : public RaftLog {
                                                             WalOptions options = {});
   // The same on the real file system.
   static Result<std::unique_ptr<WalLog>, StorageError> open(std::string dir, WalOptions options = {});
+
+  // The operator's repair, for a log that open() refuses as corrupt, and which LOSES DATA: if the
+  // corruption lies in the last segment, that segment is saved as "<segment>.damaged-at-<offset>",
+  // then cut at the reported offset (or removed, if the damage is in its header). Every record
+  // from there on is gone, synced or not, so a node repaired this way may have forgotten a vote
+  // or entries it acknowledged (see docs/API.md, "WalLog: durable storage"). Damage before the
+  // last segment is refused. A log that recovers as it is stays untouched. Call open() after.
+  static Result<RepairReport, StorageError> repair(std::shared_ptr<FileSystem> fs, std::string dir);
+  static Result<RepairReport, StorageError> repair(std::string dir);
   ~WalLog() override;
 
   HardState hard_state() const override { return mirror_.hard_state(); }
