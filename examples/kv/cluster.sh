@@ -64,12 +64,14 @@ if [ "$base_port" -lt 1 ] || [ "$base_port" -gt 64530 ]; then
   exit 2
 fi
 cluster_id=kv-$base_port
-peer_port() { echo $((base_port + $1)); }
-client_port() { echo $((base_port + 1000 + $1)); }
-peers=$(for n in "${nodes[@]}"; do printf '%s=127.0.0.1:%s,' "$n" "$(peer_port "$n")"; done)
-peers=${peers%,}
-clients=$(for n in "${nodes[@]}"; do printf '%s=127.0.0.1:%s,' "$n" "$(client_port "$n")"; done)
-clients=${clients%,}
+# Node N: peers on base+N, clients on base+1000+N (arithmetic only: forks are slow on a busy machine).
+declare -A client_port
+peers= clients=
+for n in "${nodes[@]}"; do
+  client_port[$n]=$((base_port + 1000 + n))
+  peers+=${peers:+,}$n=127.0.0.1:$((base_port + n))
+  clients+=${clients:+,}$n=127.0.0.1:${client_port[$n]}
+done
 
 binary() {
   if [ -n "${RAFTIO_KV:-}" ]; then echo "$RAFTIO_KV"; return; fi
@@ -114,6 +116,8 @@ tls_args() {  # node
     --client-cert-file "$pki/node$1.crt" --client-key-file "$pki/node$1.key"
 }
 
+if [ -n "$tls" ]; then client="redis-cli --tls --cacert $dir/tls/ca.crt"; else client=redis-cli; fi
+
 cli() {  # port, args...
   local port=$1
   shift
@@ -134,18 +138,14 @@ start_node() {
   mkdir -p "$dir/node$n"
   # shellcheck disable=SC2046
   "$bin" --id "$n" --cluster-id "$cluster_id" --peers "$peers" --clients "$clients" \
-    --client "127.0.0.1:$(client_port "$n")" --data "$dir/node$n" $(storage_args) $(tls_args "$n") \
+    --client "127.0.0.1:${client_port[$n]}" --data "$dir/node$n" $(storage_args) $(tls_args "$n") \
     ${RAFTIO_KV_ARGS:-} >>"$dir/node$n.log" 2>&1 &
   echo $! >"$dir/node$n.pid"
-  echo "node $n started (pid $!, client port $(client_port "$n"), data $dir/node$n, log $dir/node$n.log)"
+  echo "node $n started (pid $!, client port ${client_port[$n]}, data $dir/node$n, log $dir/node$n.log)"
 }
 
-node_info() {  # port: INFO's "field:value" lines
-  cli "$1" INFO 2>/dev/null | tr -d '\r'
-}
-
-field() {  # INFO text, field
-  sed -n "s/^$2://p" <<<"$1"
+is_leader() {  # port
+  cli "$1" INFO 2>/dev/null | grep -q '^role:leader'
 }
 
 # A node that exited at start (a port taken, a bad option or certificate) says why in the last
@@ -166,8 +166,8 @@ wait_for_leader() {  # prints the leader once one is elected, or gives up after 
   for tries in $(seq 100); do
     [ "${1:-}" = check ] && check_started
     for n in "${nodes[@]}"; do
-      if running "$n" && [ "$(field "$(node_info "$(client_port "$n")")" role)" = leader ]; then
-        echo "node $n leads ($([ -n "$tls" ] && echo "redis-cli --tls --cacert $dir/tls/ca.crt" || echo redis-cli) -p $(client_port "$n"))"
+      if running "$n" && is_leader "${client_port[$n]}"; then
+        echo "node $n leads ($client -p ${client_port[$n]})"
         return 0
       fi
     done
@@ -190,8 +190,7 @@ case "$command" in
     sleep 0.2
     wait_for_leader check
     check_started
-    echo "data under $dir; try: $([ -n "$tls" ] && echo "redis-cli --tls --cacert $dir/tls/ca.crt" || echo redis-cli)" \
-      "-c -p $(client_port 1) SET k v"
+    echo "data under $dir; try: $client -c -p ${client_port[1]} SET k v"
     ;;
   stop)
     for n in "${nodes[@]}"; do
@@ -204,10 +203,10 @@ case "$command" in
   status)
     for n in "${nodes[@]}"; do
       if running "$n"; then
-        info=$(node_info "$(client_port "$n")")
-        echo "node $n: pid $(pid_of "$n") role=$(field "$info" role) term=$(field "$info" term)" \
-          "leader=$(field "$info" leader_id) commit=$(field "$info" commit_index)" \
-          "applied=$(field "$info" applied_index) keys=$(field "$info" keys) health=$(field "$info" health)"
+        cli "${client_port[$n]}" INFO 2>/dev/null | tr -d '\r' | awk -F: -v head="node $n: pid $(pid_of "$n")" '
+          { v[$1] = $2 }
+          END { printf "%s role=%s term=%s leader=%s commit=%s applied=%s keys=%s health=%s\n", head, v["role"],
+                v["term"], v["leader_id"], v["commit_index"], v["applied_index"], v["keys"], v["health"] }'
       else
         echo "node $n: down"
       fi

@@ -4,11 +4,12 @@ item 11).
 
   e2e_cluster_sh.py path/to/cluster.sh path/to/raftio-kv
 
-  1. two clusters at once, each with --base-port (free ports picked at run time) and --dir: both
-     elect a leader, take a write through redis-cli, and report status; stop deletes each dir.
-  2. --tls: cluster.sh makes a CA and node certificates with openssl under --dir, the nodes run
-     with mutual TLS between them and TLS for clients; redis-cli --tls --cacert reads a write.
-  3. a client port already taken: start fails (non-zero), and its message names the port that
+  1. two clusters at once, each with --base-port (free ports picked at run time) and --dir, one
+     of them with --tls (cluster.sh makes a CA and node certificates with openssl under --dir; the
+     nodes run with mutual TLS between them and TLS for clients): both elect a leader, take a write
+     through redis-cli (--tls --cacert for the second, which refuses plain text), and report
+     status; stop deletes each directory.
+  2. a client port already taken: start fails (non-zero), and its message names the port that
      could not be bound; the node's own log says which address failed to bind.
 """
 import os
@@ -51,10 +52,18 @@ def free_base(avoid=()):
 
 
 def run(script, env, *args, check=True):
-    result = subprocess.run(["bash", script, *args], capture_output=True, text=True, env=env, timeout=60)
-    if check and result.returncode != 0:
-        fail(f"cluster.sh {' '.join(args)} exited {result.returncode}:\n{result.stdout}{result.stderr}")
-    return result
+    return finish(start(script, env, *args), args, check)
+
+
+def start(script, env, *args):
+    return subprocess.Popen(["bash", script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def finish(process, args, check=True):
+    stdout, stderr = process.communicate(timeout=60)
+    if check and process.returncode != 0:
+        fail(f"cluster.sh {' '.join(args)} exited {process.returncode}:\n{stdout}{stderr}")
+    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
 
 
 def redis_cli(*args):
@@ -70,50 +79,39 @@ def main():
     root = tempfile.mkdtemp(prefix="raftio-kv-clustersh-")
     dirs = []
     try:
-        bases = []
-        for name in ("a", "b"):
-            base = free_base(bases)
-            bases.append(base)
-            directory = os.path.join(root, name)
-            dirs.append(directory)
-            out = run(script, env, "--base-port", str(base), "--dir", directory, "start").stdout
+        # Two clusters side by side, started at the same time: one plain, one with --tls.
+        plain_base = free_base()
+        tls_base = free_base([plain_base])
+        plain_dir, tls_dir = os.path.join(root, "plain"), os.path.join(root, "tls")
+        dirs += [plain_dir, tls_dir]
+        starts = [(start(script, env, "--base-port", str(plain_base), "--dir", plain_dir, "start"), plain_dir),
+                  (start(script, env, "--tls", "--base-port", str(tls_base), "--dir", tls_dir, "start"), tls_dir)]
+        for process, directory in starts:
+            out = finish(process, ("start", directory)).stdout
             if "leads" not in out:
-                fail(f"no leader reported:\n{out}")
-        for base, directory in zip(bases, dirs):
-            leader_port = None
-            for n in (1, 2, 3):
-                if "role:leader" in redis_cli("-p", str(base + 1000 + n), "INFO"):
-                    leader_port = base + 1000 + n
-            if leader_port is None or redis_cli("-p", str(leader_port), "SET", "k", directory) != "OK":
-                fail(f"cluster on base port {base}: no leader took a write")
-            if redis_cli("-p", str(base + 1001), "GET", "k") != directory:
+                fail(f"no leader reported for {directory}:\n{out}")
+        ca = os.path.join(tls_dir, "tls", "ca.crt")
+        if not os.path.exists(ca):
+            fail(f"--tls made no CA at {ca}")
+        for base, directory, tls in ((plain_base, plain_dir, []), (tls_base, tls_dir, ["--tls", "--cacert", ca])):
+            ports = [base + 1000 + n for n in (1, 2, 3)]
+            if not any(redis_cli(*tls, "-p", str(port), "SET", "k", directory) == "OK" for port in ports):
+                fail(f"cluster on base port {base}: no node took a write")
+            if redis_cli(*tls, "-p", str(ports[1]), "GET", "k") != directory:
                 fail(f"cluster on base port {base}: GET did not read the write")
-            status = run(script, env, "--dir", directory, "status").stdout
-            if status.count("role=") != 3:
+        if "PONG" in redis_cli("-p", str(tls_base + 1001), "PING"):
+            fail("the TLS cluster answered a plain-text client")
+        statuses = [start(script, env, "--dir", d, "status") for d in (plain_dir, tls_dir)]
+        for process, directory in zip(statuses, (plain_dir, tls_dir)):
+            status = finish(process, ("status", directory)).stdout
+            if status.count("role=") != 3 or status.count("health=ok") != 3:
                 fail(f"status of {directory}:\n{status}")
-        for directory in dirs:
-            run(script, env, "--dir", directory, "stop")
+        for process, directory in [(start(script, env, "--dir", d, "stop"), d) for d in (plain_dir, tls_dir)]:
+            finish(process, ("stop", directory))
             if os.path.exists(directory):
                 fail(f"stop left {directory} behind")
-        log(f"two clusters side by side on base ports {bases[0]} and {bases[1]}: each elected, wrote, read, stopped")
-
-        base = free_base()
-        directory = os.path.join(root, "tls")
-        dirs.append(directory)
-        out = run(script, env, "--tls", "--base-port", str(base), "--dir", directory, "start").stdout
-        ca = os.path.join(directory, "tls", "ca.crt")
-        if not os.path.exists(ca):
-            fail(f"--tls made no CA at {ca}:\n{out}")
-        wrote = any(redis_cli("--tls", "--cacert", ca, "-p", str(base + 1000 + n), "SET", "k", "tls") == "OK"
-                    for n in (1, 2, 3))
-        if not wrote or redis_cli("--tls", "--cacert", ca, "-p", str(base + 1002), "GET", "k") != "tls":
-            fail("the TLS cluster did not take and serve a write through redis-cli --tls")
-        if "PONG" in redis_cli("-p", str(base + 1001), "PING"):
-            fail("the TLS cluster answered a plain-text client")
-        if run(script, env, "--dir", directory, "status").stdout.count("role=") != 3:
-            fail("status of the TLS cluster does not show three nodes")
-        run(script, env, "--dir", directory, "stop")
-        log("--tls: CA and certificates made by openssl, mutual TLS between nodes, redis-cli --tls served")
+        log(f"two clusters side by side, on base ports {plain_base} (plain) and {tls_base} (--tls: openssl made the "
+            "CA and certificates, mutual TLS between nodes, redis-cli --tls served): each wrote, read, stopped")
 
         base = free_base()
         directory = os.path.join(root, "busy")
