@@ -118,13 +118,15 @@ tls_args() {  # node
 
 if [ -n "$tls" ]; then client="redis-cli --tls --cacert $dir/tls/ca.crt"; else client=redis-cli; fi
 
+# Bounded in time: whatever listens on a node's port (another program, if the node could not bind)
+# may never answer.
 cli() {  # port, args...
   local port=$1
   shift
   if [ -n "$tls" ]; then
-    redis-cli --tls --cacert "$dir/tls/ca.crt" -p "$port" "$@"
+    timeout 5 redis-cli --tls --cacert "$dir/tls/ca.crt" -p "$port" "$@"
   else
-    redis-cli -p "$port" "$@"
+    timeout 5 redis-cli -p "$port" "$@"
   fi
 }
 

@@ -108,7 +108,19 @@ void Server::log(std::string_view line) const {
                static_cast<int>(line.size()), line.data());
 }
 
+// One step before anything is served: it hands the state machine what the node recovered (the
+// snapshot, the committed entries), so the first client already sees the recovered state, or the
+// reason it cannot be served.
+void Server::first_step() {
+  if (node_failed_) return;
+  actions_.clear();
+  node_.step(std::span<raftio::Event>(), actions_);
+  for (raftio::Action& action : actions_) handle(action);
+  actions_.clear();
+}
+
 void Server::start() {
+  first_step();
   peers_.listen();
   client_acceptor_.listen(options_.client);
   peers_.start();

@@ -121,6 +121,7 @@ class Server {
   };
 
   void log(std::string_view line) const;
+  void first_step();
   void on_client(asio::ip::tcp::socket socket);
   void become_unhealthy(std::string reason);
   void hand_off_leadership();

@@ -31,10 +31,14 @@ from kvtest import cluster, fail, find_leader, log, wait_for
 
 
 def expect_unhealthy(node, reason_fragment):
-    time.sleep(1.0)  # the old code exited here, on its first step
+    def answered():
+        if not node.alive():  # the old code exited here, on its first step
+            fail(f"the node exited (status {node.proc.returncode}) instead of staying up unhealthy")
+        return node.info()
+    info = wait_for("INFO", answered, 20)
+    time.sleep(0.5)
     if not node.alive():
         fail(f"the node exited (status {node.proc.returncode}) instead of staying up unhealthy")
-    info = wait_for("INFO", node.info, 10)
     if info.get("health") != "unhealthy" or reason_fragment not in info.get("unhealthy_reason", ""):
         fail(f"INFO should report health:unhealthy with '{reason_fragment}': {info}")
     conn = node.connect()
