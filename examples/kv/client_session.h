@@ -2,19 +2,24 @@
 // clients send many per read), hands each to the server, and writes the replies back in command
 // order: each command reserves a reply slot when it arrives, the server fills slots as answers
 // become known (at once, after Apply, after ReadReady), and only the ready prefix is written.
+//
+// What one connection may cost is bounded (backpressure): while it has kMaxPendingSlots commands
+// unanswered or unwritten, or kMaxQueuedBytes of requests awaiting replies plus replies not yet
+// written, it is neither read nor parsed; it resumes as its replies drain. A GET's reply shares
+// the stored value instead of copying it, so even those bytes are mostly the map's own. An idle
+// plain-TCP connection holds no read buffer: it waits for readability and then reads into the
+// server's shared buffer.
 #pragma once
 
 #include <asio.hpp>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <raftio/types.h>
-
 #include "resp.h"
+#include "runtime/stream.h"
 
 namespace kv {
 
@@ -22,12 +27,14 @@ class Server;
 
 class ClientSession : public std::enable_shared_from_this<ClientSession> {
  public:
-  ClientSession(asio::ip::tcp::socket socket, Server& server);
-  void start();
+  // `shared_read_buffer` is the server's: one thread reads at a time, so plain-TCP sessions share it.
+  ClientSession(std::unique_ptr<raftio::runtime::Stream> stream, Server& server, std::vector<char>& shared_read_buffer);
+  void start();  // the TLS handshake first, on a TLS client port
 
-  // Reply slots: reserve one per command, in arrival order, then fill it once.
-  std::uint64_t reserve_slot();
-  void fill(std::uint64_t slot, std::string reply);
+  // Reply slots: reserve one per command, in arrival order (with the command's size in bytes),
+  // then fill it once.
+  std::uint64_t reserve_slot(std::size_t request_bytes);
+  void fill(std::uint64_t slot, resp::Reply reply);
   // Fills the slot and closes the connection once every earlier reply is written.
   void fill_and_close(std::uint64_t slot, std::string reply);
   // Writes the ready prefix of the slots; the server calls it at the end of each turn.
@@ -40,34 +47,48 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // Set by the server while this session is on its list of sessions to flush at the end of the turn.
   bool flush_queued = false;
 
- private:
   static constexpr std::size_t kReadBytes = 16 * 1024;
-  static constexpr std::size_t kMaxPendingSlots = 8192;              // stop reading beyond this
-  static constexpr std::size_t kMaxOutputBytes = std::size_t{64} << 20;  // a client that never reads
+  static constexpr std::size_t kMaxPendingSlots = 1024;
+  static constexpr std::size_t kMaxQueuedBytes = std::size_t{4} << 20;
+  static constexpr std::chrono::seconds kTlsHandshakeTimeout{10};
 
+ private:
   struct Slot {
     bool ready = false;
-    std::string reply;
+    std::size_t request_bytes = 0;
+    resp::Reply reply;
   };
 
+  std::size_t pending_slots() const noexcept { return slots_.size() - first_index_; }
+  bool can_read() const noexcept;
   void read();
-  void on_read(std::size_t size);
+  void read_plain();
+  void wait_readable();
+  void on_bytes(const char* data, std::size_t size);
+  void parse();
+  void resume();
   void write();
+  void release_idle_memory();
   void close();
 
-  asio::ip::tcp::socket socket_;
+  std::unique_ptr<raftio::runtime::Stream> stream_;
   Server& server_;
-  resp::Limits limits_;
-  std::string input_;                // bytes read, not yet parsed into commands
-  std::vector<char> read_buffer_;
+  std::vector<char>& shared_read_buffer_;
+  std::vector<char> tls_read_buffer_;                 // TLS sessions only, allocated on first read
+  std::unique_ptr<asio::steady_timer> tls_deadline_;  // the TLS handshake's
+  resp::CommandReader reader_;
   std::vector<std::string_view> args_;
-  std::deque<Slot> slots_;
-  std::uint64_t first_slot_ = 0;     // the id of slots_.front()
-  std::string output_;               // ready replies not yet handed to the socket
-  std::string writing_;              // the write in progress
+  std::vector<Slot> slots_;        // slots_[first_index_] has id first_slot_
+  std::size_t first_index_ = 0;
+  std::uint64_t first_slot_ = 0;
+  std::vector<resp::Reply> output_;   // ready replies not yet handed to the socket
+  std::vector<resp::Reply> writing_;  // the write in progress
+  std::vector<asio::const_buffer> gather_;
+  std::size_t queued_bytes_ = 0;  // requests awaiting replies, and replies not yet written
+  bool handshaken_ = false;
   bool writing_active_ = false;
   bool reading_ = false;
-  bool closing_ = false;             // stop reading; close after the last reply is written
+  bool closing_ = false;  // stop reading; close after the last reply is written
   bool closed_ = false;
 };
 

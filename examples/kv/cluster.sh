@@ -1,25 +1,77 @@
 #!/usr/bin/env bash
-# Runs a 3-node raftio-kv cluster on loopback, with its data under a temporary directory.
+# Runs a 3-node raftio-kv cluster on loopback, with its data under one directory.
 #
-#   examples/kv/cluster.sh start        start nodes 1..3 (peers 127.0.0.1:7001..7003, clients :8001..8003)
-#   examples/kv/cluster.sh status       each node's process, role, term, leader and indexes
-#   examples/kv/cluster.sh kill N       SIGKILL node N (a crash: no clean shutdown)
-#   examples/kv/cluster.sh restart N    start node N again on its data directory (stopping it first if it
-#                                       runs); it recovers from its WAL and catches up from the leader
-#   examples/kv/cluster.sh leader       which node leads
-#   examples/kv/cluster.sh stop         stop every node and delete the data
+#   examples/kv/cluster.sh [options] start      start nodes 1..3 and wait for a leader
+#   examples/kv/cluster.sh [options] status     each node's process, role, term, leader and indexes
+#   examples/kv/cluster.sh [options] kill N     SIGKILL node N (a crash: no clean shutdown)
+#   examples/kv/cluster.sh [options] restart N  start node N again on its data directory (stopping it first
+#                                               if it runs); it recovers from its WAL and catches up
+#   examples/kv/cluster.sh [options] leader     which node leads
+#   examples/kv/cluster.sh [options] stop       stop every node and delete the directory
 #
-# Environment: RAFTIO_KV (the binary; default: the first build*/examples/kv/raftio-kv found),
-# RAFTIO_KV_DIR (data, logs and pid files; default ${TMPDIR:-/tmp}/raftio-kv-cluster),
+# Options:
+#   --base-port P  node N listens for peers on 127.0.0.1:P+N and for clients on 127.0.0.1:P+1000+N
+#                  (default 7000: peers 7001..7003, clients 8001..8003)
+#   --dir D        data, logs (nodeN.log), pid files and certificates (default
+#                  ${RAFTIO_KV_DIR:-${TMPDIR:-/tmp}/raftio-kv-cluster})
+#   --tls          mutual TLS between the nodes and TLS for clients: start makes a CA and one
+#                  certificate per node with openssl under D/tls (clients: redis-cli --tls --cacert D/tls/ca.crt)
+# start records the base port and the TLS mode in D/cluster.conf, so later commands need only --dir.
+# Several clusters can run side by side with different --base-port and --dir. The cluster id is
+# kv-<base port>: a node of one cluster pointed at another is refused.
+#
+# Environment: RAFTIO_KV (the binary; default: the newest build*/examples/kv/raftio-kv found),
 # RAFTIO_KV_STORAGE (async, the default: the nodes run with --async-storage, the WAL written by an
 # I/O thread; sync: the WAL written inside step, as without the flag), RAFTIO_KV_ARGS (more options).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-dir=${RAFTIO_KV_DIR:-${TMPDIR:-/tmp}/raftio-kv-cluster}
 nodes=(1 2 3)
-peers=1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003
-clients=1=127.0.0.1:8001,2=127.0.0.1:8002,3=127.0.0.1:8003
+
+usage() {
+  echo "usage: $0 [--base-port P] [--dir D] [--tls] start|stop|status|leader|kill N|restart N" >&2
+  exit 2
+}
+
+dir=${RAFTIO_KV_DIR:-${TMPDIR:-/tmp}/raftio-kv-cluster}
+base_port= tls=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --base-port) [ $# -ge 2 ] || usage; base_port=$2; shift 2 ;;
+    --dir) [ $# -ge 2 ] || usage; dir=$2; shift 2 ;;
+    --tls) tls=1; shift ;;
+    --*) echo "cluster.sh: unknown option $1" >&2; usage ;;
+    *) break ;;
+  esac
+done
+command=${1:-}
+[ -n "$command" ] || usage
+mkdir -p "$(dirname "$dir")"
+dir=$(cd "$(dirname "$dir")" && pwd)/$(basename "$dir")
+
+# Settings given at start win for the cluster's lifetime.
+if [ "$command" != start ] && [ -f "$dir/cluster.conf" ]; then
+  # shellcheck source=/dev/null
+  . "$dir/cluster.conf"
+fi
+base_port=${base_port:-${saved_base_port:-7000}}
+tls=${tls:-${saved_tls:-}}
+case "$base_port" in
+  '' | *[!0-9]*) echo "cluster.sh: --base-port must be a number, not '$base_port'" >&2; exit 2 ;;
+esac
+if [ "$base_port" -lt 1 ] || [ "$base_port" -gt 64530 ]; then
+  echo "cluster.sh: --base-port $base_port leaves no room for ports up to base+1003" >&2
+  exit 2
+fi
+cluster_id=kv-$base_port
+# Node N: peers on base+N, clients on base+1000+N (arithmetic only: forks are slow on a busy machine).
+declare -A client_port
+peers= clients=
+for n in "${nodes[@]}"; do
+  client_port[$n]=$((base_port + 1000 + n))
+  peers+=${peers:+,}$n=127.0.0.1:$((base_port + n))
+  clients+=${clients:+,}$n=127.0.0.1:${client_port[$n]}
+done
 
 binary() {
   if [ -n "${RAFTIO_KV:-}" ]; then echo "$RAFTIO_KV"; return; fi
@@ -38,6 +90,46 @@ case "${RAFTIO_KV_STORAGE:-async}" in
 esac
 storage_args() { if [ "${RAFTIO_KV_STORAGE:-async}" = async ]; then echo --async-storage; fi; }
 
+# A CA and, per node, a key and a certificate naming it as raftio-kv checks: CN and DNS SAN
+# node-N.<cluster id> (and IP 127.0.0.1 for clients that check the address).
+make_certificates() {
+  local pki=$dir/tls n name
+  mkdir -p "$pki"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+    -keyout "$pki/ca.key" -out "$pki/ca.crt" -subj "/CN=raftio-kv $cluster_id CA" 2>/dev/null
+  for n in "${nodes[@]}"; do
+    name=node-$n.$cluster_id
+    printf 'subjectAltName=DNS:%s,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n' \
+      "$name" >"$pki/node$n.ext"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$pki/node$n.key" \
+      -out "$pki/node$n.csr" -subj "/CN=$name" 2>/dev/null
+    openssl x509 -req -in "$pki/node$n.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 30 \
+      -extfile "$pki/node$n.ext" -out "$pki/node$n.crt" 2>/dev/null
+  done
+  chmod 600 "$pki"/*.key
+}
+
+tls_args() {  # node
+  [ -n "$tls" ] || return 0
+  local pki=$dir/tls
+  echo --peer-cert-file "$pki/node$1.crt" --peer-key-file "$pki/node$1.key" --peer-trusted-ca-file "$pki/ca.crt" \
+    --client-cert-file "$pki/node$1.crt" --client-key-file "$pki/node$1.key"
+}
+
+if [ -n "$tls" ]; then client="redis-cli --tls --cacert $dir/tls/ca.crt"; else client=redis-cli; fi
+
+# Bounded in time: whatever listens on a node's port (another program, if the node could not bind)
+# may never answer.
+cli() {  # port, args...
+  local port=$1
+  shift
+  if [ -n "$tls" ]; then
+    timeout 5 redis-cli --tls --cacert "$dir/tls/ca.crt" -p "$port" "$@"
+  else
+    timeout 5 redis-cli -p "$port" "$@"
+  fi
+}
+
 pid_of() { cat "$dir/node$1.pid" 2>/dev/null || true; }
 running() { local pid; pid=$(pid_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
 
@@ -46,22 +138,38 @@ start_node() {
   bin=$(binary)
   if running "$n"; then echo "node $n already running (pid $(pid_of "$n"))"; return; fi
   mkdir -p "$dir/node$n"
-  "$bin" --id "$n" --peers "$peers" --clients "$clients" --client "127.0.0.1:800$n" --data "$dir/node$n" $(storage_args) ${RAFTIO_KV_ARGS:-} \
-    >>"$dir/node$n.log" 2>&1 &
+  # shellcheck disable=SC2046
+  "$bin" --id "$n" --cluster-id "$cluster_id" --peers "$peers" --clients "$clients" \
+    --client "127.0.0.1:${client_port[$n]}" --data "$dir/node$n" $(storage_args) $(tls_args "$n") \
+    ${RAFTIO_KV_ARGS:-} >>"$dir/node$n.log" 2>&1 &
   echo $! >"$dir/node$n.pid"
-  echo "node $n started (pid $!, client port 800$n, data $dir/node$n, log $dir/node$n.log)"
+  echo "node $n started (pid $!, client port ${client_port[$n]}, data $dir/node$n, log $dir/node$n.log)"
 }
 
-info_field() {  # port, field
-  redis-cli -p "$1" INFO 2>/dev/null | tr -d '\r' | sed -n "s/^$2://p"
+is_leader() {  # port
+  cli "$1" INFO 2>/dev/null | grep -q '^role:leader'
+}
+
+# A node that exited at start (a port taken, a bad option or certificate) says why in the last
+# line of its log; report that and stop the others.
+check_started() {
+  local n
+  for n in "${nodes[@]}"; do
+    if ! running "$n"; then
+      echo "cluster.sh: node $n did not start: $(tail -n 1 "$dir/node$n.log" 2>/dev/null)" >&2
+      for n in "${nodes[@]}"; do if running "$n"; then kill -9 "$(pid_of "$n")"; fi; done
+      exit 1
+    fi
+  done
 }
 
 wait_for_leader() {  # prints the leader once one is elected, or gives up after 10 s
   local tries n
   for tries in $(seq 100); do
+    [ "${1:-}" = check ] && check_started
     for n in "${nodes[@]}"; do
-      if running "$n" && [ "$(info_field "800$n" role)" = leader ]; then
-        echo "node $n leads (redis-cli -p 800$n)"
+      if running "$n" && is_leader "${client_port[$n]}"; then
+        echo "node $n leads ($client -p ${client_port[$n]})"
         return 0
       fi
     done
@@ -72,15 +180,19 @@ wait_for_leader() {  # prints the leader once one is elected, or gives up after 
 }
 
 check_node() {
-  case "${1:-}" in 1|2|3) ;; *) echo "usage: $0 kill|restart 1|2|3" >&2; exit 2 ;; esac
+  case "${1:-}" in 1|2|3) ;; *) echo "usage: $0 [options] kill|restart 1|2|3" >&2; exit 2 ;; esac
 }
 
-case "${1:-}" in
+case "$command" in
   start)
     mkdir -p "$dir"
+    printf 'saved_base_port=%s\nsaved_tls=%s\n' "$base_port" "$tls" >"$dir/cluster.conf"
+    if [ -n "$tls" ] && [ ! -f "$dir/tls/ca.crt" ]; then make_certificates; fi
     for n in "${nodes[@]}"; do start_node "$n"; done
-    wait_for_leader
-    echo "data under $dir; try: redis-cli -c -p 8001 SET k v, then redis-cli -p 8002 GET k"
+    sleep 0.2
+    wait_for_leader check
+    check_started
+    echo "data under $dir; try: $client -c -p ${client_port[1]} SET k v"
     ;;
   stop)
     for n in "${nodes[@]}"; do
@@ -93,9 +205,10 @@ case "${1:-}" in
   status)
     for n in "${nodes[@]}"; do
       if running "$n"; then
-        echo "node $n: pid $(pid_of "$n") role=$(info_field "800$n" role) term=$(info_field "800$n" term)" \
-          "leader=$(info_field "800$n" leader_id) commit=$(info_field "800$n" commit_index)" \
-          "applied=$(info_field "800$n" applied_index) keys=$(info_field "800$n" keys)"
+        cli "${client_port[$n]}" INFO 2>/dev/null | tr -d '\r' | awk -F: -v head="node $n: pid $(pid_of "$n")" '
+          { v[$1] = $2 }
+          END { printf "%s role=%s term=%s leader=%s commit=%s applied=%s keys=%s health=%s\n", head, v["role"],
+                v["term"], v["leader_id"], v["commit_index"], v["applied_index"], v["keys"], v["health"] }'
       else
         echo "node $n: down"
       fi
@@ -114,7 +227,6 @@ case "${1:-}" in
     start_node "$2"
     ;;
   *)
-    echo "usage: $0 start|stop|status|leader|kill N|restart N" >&2
-    exit 2
+    usage
     ;;
 esac

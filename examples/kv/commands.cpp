@@ -50,9 +50,15 @@ std::string_view role_name(raftio::Role role) {
 
 }  // namespace
 
-void Server::submit(const std::shared_ptr<ClientSession>& session, const std::vector<std::string_view>& args) {
-  const std::uint64_t slot = session->reserve_slot();
+void Server::submit(const std::shared_ptr<ClientSession>& session, const std::vector<std::string_view>& args,
+                    std::size_t request_bytes) {
+  const std::uint64_t slot = session->reserve_slot(request_bytes);
   const std::string name = upper(args[0]);
+  if (!unhealthy_reason_.empty() &&
+      (name == "SET" || name == "GET" || name == "DEL" || name == "INCR" || name == "EXISTS")) {
+    session->fill(slot, error("ERR node unhealthy: " + unhealthy_reason_));
+    return;
+  }
   const std::size_t argc = args.size();
   const auto rest = std::span<const std::string_view>(args).subspan(1);
   const auto arity = [&](bool ok) {
@@ -171,6 +177,9 @@ std::string Server::info() const {
   const auto leader_address = options_.client_addresses.find(leader);
   out += "# Raft\r\n";
   line("node_id", node_.id());
+  line("cluster_id", options_.cluster_id);
+  line("health", std::string(unhealthy_reason_.empty() ? "ok" : "unhealthy"));
+  if (!unhealthy_reason_.empty()) line("unhealthy_reason", unhealthy_reason_);
   line("role", role_name(node_.role()));
   line("term", node_.term());
   line("leader_id", leader);
@@ -201,6 +210,16 @@ std::string Server::info() const {
     line("io_thread_persists", persist_thread_->persists_written());
     line("io_thread_syncs", persist_thread_->syncs());
   }
+  out += "# Connections\r\n";
+  line("peer_tls", std::string(peers_.tls() ? "mutual" : "off"));
+  line("client_tls", std::string(!client_tls_ ? "off" : options_.client_tls.trusted_ca_file.empty() ? "on" : "mutual"));
+  line("peer_links_connected", peers_.connected_links());
+  line("refused_peer_connections", peers_.refused_connections());
+  line("connected_clients", client_sessions_);
+  line("max_clients", max_clients_);
+  line("rejected_clients", rejected_clients_);
+  line("client_tls_handshake_failures", client_tls_failures_);
+  line("failed_accepts", client_acceptor_.failed_accepts());
   line("idle_client_connections", idle_sessions_);
   line("batches_released_full", early_releases_);
   line("batches_released_by_timer", timer_releases_);

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <limits>
 
+#include <xxhash.h>
+
 namespace kv {
 namespace {
 
@@ -45,6 +47,15 @@ class Reader {
   std::string_view bytes_;
   std::size_t pos_ = 0;
 };
+
+constexpr std::string_view kSnapshotTag = "RKVS";
+constexpr std::uint8_t kSnapshotVersion = 1;
+constexpr std::size_t kSnapshotHeaderBytes = 5;  // tag and version
+constexpr std::size_t kChecksumBytes = 8;
+
+std::uint64_t checksum(std::string_view bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
+
+Value make_value(std::string_view bytes) { return std::make_shared<const std::string>(bytes); }
 
 constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
 constexpr std::string_view kOverflow = "ERR increment or decrement would overflow";
@@ -90,7 +101,7 @@ Outcome KvState::apply(std::string_view payload) {
   switch (static_cast<Op>(op)) {
     case Op::Set:
       if (args.size() != 2) return error(kMalformed);
-      map_.insert_or_assign(std::string(args[0]), std::string(args[1]));
+      map_.insert_or_assign(std::string(args[0]), make_value(args[1]));
       return Outcome{};
     case Op::Del: {
       std::int64_t removed = 0;
@@ -99,21 +110,18 @@ Outcome KvState::apply(std::string_view payload) {
     }
     case Op::Incr: {
       if (args.size() != 1) return error(kMalformed);
-      auto [it, inserted] = map_.try_emplace(std::string(args[0]), "0");
-      const std::optional<std::int64_t> value = parse_int64(it->second);
-      if (!value) {
-        if (inserted) map_.erase(it);
-        return error(kNotInteger);
-      }
+      auto [it, inserted] = map_.try_emplace(std::string(args[0]), nullptr);
+      const std::optional<std::int64_t> value = inserted ? std::optional<std::int64_t>(0) : parse_int64(*it->second);
+      if (!value) return error(kNotInteger);
       if (*value == std::numeric_limits<std::int64_t>::max()) return error(kOverflow);
-      it->second = std::to_string(*value + 1);
+      it->second = make_value(std::to_string(*value + 1));
       return Outcome{Outcome::Kind::Integer, *value + 1, {}, {}};
     }
     case Op::Get: {
       if (args.size() != 1) return error(kMalformed);
-      const std::string* value = get(args[0]);
+      Value value = get_shared(args[0]);
       if (value == nullptr) return Outcome{Outcome::Kind::Null, 0, {}, {}};
-      return Outcome{Outcome::Kind::Bulk, 0, {}, *value};
+      return Outcome{Outcome::Kind::Bulk, 0, {}, std::move(value)};
     }
     case Op::Exists: {
       std::int64_t count = 0;
@@ -126,37 +134,64 @@ Outcome KvState::apply(std::string_view payload) {
 
 const std::string* KvState::get(std::string_view key) const {
   const auto it = map_.find(std::string(key));
-  return it == map_.end() ? nullptr : &it->second;
+  return it == map_.end() ? nullptr : it->second.get();
+}
+
+Value KvState::get_shared(std::string_view key) const {
+  const auto it = map_.find(std::string(key));
+  return it == map_.end() ? nullptr : it->second;
 }
 
 std::string KvState::serialize() const {
-  std::size_t size = 8;
-  for (const auto& [key, value] : map_) size += 8 + key.size() + value.size();
+  std::size_t size = kSnapshotHeaderBytes + 8 + kChecksumBytes;
+  for (const auto& [key, value] : map_) size += 8 + key.size() + value->size();
   std::string out;
   out.reserve(size);
+  out += kSnapshotTag;
+  out += static_cast<char>(kSnapshotVersion);
   put_u64(out, map_.size());
   for (const auto& [key, value] : map_) {
     put_u32(out, static_cast<std::uint32_t>(key.size()));
     out += key;
-    put_u32(out, static_cast<std::uint32_t>(value.size()));
-    out += value;
+    put_u32(out, static_cast<std::uint32_t>(value->size()));
+    out += *value;
   }
+  put_u64(out, checksum(out));
   return out;
 }
 
-bool KvState::restore(std::string_view bytes) {
-  Reader reader(bytes);
+// The tag and version say whose format this is, the checksum that no bit changed since
+// serialize(); only then is the body decoded, still checking every length before trusting it.
+bool KvState::restore(std::string_view bytes, std::string* why) {
+  const auto refuse = [why](std::string reason) {
+    if (why != nullptr) *why = std::move(reason);
+    return false;
+  };
+  if (bytes.size() < kSnapshotHeaderBytes + 8 + kChecksumBytes) {
+    return refuse("too short for a raftio-kv snapshot (" + std::to_string(bytes.size()) + " bytes)");
+  }
+  if (bytes.substr(0, kSnapshotTag.size()) != kSnapshotTag) return refuse("not a raftio-kv snapshot (bad tag)");
+  const auto version = static_cast<std::uint8_t>(bytes[kSnapshotTag.size()]);
+  if (version != kSnapshotVersion) {
+    return refuse("unsupported raftio-kv snapshot version " + std::to_string(version) + " (this build reads " +
+                  std::to_string(kSnapshotVersion) + ")");
+  }
+  const std::string_view covered = bytes.substr(0, bytes.size() - kChecksumBytes);
+  std::uint64_t stored = 0;
+  Reader(bytes.substr(covered.size())).u64(stored);
+  if (stored != checksum(covered)) return refuse("raftio-kv snapshot checksum mismatch");
+  Reader reader(covered.substr(kSnapshotHeaderBytes));
   std::uint64_t count = 0;
-  if (!reader.u64(count) || count > bytes.size() / 8) return false;
-  std::unordered_map<std::string, std::string> map;
+  if (!reader.u64(count) || count > covered.size() / 8) return refuse("malformed raftio-kv snapshot (entry count)");
+  std::unordered_map<std::string, Value> map;
   map.reserve(count);
   for (std::uint64_t i = 0; i < count; ++i) {
     std::string_view key;
     std::string_view value;
-    if (!reader.string(key) || !reader.string(value)) return false;
-    map.insert_or_assign(std::string(key), std::string(value));
+    if (!reader.string(key) || !reader.string(value)) return refuse("malformed raftio-kv snapshot (entry " + std::to_string(i) + ")");
+    map.insert_or_assign(std::string(key), make_value(value));
   }
-  if (!reader.done()) return false;
+  if (!reader.done()) return refuse("malformed raftio-kv snapshot (bytes after the last entry)");
   map_ = std::move(map);
   return true;
 }

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,13 +31,17 @@ enum class Op : char { Set = 'S', Del = 'D', Incr = 'I', Get = 'G', Exists = 'E'
 // Encodes a write command; `args` are the command's arguments after its name.
 std::string encode_command(Op op, std::span<const std::string_view> args);
 
+// A stored value. Immutable and shared: a GET's reply refers to the value instead of copying it,
+// so replies waiting for a slow client cost a pointer each, whatever the value's size.
+using Value = std::shared_ptr<const std::string>;
+
 // What applying one command produced, for the client that proposed it.
 struct Outcome {
   enum class Kind : std::uint8_t { Ok, Integer, Error, Bulk, Null };
   Kind kind = Kind::Ok;
   std::int64_t integer = 0;
   std::string_view error;  // static text, e.g. "ERR value is not an integer or out of range"
-  std::string bulk;        // GET's value
+  Value bulk;              // GET's value
 };
 
 class KvState {
@@ -47,15 +52,20 @@ class KvState {
 
   // Local lookup, for reads that the node has confirmed (ReadIndex) or that accept staleness.
   const std::string* get(std::string_view key) const;
+  Value get_shared(std::string_view key) const;  // nullptr when absent
   std::size_t size() const noexcept { return map_.size(); }
 
-  // Snapshot of the whole map: u64 count | (u32 key length | key | u32 value length | value)*.
+  // Snapshot of the whole map (docs/EMBEDDING.md, "Snapshot format"):
+  //   tag "RKVS" | version u8 (1) | u64 count | (u32 key length | key | u32 value length | value)*
+  //   | xxh3-64 of everything before it
   std::string serialize() const;
-  // Replaces the state with a serialized one; false (and the state unchanged) if malformed.
-  bool restore(std::string_view bytes);
+  // Replaces the state with a serialized one. Returns false, with the state unchanged and the
+  // reason in `why` (if given), when the bytes are not a snapshot this code wrote: another tag or
+  // version, a checksum mismatch (a flipped bit anywhere), or a malformed body.
+  bool restore(std::string_view bytes, std::string* why = nullptr);
 
  private:
-  std::unordered_map<std::string, std::string> map_;
+  std::unordered_map<std::string, Value> map_;
 };
 
 }  // namespace kv

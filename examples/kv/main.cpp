@@ -3,6 +3,8 @@
 //   raftio-kv --id 1 --peers 1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003
 //             --client 127.0.0.1:8001 --data /path/dir
 //             [--clients 1=127.0.0.1:8001,2=127.0.0.1:8002,3=127.0.0.1:8003] [--async-storage]
+//             [--cluster-id ID] [--peer-cert-file F --peer-key-file F --peer-trusted-ca-file F]
+//             [--client-cert-file F --client-key-file F [--client-trusted-ca-file F]] [--max-clients N]
 #include <CLI/CLI.hpp>
 #include <asio.hpp>
 #include <csignal>
@@ -14,30 +16,13 @@
 
 #include <raftio/wal/wal_log.h>
 
+#include "runtime/endpoint.h"
+#include "runtime/handshake.h"
 #include "server.h"
 
 namespace {
 
-// "127.0.0.1:7001" (IPv4 or IPv6 literal; "[::1]:7001" for IPv6).
-std::optional<asio::ip::tcp::endpoint> parse_endpoint(const std::string& text) {
-  const std::size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return std::nullopt;
-  std::string host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  asio::error_code error;
-  const asio::ip::address address = asio::ip::make_address(host, error);
-  if (error) return std::nullopt;
-  unsigned long port = 0;
-  try {
-    std::size_t used = 0;
-    port = std::stoul(text.substr(colon + 1), &used);
-    if (used != text.size() - colon - 1) return std::nullopt;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  if (port == 0 || port > 65535) return std::nullopt;
-  return asio::ip::tcp::endpoint(address, static_cast<unsigned short>(port));
-}
+using raftio::runtime::parse_endpoint;
 
 // "1=host:port,2=host:port,..."
 std::optional<std::map<raftio::NodeId, std::string>> parse_id_map(const std::string& text) {
@@ -101,13 +86,42 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--async-storage", options.async_storage,
                "write the WAL on an I/O thread: the leader sends AppendEntries while its own fdatasync runs");
+  app.add_option("--cluster-id", options.cluster_id,
+                 "the same on every node: peers whose hello names another cluster are refused (1-64 of [A-Za-z0-9._-])")
+      ->capture_default_str();
+  app.add_option("--peer-cert-file", options.peer_tls.cert_file,
+                 "PEM certificate for links between nodes (mutual TLS); its CN or a DNS SAN must be node-<id>.<cluster id>");
+  app.add_option("--peer-key-file", options.peer_tls.key_file, "PEM private key of --peer-cert-file");
+  app.add_option("--peer-trusted-ca-file", options.peer_tls.trusted_ca_file,
+                 "PEM CA that signed the peers' certificates; peers without one are refused");
+  app.add_option("--client-cert-file", options.client_tls.cert_file, "PEM certificate: the client port speaks TLS");
+  app.add_option("--client-key-file", options.client_tls.key_file, "PEM private key of --client-cert-file");
+  app.add_option("--client-trusted-ca-file", options.client_tls.trusted_ca_file,
+                 "PEM CA: clients must present a certificate it signed");
+  app.add_option("--max-clients", options.max_clients,
+                 "client connections beyond this get -ERR max number of clients reached (lowered to fit RLIMIT_NOFILE)")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   options.batch_linger = std::chrono::microseconds(linger_us);
 
-  const auto fail = [](const std::string& message) {
-    std::fprintf(stderr, "raftio-kv: %s\n", message.c_str());
+  const auto fail = [id](const std::string& message) {
+    std::fprintf(stderr, "raftio-kv node %llu: %s\n", static_cast<unsigned long long>(id), message.c_str());
     return 1;
   };
+  if (!raftio::runtime::valid_cluster_id(options.cluster_id)) {
+    return fail("--cluster-id '" + options.cluster_id + "': use 1 to 64 of [A-Za-z0-9._-]");
+  }
+  const auto& peer_tls = options.peer_tls;
+  const int peer_tls_files = !peer_tls.cert_file.empty() + !peer_tls.key_file.empty() + !peer_tls.trusted_ca_file.empty();
+  if (peer_tls_files != 0 && peer_tls_files != 3) {
+    return fail("mutual TLS between nodes needs all of --peer-cert-file, --peer-key-file and --peer-trusted-ca-file");
+  }
+  const auto& client_tls = options.client_tls;
+  if (client_tls.cert_file.empty() != client_tls.key_file.empty() ||
+      (client_tls.cert_file.empty() && !client_tls.trusted_ca_file.empty())) {
+    return fail("TLS for clients needs --client-cert-file and --client-key-file (and optionally --client-trusted-ca-file)");
+  }
   const auto peers = parse_id_map(peers_text);
   if (!peers) return fail("--peers: expected id=host:port,... with distinct non-zero ids, got '" + peers_text + "'");
   if (peers->count(id) == 0) return fail("--peers does not list this node's --id " + std::to_string(id));
@@ -134,10 +148,13 @@ int main(int argc, char** argv) {
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&io](const asio::error_code&, int) { io.stop(); });
     std::fprintf(stderr,
-                 "raftio-kv node %llu: peers on %s, clients on %s, data in %s (%zu WAL records recovered%s%s), %s storage\n",
-                 static_cast<unsigned long long>(id), peers->at(id).c_str(), client_text.c_str(), data_dir.c_str(),
-                 report.records, report.torn_tail.empty() ? "" : "; cut a torn tail: ", report.torn_tail.c_str(),
-                 options.async_storage ? "async" : "sync");
+                 "raftio-kv node %llu: cluster %s, peers on %s (%s), clients on %s (%s), data in %s "
+                 "(%zu WAL records recovered%s%s), %s storage\n",
+                 static_cast<unsigned long long>(id), options.cluster_id.c_str(), peers->at(id).c_str(),
+                 peer_tls_files == 3 ? "mutual TLS" : "plain TCP", client_text.c_str(),
+                 client_tls.cert_file.empty() ? "plain TCP" : client_tls.trusted_ca_file.empty() ? "TLS" : "mutual TLS",
+                 data_dir.c_str(), report.records, report.torn_tail.empty() ? "" : "; cut a torn tail: ",
+                 report.torn_tail.c_str(), options.async_storage ? "async" : "sync");
     io.run();
   } catch (const std::exception& error) {
     return fail(error.what());

@@ -92,6 +92,32 @@ ParseResult parse_command(std::string_view input, const Limits& limits, std::vec
   return result;
 }
 
+void CommandReader::append(std::string_view bytes) {
+  if (offset_ > 0) {  // the commands returned so far are done with: drop them
+    buffer_.erase(0, offset_);
+    offset_ = 0;
+  }
+  buffer_.append(bytes);
+}
+
+ParseResult CommandReader::next(std::vector<std::string_view>& args) {
+  if (error_) {
+    args.clear();
+    return *error_;
+  }
+  ParseResult result = parse_command(std::string_view(buffer_).substr(offset_), limits_, args);
+  if (result.status == ParseStatus::Complete) {
+    offset_ += result.consumed;
+  } else if (result.status == ParseStatus::Error) {
+    error_ = result;
+  } else if (offset_ == buffer_.size()) {  // everything parsed and no view outstanding
+    buffer_.clear();
+    offset_ = 0;
+    if (buffer_.capacity() > kKeptCapacityBytes) std::string().swap(buffer_);
+  }
+  return result;
+}
+
 void append_simple(std::string& out, std::string_view text) {
   out += '+';
   out += text;
@@ -127,6 +153,13 @@ void append_bulk(std::string& out, std::string_view bytes) {
 }
 
 void append_null(std::string& out) { out += "$-1\r\n"; }
+
+Reply bulk_reply(std::shared_ptr<const std::string> value) {
+  Reply reply;
+  append_numbered(reply.head, '$', value->size());
+  reply.body = std::move(value);
+  return reply;
+}
 
 void append_array_header(std::string& out, std::size_t count) { append_numbered(out, '*', count); }
 

@@ -1,5 +1,7 @@
 #include "server.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -24,13 +26,13 @@ raftio::RaftConfig make_config(const ServerOptions& options) {
   return std::move(config).value();
 }
 
-std::string outcome_reply(const Outcome& outcome) {
+resp::Reply outcome_reply(const Outcome& outcome) {
   std::string reply;
   switch (outcome.kind) {
     case Outcome::Kind::Ok: resp::append_simple(reply, "OK"); break;
     case Outcome::Kind::Integer: resp::append_integer(reply, outcome.integer); break;
     case Outcome::Kind::Error: resp::append_error(reply, outcome.error); break;
-    case Outcome::Kind::Bulk: resp::append_bulk(reply, outcome.bulk); break;
+    case Outcome::Kind::Bulk: return resp::bulk_reply(outcome.bulk);
     case Outcome::Kind::Null: resp::append_null(reply); break;
   }
   return reply;
@@ -42,24 +44,56 @@ std::string error_reply(std::string_view text) {
   return reply;
 }
 
+raftio::runtime::PeerTransportOptions peer_options(const ServerOptions& options) {
+  raftio::runtime::PeerTransportOptions out;
+  out.cluster_id = options.cluster_id;
+  out.self = options.id;
+  out.peers = options.peers;
+  if (!options.peer_tls.cert_file.empty()) out.tls = raftio::runtime::make_peer_tls(options.peer_tls);
+  return out;
+}
+
+std::uint64_t open_files_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return UINT64_MAX;
+  return limit.rlim_cur;
+}
+
 }  // namespace
+
+std::size_t effective_max_clients(std::size_t requested, std::uint64_t open_files_limit) {
+  if (open_files_limit <= kReservedDescriptors + 1) return 1;
+  return static_cast<std::size_t>(std::min<std::uint64_t>(requested, open_files_limit - kReservedDescriptors));
+}
 
 Server::Server(asio::io_context& io, ServerOptions options, std::unique_ptr<raftio::wal::WalLog> wal)
     : io_(io),
       options_(std::move(options)),
       node_(make_config(options_), std::move(wal)),
-      peer_acceptor_(io),
-      client_acceptor_(io),
+      peers_(io, peer_options(options_), [this](std::string_view line) { log(line); },
+             [this](raftio::Message message) { enqueue(raftio::Receive{std::move(message)}); }),
+      client_acceptor_(io, "clients", [this](std::string_view line) { log(line); }),
+      client_read_buffer_(ClientSession::kReadBytes),
       tick_timer_(io),
       linger_timer_(io) {
+  if (!options_.client_tls.cert_file.empty()) client_tls_ = raftio::runtime::make_client_tls(options_.client_tls);
+  max_clients_ = effective_max_clients(options_.max_clients, open_files_limit());
+  if (max_clients_ < options_.max_clients) {
+    log("--max-clients " + std::to_string(options_.max_clients) + " lowered to " + std::to_string(max_clients_) +
+        ": RLIMIT_NOFILE is " + std::to_string(open_files_limit()) + " and " + std::to_string(kReservedDescriptors) +
+        " descriptors are kept for the WAL and the peers");
+  }
   recovered_last_index_ = node_.last_index();
   recovered_commit_index_ = node_.commit_index();
   recovered_snapshot_index_ = node_.first_index() - 1;
   if (const auto* log = dynamic_cast<const raftio::wal::WalLog*>(&node_.log())) {
     recovered_wal_records_ = log->recovery().records;
   }
-  for (const auto& [id, endpoint] : options_.peers) {
-    if (id != options_.id) links_.emplace(id, std::make_unique<PeerLink>(io_, id, endpoint));
+  if (node_.storage_error()) {
+    // The node recovered nothing it can run on (e.g. a snapshot file that fails its checksum).
+    // Exiting would only start the same failure again under a supervisor: stay up, say why.
+    node_failed_ = true;
+    become_unhealthy("storage failed at start-up: " + node_.storage_error()->context);
   }
   if (options_.async_storage) {
     // From here on only the I/O thread touches the WalLog (the node read it in its constructor).
@@ -69,38 +103,57 @@ Server::Server(asio::io_context& io, ServerOptions options, std::unique_ptr<raft
   }
 }
 
+void Server::log(std::string_view line) const {
+  std::fprintf(stderr, "raftio-kv node %llu: %.*s\n", static_cast<unsigned long long>(options_.id),
+               static_cast<int>(line.size()), line.data());
+}
+
+// One step before anything is served: it hands the state machine what the node recovered (the
+// snapshot, the committed entries), so the first client already sees the recovered state, or the
+// reason it cannot be served.
+void Server::first_step() {
+  if (node_failed_) return;
+  actions_.clear();
+  node_.step(std::span<raftio::Event>(), actions_);
+  for (raftio::Action& action : actions_) handle(action);
+  actions_.clear();
+}
+
 void Server::start() {
-  const auto listen = [](asio::ip::tcp::acceptor& acceptor, const asio::ip::tcp::endpoint& endpoint) {
-    acceptor.open(endpoint.protocol());
-    acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true));
-    acceptor.bind(endpoint);
-    acceptor.listen();
-  };
-  listen(peer_acceptor_, options_.peers.at(options_.id));
-  listen(client_acceptor_, options_.client);
-  accept_peers();
-  accept_clients();
-  for (auto& [id, link] : links_) link->start();
+  first_step();
+  peers_.listen();
+  client_acceptor_.listen(options_.client);
+  peers_.start();
+  client_acceptor_.start([this](asio::ip::tcp::socket socket) { on_client(std::move(socket)); });
   next_tick_ = std::chrono::steady_clock::now();
   schedule_tick();
 }
 
-void Server::accept_peers() {
-  peer_acceptor_.async_accept([this](const asio::error_code& error, asio::ip::tcp::socket socket) {
-    if (!error) {
-      std::make_shared<PeerInbound>(std::move(socket), [this](raftio::Message message) {
-        enqueue(raftio::Receive{std::move(message)});
-      })->start();
+// Beyond --max-clients a connection is told why (as Redis does) and closed at once: each costs a
+// descriptor, and the WAL must always be able to open its next segment.
+void Server::on_client(asio::ip::tcp::socket socket) {
+  if (client_sessions_ >= static_cast<std::int64_t>(max_clients_)) {
+    ++rejected_clients_;
+    if (!max_clients_logged_) {
+      log("refusing clients: --max-clients " + std::to_string(max_clients_) +
+          " reached (logged once until a client leaves)");
+      max_clients_logged_ = true;
     }
-    accept_peers();
-  });
-}
-
-void Server::accept_clients() {
-  client_acceptor_.async_accept([this](const asio::error_code& error, asio::ip::tcp::socket socket) {
-    if (!error) std::make_shared<ClientSession>(std::move(socket), *this)->start();
-    accept_clients();
-  });
+    if (!client_tls_) {
+      static constexpr std::string_view kFull = "-ERR max number of clients reached\r\n";
+      asio::error_code ignored;
+      socket.non_blocking(true, ignored);
+      socket.write_some(asio::buffer(kFull.data(), kFull.size()), ignored);
+    }
+    asio::error_code ignored;
+    socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+    return;
+  }
+  ++client_sessions_;
+  auto stream = client_tls_ ? std::make_unique<raftio::runtime::Stream>(std::move(socket), *client_tls_)
+                            : std::make_unique<raftio::runtime::Stream>(std::move(socket));
+  std::make_shared<ClientSession>(std::move(stream), *this, client_read_buffer_)->start();
 }
 
 // A steady clock paces the ticks; a loop that fell behind skips ticks instead of bursting them.
@@ -144,6 +197,7 @@ void Server::run_turn() {
     ++early_releases_;
   }
   take_batch();
+  if (node_failed_) batch_.clear();  // the node refuses every step; clients were refused already
   if (!batch_.empty()) {
     ++steps_;
     stepped_events_ += batch_.size();
@@ -168,7 +222,8 @@ void Server::run_turn() {
     for (raftio::Action& action : actions_) handle(action);
     serve_ready_reads();
     expire_orphaned_writes();
-    if (snapshot_wanted_) {
+    if (!unhealthy_reason_.empty()) hand_off_leadership();
+    if (snapshot_wanted_ && unhealthy_reason_.empty()) {
       snapshot_wanted_ = false;
       ++snapshots_taken_;
       enqueue(raftio::SnapshotTaken{applied_, raftio::Payload::copy_of(state_.serialize())});
@@ -178,7 +233,7 @@ void Server::run_turn() {
     if (!holding() && inflight_batches_.size() < inflight_before && committed_batch_proposals_ > 1) start_linger();
   }
   if (!held_.empty() && !holding() && !linger_armed_) request_turn();
-  for (auto& [id, link] : links_) link->flush();
+  peers_.flush();
   std::vector<std::shared_ptr<ClientSession>> dirty;
   dirty.swap(dirty_);
   for (auto& session : dirty) {
@@ -241,8 +296,7 @@ void Server::take_batch() {
 
 void Server::handle(raftio::Action& action) {
   if (auto* send = std::get_if<raftio::Send>(&action)) {
-    const auto link = links_.find(raftio::receiver_of(send->message));
-    if (link != links_.end()) link->second->send(send->message);
+    peers_.send(send->message);
   } else if (auto* apply = std::get_if<raftio::Apply>(&action)) {
     on_apply(apply->entry);
   } else if (auto* accepted = std::get_if<raftio::ProposalAccepted>(&action)) {
@@ -265,14 +319,16 @@ void Server::handle(raftio::Action& action) {
   } else if (auto* reject = std::get_if<raftio::Reject>(&action)) {
     on_reject(*reject);
   } else if (auto* changed = std::get_if<raftio::LeaderChanged>(&action)) {
-    std::fprintf(stderr, "raftio-kv node %llu: term %llu, leader %llu\n",
-                 static_cast<unsigned long long>(options_.id), static_cast<unsigned long long>(changed->term),
-                 static_cast<unsigned long long>(changed->leader));
+    log("term " + std::to_string(changed->term) + ", leader " + std::to_string(changed->leader));
   } else if (auto* restore = std::get_if<raftio::RestoreSnapshot>(&action)) {
-    if (!state_.restore(restore->snapshot.data.as_string_view())) {
-      std::fprintf(stderr, "raftio-kv: snapshot at index %llu does not decode\n",
-                   static_cast<unsigned long long>(restore->snapshot.last_index));
-      std::exit(2);
+    if (!unhealthy_reason_.empty()) return;  // the state machine is frozen where it failed
+    std::string why;
+    if (!state_.restore(restore->snapshot.data.as_string_view(), &why)) {
+      // The node has saved this snapshot already, so exiting would fail again at every restart
+      // (a crash loop). Keep the previous state, refuse to serve it, and stay up to say why.
+      become_unhealthy("snapshot at index " + std::to_string(restore->snapshot.last_index) +
+                       " does not decode: " + why);
+      return;
     }
     applied_ = restore->snapshot.last_index;
     while (!writes_by_index_.empty() && writes_by_index_.begin()->first <= applied_) {
@@ -290,7 +346,7 @@ void Server::handle(raftio::Action& action) {
   } else if (auto* failed = std::get_if<raftio::StorageFailed>(&action)) {
     // The node refuses every further step; a process supervisor should restart it after the
     // disk is fixed. Clients get an error rather than a hang.
-    std::fprintf(stderr, "raftio-kv: storage failed: %s\n", failed->error.context.c_str());
+    log("storage failed: " + failed->error.context);
     fail_all("ERR storage failed");
     for (auto& session : dirty_) session->flush();
     std::exit(2);
@@ -300,6 +356,7 @@ void Server::handle(raftio::Action& action) {
 // Applies one committed entry, and answers the client whose proposal it was: only if the entry
 // applied at the proposal's index has the proposal's term; otherwise the proposal was lost.
 void Server::on_apply(const raftio::LogEntry& entry) {
+  if (!unhealthy_reason_.empty()) return;  // the state is not at the entry's predecessor: do not apply
   applied_ = entry.index;
   const bool normal = entry.kind == raftio::EntryKind::Normal;
   Outcome outcome;
@@ -342,7 +399,7 @@ void Server::on_reject(const raftio::Reject& reject) {
   }
 }
 
-void Server::answer_write(PendingWrite& write, std::string reply) {
+void Server::answer_write(PendingWrite& write, resp::Reply reply) {
   --write.session->pending_logged;
   write.session->fill(write.slot, std::move(reply));
 }
@@ -374,12 +431,11 @@ void Server::serve_ready_reads() {
 void Server::answer_read(PendingRead& read) {
   std::string reply;
   if (read.kind == ReadKind::Get) {
-    const std::string* value = state_.get(read.keys.front());
-    if (value != nullptr) {
-      resp::append_bulk(reply, *value);
-    } else {
-      resp::append_null(reply);
+    if (Value value = state_.get_shared(read.keys.front())) {
+      read.session->fill(read.slot, resp::bulk_reply(std::move(value)));  // shares the value: no copy
+      return;
     }
+    resp::append_null(reply);
   } else {
     std::int64_t count = 0;
     for (const std::string& key : read.keys) count += state_.get(key) != nullptr ? 1 : 0;
@@ -402,6 +458,33 @@ void Server::expire_orphaned_writes() {
   }
   writes_.clear();
   writes_by_index_.clear();
+}
+
+// Once unhealthy, the node keeps taking part in Raft (its log is intact and the cluster may need its
+// vote), but its state machine stays where it was: every waiting and later read or write is
+// refused with the reason.
+void Server::become_unhealthy(std::string reason) {
+  if (!unhealthy_reason_.empty()) return;
+  unhealthy_reason_ = std::move(reason);
+  log("UNHEALTHY: " + unhealthy_reason_ +
+      ". Reads and writes are refused; INFO shows the reason. To recover, stop this node, move its data "
+      "directory away and restart it empty: it catches up from the leader.");
+  fail_all("ERR node unhealthy: " + unhealthy_reason_);
+}
+
+// An unhealthy leader cannot answer clients, and followers send every write to it: hand
+// leadership to another voter, once per election timeout until it is gone (Raft thesis §3.10).
+void Server::hand_off_leadership() {
+  if (!node_.is_leader() || ticks_ < next_handoff_tick_) return;
+  std::vector<raftio::NodeId> others;
+  for (const auto& [id, endpoint] : options_.peers) {
+    if (id != options_.id) others.push_back(id);
+  }
+  if (others.empty()) return;
+  next_handoff_tick_ = ticks_ + options_.election_ticks;
+  const raftio::NodeId target = others[handoff_target_++ % others.size()];
+  log("unhealthy leader: transferring leadership to node " + std::to_string(target));
+  enqueue(raftio::TransferLeadership{target});
 }
 
 void Server::fail_all(std::string_view text) {

@@ -36,14 +36,25 @@
 
 #include "client_session.h"
 #include "kv_state.h"
-#include "peer_link.h"
 #include "persist_thread.h"
+#include "runtime/acceptor.h"
+#include "runtime/peer_transport.h"
+#include "runtime/tls.h"
 
 namespace kv {
 
 struct ServerOptions {
   raftio::NodeId id = raftio::kNoNode;
+  // Peers refuse connections that do not name this cluster id in their hello (runtime/handshake.h).
+  std::string cluster_id = "raftio-kv";
   std::map<raftio::NodeId, asio::ip::tcp::endpoint> peers;  // every voter, this node included
+  // Mutual TLS between nodes when cert_file is set (all three files required).
+  raftio::runtime::TlsFiles peer_tls;
+  // TLS on the client port when cert_file is set; with trusted_ca_file, clients need a certificate.
+  raftio::runtime::TlsFiles client_tls;
+  // Connections beyond this get "-ERR max number of clients reached" (clamped at start to what
+  // RLIMIT_NOFILE leaves after kReservedDescriptors).
+  std::size_t max_clients = 10000;
   std::map<raftio::NodeId, std::string> client_addresses;   // for -MOVED (optional)
   asio::ip::tcp::endpoint client;                           // where Redis clients connect
   std::chrono::milliseconds tick{50};
@@ -62,17 +73,37 @@ struct ServerOptions {
   bool async_storage = false;
 };
 
+// Descriptors kept for the WAL, the peers and the process itself when --max-clients is clamped
+// to RLIMIT_NOFILE (as Redis reserves 32).
+inline constexpr std::size_t kReservedDescriptors = 64;
+
+// --max-clients as the descriptor limit allows: at most `open_files_limit` - kReservedDescriptors
+// (and at least 1).
+std::size_t effective_max_clients(std::size_t requested, std::uint64_t open_files_limit);
+
 class Server {
  public:
+  // Throws std::runtime_error when a TLS file cannot be loaded, or std::invalid_argument for an
+  // invalid configuration.
   Server(asio::io_context& io, ServerOptions options, std::unique_ptr<raftio::wal::WalLog> wal);
+  // Listens (throws std::runtime_error naming the address that could not be bound) and starts.
   void start();
 
   // Used by client sessions.
-  void submit(const std::shared_ptr<ClientSession>& session, const std::vector<std::string_view>& args);
+  void submit(const std::shared_ptr<ClientSession>& session, const std::vector<std::string_view>& args,
+              std::size_t request_bytes);
   void mark_dirty(const std::shared_ptr<ClientSession>& session);
   void request_turn();  // make sure run_turn() comes at the end of this turn
   // A session with no command awaiting its reply is idle (+1), one that sent a command busy (-1).
   void session_idle(int change) { idle_sessions_ += change; }
+  void session_closed() {
+    --client_sessions_;
+    max_clients_logged_ = false;
+  }
+  void client_tls_failed() { ++client_tls_failures_; }
+
+  // Empty while the node is healthy; otherwise why it refuses reads and writes.
+  const std::string& unhealthy_reason() const noexcept { return unhealthy_reason_; }
 
  private:
   struct PendingWrite {
@@ -89,8 +120,11 @@ class Server {
     std::vector<std::string> keys;
   };
 
-  void accept_peers();
-  void accept_clients();
+  void log(std::string_view line) const;
+  void first_step();
+  void on_client(asio::ip::tcp::socket socket);
+  void become_unhealthy(std::string reason);
+  void hand_off_leadership();
   void schedule_tick();
   void enqueue(raftio::Event event);
   void run_turn();
@@ -100,7 +134,7 @@ class Server {
   void handle(raftio::Action& action);
   void on_apply(const raftio::LogEntry& entry);
   void on_reject(const raftio::Reject& reject);
-  void answer_write(PendingWrite& write, std::string reply);
+  void answer_write(PendingWrite& write, resp::Reply reply);
   void serve_confirmed_reads();
   void serve_ready_reads();
   void answer_read(PendingRead& read);
@@ -125,9 +159,22 @@ class Server {
   std::unique_ptr<PersistThread> persist_thread_;
   KvState state_;
   raftio::Index applied_ = 0;
-  std::map<raftio::NodeId, std::unique_ptr<PeerLink>> links_;
-  asio::ip::tcp::acceptor peer_acceptor_;
-  asio::ip::tcp::acceptor client_acceptor_;
+  raftio::runtime::PeerTransport peers_;
+  std::unique_ptr<asio::ssl::context> client_tls_;
+  raftio::runtime::Acceptor client_acceptor_;
+  std::vector<char> client_read_buffer_;  // shared by the plain-TCP client sessions
+  std::size_t max_clients_ = 0;
+  std::int64_t client_sessions_ = 0;
+  std::uint64_t rejected_clients_ = 0;
+  std::uint64_t client_tls_failures_ = 0;
+  bool max_clients_logged_ = false;
+  // Set when the node can no longer serve: a snapshot its state machine cannot decode, or storage
+  // that failed at start-up. The process stays up (a restart would fail the same way) and
+  // answers INFO and PING; reads and writes get -ERR naming the reason.
+  std::string unhealthy_reason_;
+  bool node_failed_ = false;  // the node refuses every step (storage failed at start-up)
+  std::uint64_t next_handoff_tick_ = 0;
+  std::size_t handoff_target_ = 0;
   asio::steady_timer tick_timer_;
   std::chrono::steady_clock::time_point next_tick_;
   std::uint64_t ticks_ = 0;

@@ -2,10 +2,13 @@
 """End-to-end crash test of raftio-kv: three processes on 127.0.0.1, SIGKILL of the leader under
 load, restart from its WAL, and every acknowledged write checked on every node.
 
-  e2e_crash.py path/to/raftio-kv [server options...]
+  e2e_crash.py path/to/raftio-kv [--tls] [server options...]
 
 Server options (e.g. --async-storage) are passed to every node; with --async-storage the test
-also checks that INFO reports the mode and that the I/O thread wrote.
+also checks that INFO reports the mode and that the I/O thread wrote. With --tls the test makes a
+CA and certificates with the openssl command, and every node runs with mutual TLS between nodes
+and TLS on the client port, client certificates required (redis-cli and the test's own client
+present one).
 
 Steps (each bounded in time; every process started is killed at the end, also on failure):
   1. start 3 nodes on ports picked free at run time, data under a temporary directory;
@@ -28,29 +31,20 @@ Snapshots are taken every 3,000 entries, so recovery and catch-up include snapsh
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
+
+sys.dont_write_bytecode = True  # importing kvtest must not leave __pycache__ in the source tree
+from kvtest import Pki, cluster, deadline_left, fail, find_leader, log, wait_for
+
 KEYS = int(os.environ.get("KV_E2E_KEYS", "10000"))
-BUDGET_S = float(os.environ.get("KV_E2E_SECONDS", "150"))
 WINDOW = 250  # SETs per pipelined round trip
-START = time.monotonic()
-
-
-def deadline_left():
-    return BUDGET_S - (time.monotonic() - START)
-
-
-def log(message):
-    print(f"[{time.monotonic() - START:6.2f}s] {message}", flush=True)
-
-
-def fail(message):
-    raise AssertionError(message)
+CLUSTER_ID = "kv-crash-test"
+REDIS_CLI_TLS = []  # redis-cli options for a TLS client port (--tls)
 
 
 def key_of(i):
@@ -59,141 +53,6 @@ def key_of(i):
 
 def value_of(i):
     return f"value-{i:05d}-" + "x" * (i % 17)
-
-
-class Resp:
-    """A minimal pipelining RESP2 client."""
-
-    def __init__(self, port, timeout=3.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buffer = b""
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def send(self, commands):
-        out = []
-        for args in commands:
-            out.append(b"*%d\r\n" % len(args))
-            for arg in args:
-                data = arg.encode() if isinstance(arg, str) else arg
-                out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-        self.sock.sendall(b"".join(out))
-
-    def _line(self):
-        while b"\r\n" not in self.buffer:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection closed")
-            self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\r\n", 1)
-        return line
-
-    def _exact(self, size):
-        while len(self.buffer) < size + 2:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection closed")
-            self.buffer += chunk
-        data, self.buffer = self.buffer[:size], self.buffer[size + 2:]
-        return data
-
-    def reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:].decode()
-        if kind == b"+":
-            return ("ok", rest)
-        if kind == b"-":
-            return ("error", rest)
-        if kind == b":":
-            return ("int", int(rest))
-        if kind == b"$":
-            size = int(rest)
-            return ("bulk", None if size < 0 else self._exact(size).decode())
-        if kind == b"*":
-            return ("array", [self.reply() for _ in range(int(rest))])
-        raise ConnectionError(f"unexpected reply {line!r}")
-
-    def call(self, *args):
-        self.send([args])
-        return self.reply()
-
-
-class Node:
-    def __init__(self, binary, workdir, node_id, peer_ports, client_ports, extra_args=()):
-        self.id = node_id
-        self.binary = binary
-        self.client_port = client_ports[node_id]
-        self.data = os.path.join(workdir, f"node{node_id}")
-        self.log_path = os.path.join(workdir, f"node{node_id}.log")
-        self.peers = ",".join(f"{i}=127.0.0.1:{p}" for i, p in sorted(peer_ports.items()))
-        self.clients = ",".join(f"{i}=127.0.0.1:{p}" for i, p in sorted(client_ports.items()))
-        self.extra_args = list(extra_args)
-        self.proc = None
-
-    def start(self):
-        os.makedirs(self.data, exist_ok=True)
-        with open(self.log_path, "ab") as out:
-            self.proc = subprocess.Popen(
-                [self.binary, "--id", str(self.id), "--peers", self.peers, "--clients", self.clients,
-                 "--client", f"127.0.0.1:{self.client_port}", "--data", self.data,
-                 "--tick-ms", "25", "--snapshot-entries", "3000", *self.extra_args],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill(self):
-        if self.alive():
-            self.proc.kill()
-            self.proc.wait()
-
-    def info(self):
-        conn = None
-        try:
-            conn = Resp(self.client_port, timeout=2.0)
-            kind, text = conn.call("INFO")
-            if kind != "bulk":
-                return None
-            return dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
-        except (OSError, ConnectionError, ValueError):
-            return None
-        finally:
-            if conn:
-                conn.close()
-
-
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-def wait_for(what, predicate, timeout):
-    end = time.monotonic() + min(timeout, max(deadline_left(), 0))
-    while time.monotonic() < end:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.05)
-    fail(f"timed out waiting for {what}")
-
-
-def find_leader(nodes):
-    for node in nodes:
-        if node.alive():
-            info = node.info()
-            if info and info.get("role") == "leader":
-                return node
-    return None
 
 
 class Writer(threading.Thread):
@@ -233,7 +92,7 @@ class Writer(threading.Thread):
                     time.sleep(0.05)
                     continue
                 try:
-                    conn = Resp(target.client_port, timeout=3.0)
+                    conn = target.connect(timeout=3.0)
                 except OSError:
                     conn, target = None, None
                     self.reconnects += 1
@@ -275,7 +134,8 @@ class Writer(threading.Thread):
 
 
 def redis_cli(port, *args):
-    result = subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True, timeout=10)
+    result = subprocess.run(["redis-cli", *REDIS_CLI_TLS, "-p", str(port), *args], capture_output=True, text=True,
+                            timeout=10)
     return result.stdout.strip()
 
 
@@ -295,7 +155,7 @@ def commands(leader, follower):
         got = redis_cli(node.client_port, *args)
         if got != expected:
             fail(f"redis-cli {' '.join(args)} on node {node.id}: expected {expected!r}, got {got!r}")
-    conn = Resp(leader.client_port)
+    conn = leader.connect()
     try:
         conn.send([("SET", "pipelined", "1"), ("GET", "pipelined"), ("SET", "pipelined", "2"), ("GET", "pipelined"),
                    ("DEL", "pipelined")])
@@ -318,11 +178,11 @@ def commands(leader, follower):
             fail(f"INFO lacks {field}: {info}")
 
 
-def hostile_clients(port):
+def hostile_clients(node):
     """Malformed and oversized input: a RESP error, then the connection closes; the server lives."""
     for garbage in [b"*1\r\n$999999999\r\n", b"*2000000\r\n", b"*1\r\n$3\r\nabcdef\r\n", b"*x\r\n",
                     b"A" * (70 * 1024), b"*1\r\n$-5\r\n"]:
-        conn = Resp(port, timeout=5.0)
+        conn = node.connect(timeout=5.0)
         try:
             conn.sock.sendall(garbage)
             kind, text = conn.reply()
@@ -334,7 +194,7 @@ def hostile_clients(port):
             pass  # closed while unread garbage was still arriving: also a close
         finally:
             conn.close()
-    conn = Resp(port)
+    conn = node.connect()
     junk = bytes(b for b in range(1, 256) if b not in (10, 13)) * 4 + b"\r\n"
     conn.sock.sendall(junk)  # one line of binary junk: an inline "command" nobody knows
     if conn.reply()[0] != "error" or conn.call("PING") != ("ok", "PONG"):
@@ -343,7 +203,7 @@ def hostile_clients(port):
 
 def verify_node(node, acked):
     """GETs every acknowledged key on `node` (pipelined) and compares; returns mismatches."""
-    conn = Resp(node.client_port, timeout=10.0)
+    conn = node.connect(timeout=10.0)
     try:
         keys = sorted(acked)
         wrong = []
@@ -369,14 +229,22 @@ def main():
         print(__doc__)
         return 2
     binary = os.path.abspath(sys.argv[1])
-    extra_args = sys.argv[2:]
+    tls = "--tls" in sys.argv[2:]
+    extra_args = [a for a in sys.argv[2:] if a != "--tls"] + ["--snapshot-entries", "3000"]
     if shutil.which("redis-cli") is None:
         fail("redis-cli not found: install redis-tools (bash scripts/deps.sh does)")
     workdir = tempfile.mkdtemp(prefix="raftio-kv-e2e-")
-    ports = free_ports(6)
-    peer_ports = {1: ports[0], 2: ports[1], 3: ports[2]}
-    client_ports = {1: ports[3], 2: ports[4], 3: ports[5]}
-    nodes = [Node(binary, workdir, i, peer_ports, client_ports, extra_args) for i in (1, 2, 3)]
+    nodes = cluster(binary, workdir, extra_args=extra_args, cluster_id=CLUSTER_ID)
+    if tls:
+        pki = Pki(os.path.join(workdir, "pki"))
+        client_cert, client_key = pki.issue("client", "e2e client", client=True, server=False)
+        REDIS_CLI_TLS.extend(["--tls", "--cacert", pki.ca_cert, "--cert", client_cert, "--key", client_key])
+        for node in nodes:
+            cert, key = pki.node(node.id, CLUSTER_ID)
+            node.extra_args += ["--peer-cert-file", cert, "--peer-key-file", key, "--peer-trusted-ca-file",
+                                pki.ca_cert, "--client-cert-file", cert, "--client-key-file", key,
+                                "--client-trusted-ca-file", pki.ca_cert]
+            node.tls = pki.client_context(client_cert, client_key)
     writer = None
     ok = False
     try:
@@ -396,7 +264,7 @@ def main():
         log("redis-cli: -MOVED from a follower, SET through -c, GET on the follower: ok")
         commands(leader, follower)
         log("INCR, DEL, EXISTS, PING, INFO through redis-cli; pipelined reads and writes in order: ok")
-        hostile_clients(leader.client_port)
+        hostile_clients(leader)
         log("malformed and oversized client input: an error, then the connection closed; the server lives")
 
         writer = Writer(nodes)
@@ -450,6 +318,8 @@ def main():
                 fail(f"node {node.id}: INFO storage:{info.get('storage')}, expected {mode}")
             if mode == "async" and int(info.get("io_thread_persists", "0")) == 0:
                 fail(f"node {node.id}: the I/O thread wrote nothing: {info}")
+        if tls and any(i.get("peer_tls") != "mutual" or i.get("client_tls") != "mutual" for i in infos):
+            fail("INFO does not report mutual TLS on every node")
         log(f"{mode} storage on every node" + (": I/O thread persists/syncs " + ", ".join(
             f"node {n.id}: {i['io_thread_persists']}/{i['io_thread_syncs']}" for n, i in zip(nodes, infos))
             if mode == "async" else ""))
@@ -473,12 +343,7 @@ def main():
             node.kill()
         if not ok:
             for node in nodes:
-                try:
-                    with open(node.log_path, errors="replace") as f:
-                        tail = f.readlines()[-15:]
-                    print(f"--- node {node.id} log (last lines) ---\n" + "".join(tail), flush=True)
-                except OSError:
-                    pass
+                node.print_log_tail()
         if ok or not os.environ.get("KV_E2E_KEEP"):
             shutil.rmtree(workdir, ignore_errors=True)
 

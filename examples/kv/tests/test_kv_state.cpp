@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include <xxhash.h>
+
 #include "kv_state.h"
 
 namespace {
@@ -48,7 +50,9 @@ TEST(KvState, ReadsThroughTheLogChangeNothing) {
   state.apply(command(Op::Set, {"k", "v"}));
   const Outcome value = state.apply(command(Op::Get, {"k"}));
   EXPECT_EQ(value.kind, Outcome::Kind::Bulk);
-  EXPECT_EQ(value.bulk, "v");
+  ASSERT_NE(value.bulk, nullptr);
+  EXPECT_EQ(*value.bulk, "v");
+  EXPECT_EQ(value.bulk.get(), state.get_shared("k").get()) << "a read shares the stored value, it does not copy it";
   EXPECT_EQ(state.apply(command(Op::Get, {"missing"})).kind, Outcome::Kind::Null);
   EXPECT_EQ(state.apply(command(Op::Exists, {"k", "missing", "k"})).integer, 2);
   EXPECT_EQ(state.size(), 1u);
@@ -99,6 +103,80 @@ TEST(KvState, MalformedPayloadsAndSnapshotsChangeNothing) {
   EXPECT_EQ(state.apply(command(Op::Set, {"only-key"})).kind, Outcome::Kind::Error);
   EXPECT_FALSE(state.restore(snapshot.substr(0, snapshot.size() - 1)));
   EXPECT_EQ(*state.get("k"), "v");
+}
+
+// The snapshot names its format (tag and version) and carries its own checksum, so a snapshot
+// from another program, another version or a damaged copy is refused with the reason rather than
+// restored wrongly or misread.
+TEST(KvState, SnapshotHasATagAVersionAndAChecksum) {
+  KvState state;
+  state.apply(command(Op::Set, {"key", "value"}));
+  const std::string snapshot = state.serialize();
+  ASSERT_GE(snapshot.size(), 5u + 8u + 8u);
+  EXPECT_EQ(snapshot.substr(0, 5), std::string("RKVS\x01", 5));
+
+  const auto refused = [](std::string bytes) {
+    KvState scratch;
+    scratch.apply(command(Op::Set, {"before", "x"}));
+    std::string why;
+    EXPECT_FALSE(scratch.restore(bytes, &why));
+    EXPECT_NE(scratch.get("before"), nullptr) << "a refused snapshot must leave the state as it was";
+    return why;
+  };
+  EXPECT_EQ(refused(""), "too short for a raftio-kv snapshot (0 bytes)");
+  std::string other_tag = snapshot;
+  other_tag[0] = 'X';
+  EXPECT_EQ(refused(other_tag), "not a raftio-kv snapshot (bad tag)");
+  std::string version_2 = snapshot;
+  version_2[4] = 2;
+  EXPECT_EQ(refused(version_2), "unsupported raftio-kv snapshot version 2 (this build reads 1)");
+  // Every single flipped bit is caught, including those in a value, which the body's lengths
+  // alone could never notice.
+  for (std::size_t byte = 5; byte < snapshot.size(); ++byte) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string flipped = snapshot;
+      flipped[byte] = static_cast<char>(flipped[byte] ^ (1 << bit));
+      EXPECT_EQ(refused(flipped), "raftio-kv snapshot checksum mismatch") << "byte " << byte << " bit " << bit;
+    }
+  }
+  EXPECT_EQ(refused(snapshot.substr(0, snapshot.size() - 1)), "raftio-kv snapshot checksum mismatch");
+  KvState copy;
+  std::string why;
+  EXPECT_TRUE(copy.restore(snapshot, &why)) << why;
+  EXPECT_EQ(*copy.get("key"), "value");
+}
+
+// A body that is checksummed correctly but lies about its lengths (as a buggy writer could make
+// one) is still refused, and never read past its end.
+std::string le(std::uint64_t value, int bytes) {
+  std::string out;
+  for (int i = 0; i < bytes; ++i) out += static_cast<char>((value >> (8 * i)) & 0xff);
+  return out;
+}
+
+std::string sealed(const std::string& body) {
+  const std::string covered = std::string("RKVS\x01", 5) + body;
+  return covered + le(XXH3_64bits(covered.data(), covered.size()), 8);
+}
+
+std::string restore_error(const std::string& bytes) {
+  KvState state;
+  std::string why;
+  EXPECT_FALSE(state.restore(bytes, &why));
+  EXPECT_EQ(state.size(), 0u);
+  return why;
+}
+
+TEST(KvState, SnapshotBodyLengthsAreCheckedAfterTheChecksum) {
+  const std::string entry = le(1, 4) + "k" + le(1, 4) + "v";
+  KvState reference;
+  ASSERT_TRUE(reference.restore(sealed(le(1, 8) + entry)));  // the helper seals as serialize() does
+  EXPECT_EQ(*reference.get("k"), "v");
+  EXPECT_EQ(restore_error(sealed(le(~std::uint64_t{0}, 8) + entry)), "malformed raftio-kv snapshot (entry count)");
+  EXPECT_EQ(restore_error(sealed(le(2, 8) + entry)), "malformed raftio-kv snapshot (entry 1)");
+  EXPECT_EQ(restore_error(sealed(le(1, 8) + le(0xffffffff, 4) + "k")), "malformed raftio-kv snapshot (entry 0)");
+  EXPECT_EQ(restore_error(sealed(le(1, 8) + entry + "x")), "malformed raftio-kv snapshot (bytes after the last entry)");
+  EXPECT_EQ(restore_error(sealed("")), "too short for a raftio-kv snapshot (13 bytes)");
 }
 
 }  // namespace

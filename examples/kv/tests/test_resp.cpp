@@ -158,4 +158,72 @@ TEST(Resp, Writers) {
   EXPECT_EQ(out, std::string("+OK\r\n-ERR bad\r\n:-42\r\n$3\r\na\0b\r\n$-1\r\n*2\r\n", 39));
 }
 
+// The connection's reader: a stream fed in any two pieces yields the commands and the error it
+// yields when fed whole, and it keeps no memory once a large command has been taken.
+std::vector<std::string> read_all(kv::resp::CommandReader& reader, std::string* error) {
+  std::vector<std::string> out;
+  std::vector<std::string_view> args;
+  for (;;) {
+    const auto result = reader.next(args);
+    if (result.status == ParseStatus::NeedMore) return out;
+    if (result.status == ParseStatus::Error) {
+      *error = result.error;
+      return out;
+    }
+    std::string joined;
+    for (std::string_view arg : args) joined += std::string(arg) + "|";
+    out.push_back(joined);
+  }
+}
+
+TEST(Resp, ReaderGivesTheSameCommandsWholeOrSplit) {
+  const std::string stream = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nvv\r\nPING\r\n\r\n*1\r\n$4\r\nPING\r\n*1\r\n$x\r\n";
+  kv::resp::CommandReader whole;
+  whole.append(stream);
+  std::string whole_error;
+  const auto expected = read_all(whole, &whole_error);
+  ASSERT_EQ(expected, (std::vector<std::string>{"SET|k|vv|", "PING|", "", "PING|"}));
+  ASSERT_EQ(whole_error, "Protocol error: invalid bulk length");
+  for (std::size_t split = 0; split <= stream.size(); ++split) {
+    kv::resp::CommandReader reader;
+    std::string error;
+    reader.append(std::string_view(stream).substr(0, split));
+    auto got = read_all(reader, &error);
+    reader.append(std::string_view(stream).substr(split));
+    const auto rest = read_all(reader, &error);
+    got.insert(got.end(), rest.begin(), rest.end());
+    EXPECT_EQ(got, expected) << "split at " << split;
+    EXPECT_EQ(error, whole_error) << "split at " << split;
+  }
+}
+
+TEST(Resp, ReaderErrorIsFinal) {
+  kv::resp::CommandReader reader;
+  reader.append("*x\r\n");
+  std::vector<std::string_view> args;
+  EXPECT_EQ(reader.next(args).status, ParseStatus::Error);
+  reader.append("*1\r\n$4\r\nPING\r\n");
+  EXPECT_EQ(reader.next(args).status, ParseStatus::Error) << "a stream cannot be resynchronized";
+}
+
+TEST(Resp, ReaderReleasesTheRoomOfALargeCommand) {
+  kv::resp::CommandReader reader;
+  const std::string value(1 << 20, 'v');
+  reader.append("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$" + std::to_string(value.size()) + "\r\n" + value + "\r\n");
+  std::vector<std::string_view> args;
+  ASSERT_EQ(reader.next(args).status, ParseStatus::Complete);
+  EXPECT_EQ(args[2].size(), value.size());
+  EXPECT_EQ(reader.next(args).status, ParseStatus::NeedMore);
+  EXPECT_EQ(reader.buffered_bytes(), 0u);
+  EXPECT_LE(reader.capacity_bytes(), kv::resp::CommandReader::kKeptCapacityBytes);
+}
+
+TEST(Resp, BulkReplySharesTheValue) {
+  const auto value = std::make_shared<const std::string>(std::string(1000, 'x'));
+  const kv::resp::Reply reply = kv::resp::bulk_reply(value);
+  EXPECT_EQ(reply.head, "$1000\r\n");
+  EXPECT_EQ(reply.body.get(), value.get());
+  EXPECT_EQ(reply.size(), 7u + 1000u + 2u);  // "$1000\r\n", the value, "\r\n"
+}
+
 }  // namespace

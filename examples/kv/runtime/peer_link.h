@@ -1,0 +1,94 @@
+// Connections between nodes. Each node dials every peer once (PeerLink: it only writes frames on
+// that connection) and accepts the peers' dials (PeerInbound: it only reads frames). Both go
+// through the handshake first (peer_handshake.h). Every message travels as one wire frame
+// (<raftio/wire.h>); Raft tolerates loss, so a message for a peer that is down is dropped, and the
+// link redials with exponential backoff.
+//
+// Part of the node runtime: no dependency on the key-value code.
+#pragma once
+
+#include <array>
+#include <asio.hpp>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <raftio/raftio.h>
+
+#include "acceptor.h"
+#include "peer_handshake.h"
+#include "stream.h"
+
+namespace raftio::runtime {
+
+// An outgoing connection to one peer. Messages sent during a turn are encoded into one buffer
+// and leave in one write when flush() is called at the end of the turn.
+class PeerLink {
+ public:
+  PeerLink(asio::io_context& io, NodeId peer, asio::ip::tcp::endpoint endpoint, const PeerSecurity& security,
+           Logger log);
+  PeerLink(const PeerLink&) = delete;
+  PeerLink& operator=(const PeerLink&) = delete;
+
+  void start();                          // dial
+  void send(const Message& message);     // queue one frame (dropped while not connected)
+  void flush();                          // write everything queued, if no write is running
+
+  NodeId peer() const noexcept { return peer_; }
+  bool connected() const noexcept { return connected_; }
+
+  static constexpr std::size_t kMaxQueuedBytes = std::size_t{64} << 20;  // beyond: drop (loss is fine)
+  static constexpr std::chrono::milliseconds kMinBackoff{50};
+  static constexpr std::chrono::milliseconds kMaxBackoff{2000};
+
+ private:
+  void dial();
+  void disconnect();
+  void watch_for_close();
+
+  asio::io_context& io_;
+  NodeId peer_;
+  asio::ip::tcp::endpoint endpoint_;
+  const PeerSecurity& security_;
+  Logger log_;
+  std::shared_ptr<Stream> stream_;
+  asio::steady_timer redial_timer_;
+  std::chrono::milliseconds backoff_ = kMinBackoff;
+  std::uint64_t epoch_ = 0;  // bumped on disconnect: handlers of an older stream do nothing
+  bool connected_ = false;
+  bool writing_ = false;
+  std::string last_refusal_;          // logged once until it changes or the link connects
+  std::vector<std::byte> queued_;     // frames of this turn
+  std::vector<std::byte> in_flight_;  // frames being written
+  std::array<char, 64> discard_{};    // a peer never writes after its hello; a read only sees EOF
+};
+
+// An accepted connection from the member `peer`, after the handshake: bytes → FrameDecoder → one
+// message per frame. A frame that does not decode, or a message that names another sender than
+// the hello's node or another addressee than this node, closes the connection (the peer redials).
+class PeerInbound : public std::enable_shared_from_this<PeerInbound> {
+ public:
+  using Deliver = std::function<void(Message)>;
+  PeerInbound(std::shared_ptr<Stream> stream, std::string remote, NodeId peer, NodeId self, Deliver deliver,
+              Logger log);
+  void start(std::vector<std::byte> leftover);
+
+ private:
+  void read();
+  bool drain();  // delivers every complete frame; false once the connection is dropped
+  void drop(const std::string& why);
+
+  std::shared_ptr<Stream> stream_;
+  std::string remote_;
+  NodeId peer_;
+  NodeId self_;
+  Deliver deliver_;
+  Logger log_;
+  wire::FrameDecoder decoder_;
+  std::vector<std::byte> buffer_;
+};
+
+}  // namespace raftio::runtime

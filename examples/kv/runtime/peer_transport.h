@@ -1,0 +1,74 @@
+// The peer side of a node: the listener for the peers' dials, one outgoing PeerLink per peer, and
+// the membership check every connection passes (a cluster-id handshake always, mutual TLS when
+// configured). Messages that arrive on authenticated links go to `deliver`; everything else is
+// refused with a log line naming the remote address and the reason.
+//
+// Part of the node runtime: no dependency on the key-value code.
+#pragma once
+
+#include <asio.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <raftio/raftio.h>
+
+#include "acceptor.h"
+#include "peer_handshake.h"
+#include "peer_link.h"
+#include "tls.h"
+
+namespace raftio::runtime {
+
+struct PeerTransportOptions {
+  std::string cluster_id;
+  NodeId self = kNoNode;
+  std::map<NodeId, asio::ip::tcp::endpoint> peers;  // every member, this node included
+  std::unique_ptr<asio::ssl::context> tls;         // mutual TLS (make_peer_tls), or plain TCP
+  std::chrono::milliseconds handshake_timeout{5000};
+  // Accepted connections still in their handshake; beyond this, new ones are closed at once, so
+  // strangers cannot hold many descriptors by connecting and saying nothing.
+  std::size_t max_pending_handshakes = 64;
+};
+
+class PeerTransport {
+ public:
+  using Deliver = PeerInbound::Deliver;
+  PeerTransport(asio::io_context& io, PeerTransportOptions options, Logger log, Deliver deliver);
+  PeerTransport(const PeerTransport&) = delete;
+  PeerTransport& operator=(const PeerTransport&) = delete;
+
+  void listen();  // throws std::runtime_error naming the address that could not be bound
+  void start();
+  void send(const Message& message);  // to receiver_of(message); dropped if it is not a peer
+  void flush();                       // the end of a turn: one write per peer
+
+  std::uint64_t refused_connections() const noexcept { return refused_; }
+  std::size_t connected_links() const;
+  bool tls() const noexcept { return tls_ != nullptr; }
+
+ private:
+  void on_accept(asio::ip::tcp::socket socket);
+  void refuse(const std::string& remote, const std::string& why);
+
+  asio::io_context& io_;
+  std::unique_ptr<asio::ssl::context> tls_;
+  PeerSecurity security_;
+  asio::ip::tcp::endpoint listen_on_;
+  std::size_t max_pending_handshakes_;
+  Logger log_;
+  Deliver deliver_;
+  Acceptor acceptor_;
+  std::map<NodeId, std::unique_ptr<PeerLink>> links_;
+  std::size_t pending_handshakes_ = 0;
+  bool over_pending_logged_ = false;
+  std::uint64_t refused_ = 0;
+  // Repeated refusals (a misconfigured node redialling every two seconds) are logged once per
+  // remote host and reason per minute.
+  std::map<std::string, std::chrono::steady_clock::time_point> recent_refusals_;
+};
+
+}  // namespace raftio::runtime

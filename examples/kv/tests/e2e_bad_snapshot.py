@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""A snapshot raftio-kv cannot use must not crash-loop the node (issue #11, item 8).
+
+  e2e_bad_snapshot.py path/to/raftio-kv path/to/kv-forge
+
+A 3-node cluster takes snapshots every 20 entries; 60 keys are written, and the nodes are
+stopped. Then, in two rounds, on node 1:
+  1. undecodable state-machine snapshot: kv-forge rewrites node 1's snapshot with its key-value
+     data cut short by one byte (the WAL file itself stays valid). At restart the node hands the
+     snapshot to raftio-kv (RestoreSnapshot), which cannot decode it. Nodes 2 and 3 restart slow
+     to campaign, so node 1 is elected: being unhealthy, it must hand leadership to another node,
+     which then serves reads and writes.
+  2. unloadable snapshot file: one byte of node 1's snapshot file is flipped, so the WAL's own
+     checksum fails and the node's storage reports the failure at start-up.
+Each time the process must keep running (before the fix it exited with status 2 at every start),
+answer PING and INFO (health:unhealthy, with the reason), and refuse GET, SET and EXISTS with
+-ERR naming the reason.
+"""
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+
+sys.dont_write_bytecode = True  # importing kvtest must not leave __pycache__ in the source tree
+from kvtest import cluster, fail, find_leader, log, wait_for
+
+
+def expect_unhealthy(node, reason_fragment):
+    def answered():
+        if not node.alive():  # the old code exited here, on its first step
+            fail(f"the node exited (status {node.proc.returncode}) instead of staying up unhealthy")
+        return node.info()
+    info = wait_for("INFO", answered, 20)
+    time.sleep(0.5)
+    if not node.alive():
+        fail(f"the node exited (status {node.proc.returncode}) instead of staying up unhealthy")
+    if info.get("health") != "unhealthy" or reason_fragment not in info.get("unhealthy_reason", ""):
+        fail(f"INFO should report health:unhealthy with '{reason_fragment}': {info}")
+    conn = node.connect()
+    try:
+        if conn.call("PING") != ("ok", "PONG"):
+            fail("PING not answered")
+        for command in (("GET", "key:1"), ("SET", "k", "v"), ("EXISTS", "key:1")):
+            kind, text = conn.call(*command)
+            if kind != "error" or "unhealthy" not in text or reason_fragment not in text:
+                fail(f"{command[0]} on an unhealthy node answered {kind} {text!r}")
+    finally:
+        conn.close()
+    if not node.alive():
+        fail("the node exited")
+    log(f"node up and unhealthy: {info['unhealthy_reason']}")
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__)
+        return 2
+    binary, forge = (os.path.abspath(p) for p in sys.argv[1:3])
+    workdir = tempfile.mkdtemp(prefix="raftio-kv-badsnap-")
+    nodes = cluster(binary, workdir, extra_args=["--snapshot-entries", "20"])
+    first = nodes[0]
+    ok = False
+    try:
+        for node in nodes:
+            node.start()
+        leader = wait_for("a leader", lambda: find_leader(nodes), 20)
+        conn = leader.connect()
+        conn.send([("SET", f"key:{i}", f"value-{i}") for i in range(60)])
+        if any(conn.reply() != ("ok", "OK") for _ in range(60)):
+            fail("a SET failed")
+        conn.close()
+        wait_for("a snapshot on node 1", lambda: int((first.info() or {}).get("snapshots_taken", "0")) > 0, 10)
+        for node in nodes:
+            node.stop()
+        subprocess.run([forge, "damage-snapshot", first.data], check=True)
+        # Nodes 2 and 3 wait 25 s before campaigning, so node 1 (unhealthy) is elected first and
+        # must hand leadership over.
+        for node in nodes[1:]:
+            node.extra_args += ["--election-ticks", "1000"]
+        for node in nodes:
+            node.start()
+        expect_unhealthy(first, "snapshot at index")
+        wait_for("node 1 to hand leadership over", lambda: "unhealthy leader: transferring leadership" in first.log_text(),
+                 15)
+        successor = wait_for("another leader", lambda: find_leader(nodes[1:]), 15)
+        conn = successor.connect()
+        try:
+            if conn.call("SET", "after", "handoff") != ("ok", "OK") or conn.call("GET", "key:7") != ("bulk", "value-7"):
+                fail(f"node {successor.id}, leading after the hand-off, does not serve reads and writes")
+        finally:
+            conn.close()
+        log(f"the unhealthy node won an election and handed leadership to node {successor.id}, which serves")
+        expect_unhealthy(first, "snapshot at index")
+
+        first.stop()
+        snap = sorted(glob.glob(os.path.join(first.data, "snapshot-*.snap")))[-1]
+        with open(snap, "r+b") as f:
+            f.seek(40)
+            byte = f.read(1)
+            f.seek(40)
+            f.write(bytes([byte[0] ^ 0x10]))
+        first.start()
+        expect_unhealthy(first, "storage failed")
+        ok = True
+        log("PASS")
+        return 0
+    finally:
+        for node in nodes:
+            node.kill()
+        if not ok:
+            for node in nodes:
+                node.print_log_tail()
+        if ok or not os.environ.get("KV_E2E_KEEP"):
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    sys.exit(main())
