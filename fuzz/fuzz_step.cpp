@@ -10,8 +10,9 @@
 //     lengths at 0, 1, near 2^62, 2^63 and 2^64) with a plausible sender and term, so that they
 //     reach every handler, snapshot chunks included. Raft does not survive Byzantine peers, so
 //     only crash-freedom and each node's local invariants are checked (commit <= last,
-//     applied <= commit, durable <= last, no storage failure, and a term that leaves room to
-//     campaign: no forged term may exhaust the term space).
+//     applied <= commit, durable <= last, no storage failure, a term that leaves room to
+//     campaign (no forged term may exhaust the term space), and an unfinished snapshot that
+//     holds at most max_snapshot_bytes whatever the chunks claim).
 //   - bit 1: the application keeps its state machine across restarts (RaftConfig::applied), and
 //     the checker requires that nothing at or below it is applied again;
 //   - bit 2: nodes keep their logs in a WalLog on a simulated disk, so a restart is a crash that
@@ -31,6 +32,8 @@ namespace {
 
 using namespace raftio;
 
+constexpr std::uint64_t kMaxSnapshotBytes = 4096;
+
 void check_local_invariants(const sim::Cluster& cluster) {
   for (NodeId id : cluster.ids()) {
     const RaftNode& node = cluster.node(id);
@@ -41,6 +44,7 @@ void check_local_invariants(const sim::Cluster& cluster) {
     // A run has at most a few thousand steps: a term this close to the end of the term space can
     // only come from a forged term that was adopted, and would leave the cluster unable to elect.
     RAFTIO_FUZZ_CHECK(node.term() < std::numeric_limits<Term>::max() - (Term{1} << 32));
+    RAFTIO_FUZZ_CHECK(node.incoming_snapshot_bytes() <= kMaxSnapshotBytes);
   }
 }
 
@@ -122,7 +126,8 @@ Message forge_extreme(FuzzedDataProvider& provider, const RaftNode& node) {
       const SnapshotMeta meta{index(), a_term(), members};
       const auto bytes = provider.ConsumeBytes<std::uint8_t>(provider.ConsumeIntegralInRange<std::size_t>(0, 64));
       const Payload chunk = Payload::copy_of(bytes.data(), bytes.size());
-      const std::uint64_t offset = provider.ConsumeBool() ? 0 : extreme(provider, 0);
+      // At 0, where the partial snapshot ends (a forger that follows along), or anywhere.
+      const std::uint64_t offset = provider.ConsumeBool() ? node.incoming_snapshot_bytes() : extreme(provider, 0);
       // Usually a size and checksum that fit the chunk, so that forged chunks get assembled.
       const std::uint64_t total = provider.ConsumeBool() ? offset + chunk.size() : extreme(provider, chunk.size());
       const std::uint64_t checksum = provider.ConsumeBool() ? snapshot_checksum(chunk.bytes()) : extreme(provider, 0);
@@ -147,6 +152,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                            .pre_vote = provider.ConsumeBool(),
                                            .check_quorum = provider.ConsumeBool(),
                                            .check_safety = !forgery,
+                                           .max_snapshot_bytes = kMaxSnapshotBytes,
                                            .trace = false,
                                            .durable_state_machine = (mode & 2) != 0,
                                            .record_applied = !forgery});

@@ -58,6 +58,7 @@ std::unique_ptr<RaftNode> Cluster::make_node(NodeId id, Index applied) {
                     .snapshot_threshold(options_.snapshot_threshold)
                     .lease_reads(options_.lease_reads)
                     .snapshot_chunk_bytes(options_.snapshot_chunk_bytes)
+                    .max_snapshot_bytes(options_.max_snapshot_bytes)
                     .async_storage(async_storage(id))
                     .applied(applied)
                     .build();

@@ -44,6 +44,7 @@ struct ClusterOptions {
   std::uint64_t snapshot_threshold = 0;  // RaftConfig::snapshot_threshold (0: never suggested)
   bool lease_reads = false;              // RaftConfig::lease_reads
   std::uint32_t snapshot_chunk_bytes = 256 * 1024;
+  std::uint64_t max_snapshot_bytes = std::uint64_t{1} << 30;  // RaftConfig::max_snapshot_bytes
   // Nodes in RaftConfig::async_storage mode: bit id - 1 set (kAllNodes: every node). Their Persist
   // actions queue up until write_next() writes one.
   std::uint64_t async_storage = 0;
