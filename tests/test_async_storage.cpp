@@ -263,6 +263,27 @@ TEST(AsyncStorage, InstalledSnapshotIsRestoredOnlyOnceDurable) {
   EXPECT_EQ(h.node().log().first_index(), 11u);
 }
 
+// A follower learns a commit index before its own write of those entries completes. Asked then to
+// install a snapshot its commit index already covers, it answered "done" at once: the leader took
+// entries the follower could still lose for acknowledged (found by the simulator's
+// match-monotonicity check: the follower crashed, lost them, and the leader's match went back).
+TEST(AsyncStorage, SnapshotTheCommitIndexCoversIsAcknowledgedOnlyOnceDurable) {
+  NodeHarness h(2, {1, 2, 3}, async_mode());
+  complete(h, h.follow(1, 2));
+  const auto writes = h.receive(AppendEntries{1, 2, 2, 0, 0, 2, EntryBatch(make_entries(1, {2, 2}))});
+  ASSERT_EQ(actions_of<Persist>(writes).size(), 1u);
+  ASSERT_EQ(h.node().commit_index(), 2u);
+  ASSERT_LT(h.node().durable_index(), 2u);
+  const SnapshotMeta meta{2, 2, Membership{{1, 2, 3}, {}}};
+  const auto early = h.receive(snapshot_chunk(1, 2, 2, meta, "state", 0, 5));
+  EXPECT_TRUE(sent<InstallSnapshotReply>(early).empty()) << "entries 1 and 2 are not durable yet";
+  const auto reported = complete(h, writes);
+  const auto replies = sent<InstallSnapshotReply>(reported);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_TRUE(replies[0].done);
+  EXPECT_EQ(replies[0].last_index, 2u);
+}
+
 TEST(AsyncStorage, SnapshotTakenCompactsThroughAPersist) {
   AsyncLeader leader;
   for (int i = 0; i < 3; ++i) complete(leader.h, leader.h.propose("x"));

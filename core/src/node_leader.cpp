@@ -122,6 +122,7 @@ void NodeCore::on_append_reply(const AppendEntriesReply& m) {
     // Only the snapshot's own replies move it on; a success that shows the follower already
     // holds the snapshot's position (e.g. it caught up another way) ends it early.
     if (!m.success || m.match_index > last_index() || m.match_index < peer->snapshot_index) return;
+    peer->seq_at_ack = peer->seq_sent;
     peer->match = std::max(peer->match, m.match_index);
     if (peer->is_voter) leader.commit_dirty = true;
     peer->become_probe();
@@ -133,7 +134,7 @@ void NodeCore::on_append_reply(const AppendEntriesReply& m) {
     // In our term the follower only ever acknowledges entries we sent, so a match past our log is
     // forged; drop it rather than let it count towards a commit.
     if (m.match_index > last_index()) return;
-    peer->seq_acked = std::max(peer->seq_acked, m.seq);
+    peer->seq_at_ack = peer->seq_sent;
     if (m.match_index > peer->match) {
       peer->match = m.match_index;
       peer->stall_ticks = 0;
@@ -152,11 +153,12 @@ void NodeCore::on_append_reply(const AppendEntriesReply& m) {
   } else {
     if (m.reject_index <= peer->match) {
       // Figure 2: matchIndex only increases. A refusal at or below it is stale (reordered or
-      // duplicated from before the acknowledgement) unless it answers a message sent after the
-      // newest acknowledgement we hold: within a term the follower's log agrees with ours up to
-      // what it acknowledged, so only a follower that lost acknowledged entries (its storage broke
-      // a promise) refuses such a message. Then forget the match and rebuild it from below.
-      if (m.seq <= peer->seq_acked) return;
+      // duplicated: the follower may even handle a newer message before an older one) unless it
+      // answers a message we sent after an acknowledgement arrived. The follower handled that
+      // message after it held everything it acknowledged, and within a term its log agrees with
+      // ours up to there: only a follower that lost acknowledged entries (its storage broke a
+      // promise) refuses it. Then forget the match and rebuild it from below.
+      if (m.seq <= peer->seq_at_ack) return;
       peer->match = 0;
     } else if (peer->state == PeerProgress::State::Probe && m.reject_index + 1 != peer->next) {
       return;  // a refusal of something other than our latest probe is stale

@@ -132,6 +132,9 @@ void NodeCore::on_install_snapshot_reply(const InstallSnapshotReply& m) {
   if (m.done) {
     // The follower holds everything up to last_index. A position past our log is forged.
     if (m.last_index > last_index()) return;
+    // Like an append acknowledgement: what we send from now on reaches a follower that holds the
+    // snapshot, so a refusal at or below it of a message sent before now is stale.
+    peer->seq_at_ack = peer->seq_sent;
     if (m.last_index > peer->match) {
       peer->match = m.last_index;
       if (peer->is_voter) leader.commit_dirty = true;
@@ -176,8 +179,10 @@ void NodeCore::on_install_snapshot(InstallSnapshot&& m) {
     send(InstallSnapshotReply{config_.id, m.from, term_, meta.last_index, next_offset, false});
   };
   if (meta.last_index <= commit_) {
-    // Everything it covers is committed here already (a duplicate, or a stale leader view).
-    send(InstallSnapshotReply{config_.id, m.from, term_, meta.last_index, 0, true});
+    // Everything it covers is committed here already (a duplicate, or a stale leader view). "Done"
+    // tells the leader we hold it all, so (durable before visible) it waits for the Persists still
+    // in flight: with async storage the commit index can run ahead of what is on disk.
+    send_after_persist(InstallSnapshotReply{config_.id, m.from, term_, meta.last_index, 0, true});
     return;
   }
   if (!same_snapshot) {

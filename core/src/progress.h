@@ -35,7 +35,9 @@ struct PeerProgress {
   std::uint64_t round_sent = 0;   // the highest read round sent to this follower
   std::uint64_t round_acked = 0;  // the highest read round it echoed back
   std::uint64_t seq_sent = 0;     // AppendEntries sent to this follower in our term (the last one's seq)
-  std::uint64_t seq_acked = 0;    // the highest seq of an AppendEntries it acknowledged
+  // seq_sent when the newest acknowledgement arrived: a message with a higher seq left after it,
+  // so the follower handled it after it held everything it acknowledged (see on_append_reply).
+  std::uint64_t seq_at_ack = 0;
   Index snapshot_index = 0;          // Snapshot: the snapshot being sent
   std::uint64_t snapshot_offset = 0; // Snapshot: the byte the follower expects next
   Inflights inflights;

@@ -244,6 +244,29 @@ void SafetyChecker::after_step(const NodeView& node, std::span<const Action> act
   mirror.truncated_in_step = false;
 }
 
+// Figure 2: a leader's matchIndex for a follower never decreases within its term (while the
+// follower stays a member: one removed and added again starts over). The disks here keep every
+// promise, so a follower never loses what it acknowledged; a decrease is a stale reply believed.
+void SafetyChecker::check_match_monotonic(const RaftNode& node) {
+  if (!node.is_leader()) return;
+  std::vector<FollowerProgress> now = node.progress();
+  LeaderMatches& seen = leader_matches_[node.id()];
+  if (seen.term == node.term()) {
+    for (const FollowerProgress& peer : now) {
+      const auto before = std::find_if(seen.peers.begin(), seen.peers.end(),
+                                        [&](const FollowerProgress& p) { return p.id == peer.id; });
+      if (before != seen.peers.end() && peer.match < before->match) {
+        violate("Match Monotonicity", {node.id(), peer.id},
+                "leader " + std::to_string(node.id()) + " moved its match index for " + std::to_string(peer.id) +
+                    " back from " + std::to_string(before->match) + " to " + std::to_string(peer.match) + " in term " +
+                    std::to_string(node.term()));
+      }
+    }
+  }
+  seen.term = node.term();
+  seen.peers = std::move(now);
+}
+
 // A commit index is a claim that a majority holds the prefix: every node that claims index i
 // must hold the same chain value there, and the value is recorded for Leader Completeness.
 void SafetyChecker::check_commit(const NodeView& node, Mirror& mirror) {

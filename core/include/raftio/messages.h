@@ -67,9 +67,10 @@ struct AppendEntries {
   // 0 when the leader never served a read (such messages stay wire version 1).
   std::uint64_t read_round = 0;
   // The leader numbers its AppendEntries to each follower (from 1, within its term) and the reply
-  // echoes the number: a refusal of a message older than the acknowledgement the leader holds is
-  // stale and never moves matchIndex back; a refusal of a newer one proves the follower lost
-  // entries it acknowledged. 0 from senders older than wire version 3.
+  // echoes the number. A refusal at or below matchIndex of a message sent before the newest
+  // acknowledgement arrived may be stale and never moves matchIndex back; a refusal of one sent
+  // after it proves the follower lost entries it acknowledged. 0 from senders older than wire
+  // version 3.
   std::uint64_t seq = 0;
   friend bool operator==(const AppendEntries&, const AppendEntries&) = default;
 };

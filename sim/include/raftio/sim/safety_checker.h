@@ -68,7 +68,10 @@ class SafetyChecker {
 
   // --- after every step of `node`, with the actions that step returned ---
   void after_step(const NodeView& node, std::span<const Action> actions);
-  void after_step(const RaftNode& node, std::span<const Action> actions) { after_step(view_of(node), actions); }
+  void after_step(const RaftNode& node, std::span<const Action> actions) {
+    after_step(view_of(node), actions);
+    check_match_monotonic(node);
+  }
   // A node was rebuilt from its log (a crash and restart): `recovered` is its log from index
   // snapshot_index + 1 (the entries up to a snapshot are in the snapshot); its volatile state
   // starts over.
@@ -109,6 +112,7 @@ class SafetyChecker {
   void cut_chain(Mirror& mirror, Index from);
   void compact_chain(Mirror& mirror, Index index);
   void check_commit(const NodeView& node, Mirror& mirror);
+  void check_match_monotonic(const RaftNode& node);
   void check_leader(const NodeView& node, const Mirror& mirror);
   void check_applies(const NodeView& node, std::span<const Action> actions, Mirror& mirror);
 
@@ -124,6 +128,12 @@ class SafetyChecker {
   std::unordered_map<std::pair<Index, Term>, std::uint64_t, PositionHash> chain_at_;
   std::vector<std::uint64_t> committed_chain_{0};  // chain value of each committed index
   std::vector<Term> committed_in_term_{0};         // term in which each index was first seen committed
+  // Figure 2 (matchIndex only increases): each leader's view of its followers in its current term.
+  struct LeaderMatches {
+    Term term = 0;
+    std::vector<FollowerProgress> peers;
+  };
+  std::map<NodeId, LeaderMatches> leader_matches_;
   std::vector<std::uint64_t> applied_chain_{0};    // State Machine Safety: what index i applied as
   std::vector<NodeId> applied_by_{0};              // the first node that applied index i
   std::vector<Violation> violations_;
