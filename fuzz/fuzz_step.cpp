@@ -124,7 +124,12 @@ Message forge_extreme(FuzzedDataProvider& provider, const RaftNode& node) {
       members.voters = {1, 2, 3};
       if (provider.ConsumeBool()) members.voters = {provider.ConsumeIntegralInRange<NodeId>(0, 5)};
       const SnapshotMeta meta{index(), a_term(), members};
-      const auto bytes = provider.ConsumeBytes<std::uint8_t>(provider.ConsumeIntegralInRange<std::size_t>(0, 64));
+      // Bytes from the input, or a large chunk of one repeated byte: an input of a few KiB must be
+      // able to push a partial snapshot past max_snapshot_bytes.
+      auto bytes = provider.ConsumeBytes<std::uint8_t>(provider.ConsumeIntegralInRange<std::size_t>(0, 64));
+      if (provider.ConsumeBool()) {
+        bytes.assign(provider.ConsumeIntegralInRange<std::size_t>(0, 2 * kMaxSnapshotBytes), provider.ConsumeIntegral<std::uint8_t>());
+      }
       const Payload chunk = Payload::copy_of(bytes.data(), bytes.size());
       // At 0, where the partial snapshot ends (a forger that follows along), or anywhere.
       const std::uint64_t offset = provider.ConsumeBool() ? node.incoming_snapshot_bytes() : extreme(provider, 0);
