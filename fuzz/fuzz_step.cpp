@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include "fuzz_common.h"
@@ -93,7 +94,9 @@ std::uint64_t extreme(FuzzedDataProvider& provider, std::uint64_t near) {
 
 // A message of any kind to `to`, from a sender that usually passes the node's first checks (its
 // leader, a member) with a term near its own, and numeric fields drawn from extreme().
-Message forge_extreme(FuzzedDataProvider& provider, const RaftNode& node) {
+// `previous` is the last InstallSnapshot forged for this node: a forger that follows along sends
+// the next chunk of the same snapshot, so chunks add up the way a leader's do.
+Message forge_extreme(FuzzedDataProvider& provider, const RaftNode& node, std::optional<InstallSnapshot>& previous) {
   const NodeId to = node.id();
   const NodeId from = provider.ConsumeBool() && node.leader() != kNoNode && node.leader() != to
                           ? node.leader()
@@ -131,12 +134,21 @@ Message forge_extreme(FuzzedDataProvider& provider, const RaftNode& node) {
         bytes.assign(provider.ConsumeIntegralInRange<std::size_t>(0, 2 * kMaxSnapshotBytes), provider.ConsumeIntegral<std::uint8_t>());
       }
       const Payload chunk = Payload::copy_of(bytes.data(), bytes.size());
+      if (previous && provider.ConsumeBool()) {
+        InstallSnapshot next = *previous;
+        next.offset = node.incoming_snapshot_bytes();
+        next.chunk = chunk;
+        next.done = provider.ConsumeBool();
+        previous = next;
+        return next;
+      }
       // At 0, where the partial snapshot ends (a forger that follows along), or anywhere.
       const std::uint64_t offset = provider.ConsumeBool() ? node.incoming_snapshot_bytes() : extreme(provider, 0);
       // Usually a size and checksum that fit the chunk, so that forged chunks get assembled.
       const std::uint64_t total = provider.ConsumeBool() ? offset + chunk.size() : extreme(provider, chunk.size());
       const std::uint64_t checksum = provider.ConsumeBool() ? snapshot_checksum(chunk.bytes()) : extreme(provider, 0);
-      return InstallSnapshot{from, to, term, meta, offset, chunk, provider.ConsumeBool(), total, checksum};
+      previous = InstallSnapshot{from, to, term, meta, offset, chunk, provider.ConsumeBool(), total, checksum};
+      return *previous;
     }
     case 7: return InstallSnapshotReply{from, to, term, index(), extreme(provider, 0), provider.ConsumeBool()};
     case 8: return TimeoutNow{from, to, term};
@@ -163,6 +175,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                            .record_applied = !forgery});
   auto& net = cluster.network();
   MatchMonotonicity match;
+  std::map<NodeId, std::optional<InstallSnapshot>> forged_snapshots;
   for (int op = 0; op < 2000 && provider.remaining_bytes() > 0; ++op) {
     const NodeId node = provider.ConsumeIntegralInRange<NodeId>(1, 3);
     switch (provider.ConsumeIntegralInRange(0, forgery ? 17 : 14)) {
@@ -203,7 +216,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
       case 16:
-      case 17: cluster.step(node, Receive{forge_extreme(provider, cluster.node(node))}); break;
+      case 17: cluster.step(node, Receive{forge_extreme(provider, cluster.node(node), forged_snapshots[node])}); break;
     }
     if (!cluster.checker().ok()) {
       std::fprintf(stderr, "%s", cluster.checker().report().c_str());
