@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -97,8 +98,7 @@ def first_property(output):
 def run_sweeps(sim, scale, jobs):
     """Runs the sweeps, `jobs` at a time, until one finds a violation. Returns (killed, property,
     where, seeds run)."""
-    pending = [(label, first, max(1, count * scale) if scale >= 1 else max(1, int(count * scale)), opts)
-               for label, first, count, opts in SWEEPS]
+    pending = [(label, first, max(1, int(count * scale)), opts) for label, first, count, opts in SWEEPS]
     running = []
     seeds_run = 0
     result = None
@@ -106,15 +106,19 @@ def run_sweeps(sim, scale, jobs):
         while pending and len(running) < jobs:
             label, first, count, opts = pending.pop(0)
             cmd = [str(sim), "--seeds", f"{first}..{first + count - 1}", "--ticks", TICKS, "--until-violation"] + opts
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            running.append((label, first, count, proc))
+            # A file, not a pipe: a failing seed's report can be long, and a full pipe would block it.
+            out = tempfile.TemporaryFile(mode="w+")
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
+            running.append((label, first, count, proc, out))
         time.sleep(0.05)
         for entry in list(running):
-            label, first, count, proc = entry
+            label, first, count, proc, out = entry
             if proc.poll() is None:
                 continue
             running.remove(entry)
-            output = proc.stdout.read()
+            out.seek(0)
+            output = out.read()
+            out.close()
             summary = re.search(r"sweep seeds (\d+)\.\.(\d+) .*?: (\d+) passed, (\d+) failed", output)
             ran = int(summary.group(2)) - int(summary.group(1)) + 1 if summary else count
             seeds_run += ran
@@ -123,9 +127,10 @@ def run_sweeps(sim, scale, jobs):
                 seed = int(failing.group(1)) if failing else first + ran - 1
                 # Seeds to kill: the failing seed's place in its sweep.
                 result = (True, first_property(output), f"{label} seed {seed}", seed - first + 1)
-    for label, first, count, proc in running:
+    for label, first, count, proc, out in running:
         proc.kill()
         proc.wait()
+        out.close()
     if result is None:
         return False, "-", "-", seeds_run
     return result
