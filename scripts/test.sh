@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs every test, twice: with g++ (optimized, warnings are errors) and with clang++
 # under AddressSanitizer + UndefinedBehaviorSanitizer (which stops at the first report), where the
-# libFuzzer targets also run for FUZZ_SECONDS each (default 45). Ends with one line
+# libFuzzer targets also run for FUZZ_SECONDS each (default 45). Between the two, the mutation
+# score (scripts/mutation-score.py): every planted Raft bug of sim/mutants/ must be caught by the
+# simulator, one test case per mutant. Ends with one line
 # "N passed, N failed" counting individual test cases, and fails if any failed or none ran.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,11 @@ run_suite() {  # name, compiler, meson options...
 
 mkdir -p build
 run_suite gcc g++ --buildtype=debugoptimized
+
+echo "=== mutation score"
+builds+=(build/mutation)  # its JUnit log counts one case per mutant; none (a crash) counts as a failure
+rm -f build/mutation/meson-logs/testlog.junit.xml
+python3 scripts/mutation-score.py --junit build/mutation/meson-logs/testlog.junit.xml || status=1
 run_suite clang-asan clang++ --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false \
   -Dfuzz=true -Dfuzz_seconds="${FUZZ_SECONDS:-45}"
 

@@ -164,5 +164,168 @@ TEST(CheckerSelfTest, FailedStepsAreNotTakenAsVisibleState) {
   EXPECT_TRUE(checker.ok()) << "a commit index seen only in a step whose storage failed was never visible";
 }
 
+
+// --- the rules the Raft properties rest on, checked directly ---
+
+const std::vector<NodeId> kFiveVoters{1, 2, 3, 4, 5};
+
+// A node of a five-voter cluster, as a real node reports itself (so the campaign checks run).
+View voter(NodeId id, Role role, Term term, Index commit = 0, NodeId voted_for = kNoNode, bool pre_vote = false) {
+  View view{id, role, term, commit, false};
+  view.voted_for = voted_for;
+  view.voters = &kFiveVoters;
+  view.pre_vote = pre_vote;
+  view.check_quorum = pre_vote;
+  view.election_ticks = 10;
+  return view;
+}
+
+std::vector<Action> grant_vote(NodeId from, NodeId to, Term term) {
+  return {Send{RequestVoteReply{from, to, term, true}}};
+}
+
+TEST(CheckerSelfTest, LeaderWithoutAMajorityOfDistinctVotersBreaksLeaderQuorum) {
+  SafetyChecker checker;
+  checker.after_step(voter(1, Role::Candidate, 3, 0, 1), {});
+  checker.after_step(voter(2, Role::Follower, 3, 0, 1), grant_vote(2, 1, 3));
+  checker.after_step(voter(2, Role::Follower, 3, 0, 1), grant_vote(2, 1, 3));  // the same grant twice
+  checker.after_step(voter(1, Role::Leader, 3, 0, 1), {});
+  EXPECT_TRUE(caught(checker, "Leader Quorum")) << checker.report();
+}
+
+TEST(CheckerSelfTest, LeaderWithAMajorityOfDistinctVotersPasses) {
+  SafetyChecker checker;
+  checker.after_step(voter(1, Role::Candidate, 3, 0, 1), {});
+  checker.after_step(voter(2, Role::Follower, 3, 0, 1), grant_vote(2, 1, 3));
+  checker.after_step(voter(3, Role::Follower, 3, 0, 1), grant_vote(3, 1, 3));
+  checker.after_step(voter(1, Role::Leader, 3, 0, 1), {});
+  EXPECT_TRUE(checker.ok()) << checker.report();
+}
+
+TEST(CheckerSelfTest, TwoVotesInOneTermBreakVoteOnce) {
+  SafetyChecker checker;
+  checker.after_step(voter(1, Role::Candidate, 4, 0, 1), {});
+  checker.after_step(voter(2, Role::Follower, 4, 0, 1), grant_vote(2, 1, 4));
+  checker.after_step(voter(2, Role::Follower, 4, 0, 3), grant_vote(2, 3, 4));
+  EXPECT_TRUE(caught(checker, "Vote Once")) << checker.report();
+
+  SafetyChecker legal;  // one vote per term, in two terms
+  legal.after_step(voter(1, Role::Candidate, 4, 0, 1), {});
+  legal.after_step(voter(2, Role::Follower, 4, 0, 1), grant_vote(2, 1, 4));
+  legal.after_step(voter(3, Role::Candidate, 5, 0, 3), {});
+  legal.after_step(voter(2, Role::Follower, 5, 0, 3), grant_vote(2, 3, 5));
+  EXPECT_TRUE(legal.ok()) << legal.report();
+}
+
+TEST(CheckerSelfTest, RestartForgettingAVoteBreaksDurableVote) {
+  for (const View& restarted : {voter(2, Role::Follower, 3), voter(2, Role::Follower, 4, 0, kNoNode),
+                                voter(2, Role::Follower, 4, 0, 3)}) {
+    SafetyChecker checker;
+    checker.after_step(voter(1, Role::Candidate, 4, 0, 1), {});
+    checker.after_step(voter(2, Role::Follower, 4, 0, 1), grant_vote(2, 1, 4));
+    checker.on_restart(restarted, {});
+    EXPECT_TRUE(caught(checker, "Durable Vote")) << "restarted in term " << restarted.term << " voting for "
+                                                 << restarted.voted_for;
+  }
+  for (const View& restarted : {voter(2, Role::Follower, 4, 0, 1), voter(2, Role::Follower, 5)}) {
+    SafetyChecker checker;
+    checker.after_step(voter(1, Role::Candidate, 4, 0, 1), {});
+    checker.after_step(voter(2, Role::Follower, 4, 0, 1), grant_vote(2, 1, 4));
+    checker.on_restart(restarted, {});
+    EXPECT_TRUE(checker.ok()) << checker.report();
+  }
+}
+
+TEST(CheckerSelfTest, ReadBelowAnIndexCommittedBeforeItArrivedBreaksReadFreshness) {
+  const auto log = entries({entry(1, 1, "a"), entry(2, 1, "b")});
+  SafetyChecker checker;
+  for (NodeId id : {1, 2}) checker.on_append(id, log);
+  checker.after_step(View{1, Role::Leader, 1, 2, false}, {});  // index 2 committed
+  checker.before_step(2, Event{ReadIndex{7}});
+  checker.after_step(View{2, Role::Follower, 1, 1, false}, std::vector<Action>{ReadReady{7, 1}});
+  EXPECT_TRUE(caught(checker, "Read Freshness")) << checker.report();
+
+  SafetyChecker legal;  // the read arrived before index 2 committed: index 1 is fresh enough
+  for (NodeId id : {1, 2}) legal.on_append(id, log);
+  legal.after_step(View{1, Role::Leader, 1, 1, false}, {});
+  legal.before_step(2, Event{ReadIndex{7}});
+  legal.after_step(View{1, Role::Leader, 1, 2, false}, {});
+  legal.after_step(View{2, Role::Follower, 1, 1, false}, std::vector<Action>{ReadReady{7, 1}});
+  legal.before_step(2, Event{ReadIndex{8}});
+  legal.after_step(View{2, Role::Follower, 1, 2, false}, std::vector<Action>{ReadReady{8, 2}});
+  EXPECT_TRUE(legal.ok()) << legal.report();
+}
+
+LogEntry config_entry(Index index, Term term) { return LogEntry{term, index, EntryKind::Config, Payload::copy_of("c")}; }
+
+TEST(CheckerSelfTest, TwoUncommittedConfigurationEntriesBreakSingleConfigChange) {
+  SafetyChecker checker;
+  checker.on_append(1, entries({entry(1, 1, "a"), config_entry(2, 1), config_entry(3, 1)}));
+  checker.after_step(View{1, Role::Leader, 1, 1, false}, {});
+  EXPECT_TRUE(caught(checker, "Single Config Change")) << checker.report();
+
+  SafetyChecker legal;  // the second change starts once the first is committed
+  legal.on_append(1, entries({entry(1, 1, "a"), config_entry(2, 1)}));
+  legal.after_step(View{1, Role::Leader, 1, 2, false}, {});
+  legal.on_append(1, entries({config_entry(3, 1)}));
+  legal.after_step(View{1, Role::Leader, 1, 2, false}, {});
+  EXPECT_TRUE(legal.ok()) << legal.report();
+}
+
+// Node 2 hears from leader 1 of term 3, then runs `ticks` ticks and grants node 4 a pre-vote.
+SafetyChecker pre_vote_after(std::uint64_t ticks) {
+  SafetyChecker checker;
+  checker.before_step(2, Event{Receive{AppendEntries{1, 2, 3, 0, 0, 0, EntryBatch(), 0, 1}}});
+  checker.after_step(voter(2, Role::Follower, 3, 0, kNoNode, true), {});
+  for (std::uint64_t i = 0; i < ticks; ++i) {
+    checker.before_step(2, Event{Tick{}});
+    checker.after_step(voter(2, Role::Follower, 3, 0, kNoNode, true), {});
+  }
+  checker.after_step(voter(2, Role::Follower, 3, 0, kNoNode, true),
+                     std::vector<Action>{Send{PreVoteReply{2, 4, 4, true}}});
+  return checker;
+}
+
+TEST(CheckerSelfTest, PreVoteGrantedInsideTheLeaderLeaseBreaksPreVoteLease) {
+  const SafetyChecker checker = pre_vote_after(3);
+  EXPECT_TRUE(caught(checker, "Pre-Vote Lease")) << checker.report();
+  const SafetyChecker legal = pre_vote_after(10);  // a full election timeout without the leader
+  EXPECT_TRUE(legal.ok()) << legal.report();
+}
+
+TEST(CheckerSelfTest, CampaignWithoutAPreVoteMajorityBreaksPreVoteQuorum) {
+  SafetyChecker checker;
+  checker.after_step(voter(1, Role::PreCandidate, 3, 0, kNoNode, true), {});
+  checker.after_step(voter(2, Role::Follower, 3, 0, kNoNode, true), std::vector<Action>{Send{PreVoteReply{2, 1, 4, true}}});
+  checker.after_step(voter(1, Role::Candidate, 4, 0, 1, true), {});
+  EXPECT_TRUE(caught(checker, "Pre-Vote Quorum")) << checker.report();
+
+  SafetyChecker legal;  // a pre-vote majority
+  legal.after_step(voter(1, Role::PreCandidate, 3, 0, kNoNode, true), {});
+  legal.after_step(voter(2, Role::Follower, 3, 0, kNoNode, true), std::vector<Action>{Send{PreVoteReply{2, 1, 4, true}}});
+  legal.after_step(voter(3, Role::Follower, 3, 0, kNoNode, true), std::vector<Action>{Send{PreVoteReply{3, 1, 4, true}}});
+  legal.after_step(voter(1, Role::Candidate, 4, 0, 1, true), {});
+  EXPECT_TRUE(legal.ok()) << legal.report();
+
+  SafetyChecker transfer;  // a leadership transfer skips pre-vote (thesis §3.10)
+  transfer.after_step(View{5, Role::Leader, 3, 0, false}, std::vector<Action>{Send{TimeoutNow{5, 2, 3}}});
+  transfer.after_step(voter(2, Role::Follower, 3, 0, kNoNode, true), {});
+  transfer.after_step(voter(2, Role::Candidate, 4, 0, 2, true), {});
+  EXPECT_TRUE(transfer.ok()) << transfer.report();
+}
+
+TEST(CheckerSelfTest, TermNobodyCampaignedInBreaksTermWithoutCampaign) {
+  SafetyChecker checker;
+  checker.after_step(voter(2, Role::Follower, 0), {});
+  checker.after_step(voter(2, Role::Follower, 5), {});  // e.g. adopted from a pre-vote
+  EXPECT_TRUE(caught(checker, "Term Without Campaign")) << checker.report();
+
+  SafetyChecker legal;
+  legal.after_step(voter(2, Role::Follower, 0), {});
+  legal.after_step(voter(1, Role::Candidate, 5, 0, 1), {});
+  legal.after_step(voter(2, Role::Follower, 5), {});
+  EXPECT_TRUE(legal.ok()) << legal.report();
+}
+
 }  // namespace
 }  // namespace raftio::sim

@@ -79,6 +79,7 @@ void Cluster::step(NodeId id, Event event) {
     if (const auto* propose = std::get_if<Propose>(&event)) trace(id, propose->data.to_string());
   }
   actions_.clear();
+  if (options_.check_safety) checker_.before_step(id, event);
   target.step(std::move(event), actions_);
   ++steps_;
   if (options_.trace) {

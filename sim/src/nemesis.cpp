@@ -66,7 +66,14 @@ void Simulation::Engine::stop_faults() {
 // learner, demote or remove a voter (the leader itself included) while more than one is left,
 // remove a learner. Voters grow and shrink between 1 and the cluster size. Refusals (a change in
 // progress, a learner not caught up) are part of the test.
+// One membership change asked of the leader, now and then two at once (an operator in a hurry):
+// the second arrives while the first is uncommitted and must be refused (thesis §4.1).
 void Simulation::Engine::churn_membership() {
+  const int changes = rng_.chance(0.3) ? 2 : 1;
+  for (int i = 0; i < changes; ++i) request_membership_change();
+}
+
+void Simulation::Engine::request_membership_change() {
   const std::optional<NodeId> leader = cluster_.leader();
   if (!leader || nodes_[*leader - 1].down || nodes_[*leader - 1].paused) return;
   const Membership& members = cluster_.node(*leader).membership();

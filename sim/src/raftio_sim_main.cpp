@@ -1,6 +1,7 @@
 // raftio-sim: seeded simulations of a Raft cluster under faults, checked after every step.
 //   raftio-sim --seed 42                       one run, with its report
 //   raftio-sim --seeds 1..200 --ticks 20000    a sweep: a summary line, exit 1 if any seed fails
+//   raftio-sim --seeds 1..200 --until-violation   stop the sweep at the first failing seed
 //   raftio-sim --seed 42 --trace t.jsonl --html t.html
 // A failing run prints the violated property, the nodes, the last events before it and the
 // command that replays it. See docs/SIMULATION.md.
@@ -33,6 +34,7 @@ struct Cli {
   std::uint64_t snapshot_every = raftio::sim::SimOptions{}.snapshot_every;
   std::string trace_file;
   std::string html_file;
+  bool until_violation = false;
 };
 
 bool parse_range(const std::string& text, std::uint64_t& first, std::uint64_t& last) {
@@ -84,7 +86,7 @@ int run_one(SimOptions options, const Cli& cli) {
   return report.ok() ? 0 : 1;
 }
 
-int run_sweep(SimOptions options, std::uint64_t first, std::uint64_t last) {
+int run_sweep(SimOptions options, std::uint64_t first, std::uint64_t last, bool until_violation) {
   const bool tty = ::isatty(STDOUT_FILENO) != 0;
   std::uint64_t failed = 0;
   std::uint64_t first_failure = 0;
@@ -93,7 +95,7 @@ int run_sweep(SimOptions options, std::uint64_t first, std::uint64_t last) {
   std::uint64_t ops = 0;
   double busy = 0;
   const auto start = std::chrono::steady_clock::now();
-  const std::uint64_t total = last - first + 1;
+  std::uint64_t total = last - first + 1;
   for (std::uint64_t seed = first; seed <= last; ++seed) {
     options.seed = seed;
     const SimReport report = Simulation(options).run();
@@ -105,6 +107,10 @@ int run_sweep(SimOptions options, std::uint64_t first, std::uint64_t last) {
       if (failed++ == 0) first_failure = seed;
       if (tty) std::fputs("\n", stdout);
       std::fputs(raftio::sim::format_report(replay_for_report(options)).c_str(), stdout);
+      if (until_violation) {
+        last = seed;  // the summary covers the seeds that ran
+        break;
+      }
     }
     if (tty) {
       const std::uint64_t done = seed - first + 1;
@@ -118,6 +124,7 @@ int run_sweep(SimOptions options, std::uint64_t first, std::uint64_t last) {
     }
   }
   if (tty) std::fputs("\n", stdout);
+  total = last - first + 1;
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("sweep seeds %llu..%llu nodes=%zu ticks=%llu faults=%s storage=%s %s: %llu passed, %llu failed",
               static_cast<unsigned long long>(first), static_cast<unsigned long long>(last), options.nodes,
@@ -157,6 +164,7 @@ int main(int argc, char** argv) {
   app.add_option("--clients", cli.clients, "key-value clients")->check(CLI::Range(0, 64))->capture_default_str();
   app.add_option("--snapshot-every", cli.snapshot_every, "snapshot each node's store every N applied entries (0: never)")
       ->capture_default_str();
+  app.add_flag("--until-violation", cli.until_violation, "in a sweep, stop at the first failing seed");
   app.add_option("--trace", cli.trace_file, "write every event and action as JSON lines to this file");
   app.add_option("--html", cli.html_file, "write a timeline of the run as one self-contained HTML page");
   CLI11_PARSE(app, argc, argv);
@@ -177,7 +185,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "raftio-sim: --seeds wants A..B with A <= B, got '%s'\n", cli.seeds.c_str());
       return 2;
     }
-    return run_sweep(options, first, last);
+    return run_sweep(options, first, last, cli.until_violation);
   }
   return run_one(options, cli);
 }

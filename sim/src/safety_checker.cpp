@@ -30,6 +30,7 @@ void SafetyChecker::on_append(NodeId node, std::span<const LogEntry> entries) {
   Mirror& mirror = mirrors_[node];
   for (const LogEntry& entry : entries) {
     if (!extend_chain(node, mirror, entry)) return;
+    if (entry.kind == EntryKind::Config) mirror.config_indices.push_back(entry.index);
     const std::uint64_t chain = mirror.chain.back();
     auto [it, inserted] = chain_at_.emplace(std::make_pair(entry.index, entry.term), chain);
     if (!inserted && it->second != chain) {
@@ -60,6 +61,7 @@ void SafetyChecker::on_truncate(NodeId node, Index from) {
                 std::to_string(mirror.commit));
   }
   cut_chain(mirror, from);
+  while (!mirror.config_indices.empty() && mirror.config_indices.back() >= from) mirror.config_indices.pop_back();
   mirror.truncated_in_step = true;
 }
 
@@ -99,6 +101,8 @@ void SafetyChecker::on_compact(NodeId node, Index index) {
                 " that its log disagrees with");
   }
   compact_chain(mirror, index);
+  const auto kept = std::upper_bound(mirror.config_indices.begin(), mirror.config_indices.end(), index);
+  mirror.config_indices.erase(mirror.config_indices.begin(), kept);
 }
 
 // The snapshot replaces the prefix: from here on the log continues the committed one.
@@ -129,7 +133,11 @@ void SafetyChecker::on_disk_sync(NodeId node) {
 }
 
 SafetyChecker::NodeView SafetyChecker::view_of(const RaftNode& node) {
-  return NodeView{node.id(), node.role(), node.term(), node.commit_index(), node.storage_error().has_value()};
+  const RaftConfig& config = node.config();
+  return NodeView{node.id(),          node.role(),         node.term(),
+                  node.commit_index(), node.storage_error().has_value(), node.voted_for(),
+                  &node.membership().voters, config.pre_vote, config.check_quorum,
+                  config.election_ticks};
 }
 
 void SafetyChecker::on_restart(const RaftNode& node, Index state_machine_applied) {
@@ -209,6 +217,15 @@ void SafetyChecker::on_restart(const NodeView& node, std::span<const LogEntry> r
     disk->cut_tail.clear();
     disk->synced_last = last;
   }
+  check_promises_kept(node, mirror);
+  mirror.config_indices.clear();
+  for (const LogEntry& entry : recovered_log) {
+    if (entry.kind == EntryKind::Config && entry.index > snapshot_index) mirror.config_indices.push_back(entry.index);
+  }
+  mirror.pending_reads.clear();  // a restarted node has forgotten its reads
+  mirror.heard_leader_term = 0;  // and its leader
+  mirror.seen = true;
+  highest_campaign_term_ = std::max(highest_campaign_term_, node.term);
   mirror.chain = std::move(recovered);
   mirror.role = node.role;
   mirror.term = node.term;
@@ -236,12 +253,185 @@ void SafetyChecker::after_step(const NodeView& node, std::span<const Action> act
               "leader " + std::to_string(node.id) + " removed entries of its own log in term " + std::to_string(node.term));
     }
   }
+  if (!mirror.seen) {
+    // The first step of a node that may have started from a log: its term is recovered, not new.
+    mirror.seen = true;
+    highest_campaign_term_ = std::max(highest_campaign_term_, node.term);
+  }
   check_commit(node, mirror);
   check_leader(node, mirror);
   check_applies(node, actions, mirror);
+  record_promises(node, actions, mirror);
+  if (!mirror.pending_reads.empty()) check_reads(node, actions, mirror);
+  if (node.term != term_before || node.role != role_before) check_campaign(node, mirror, role_before, term_before);
+  if (node.role == Role::Leader && mirror.config_indices.size() >= 2) check_config_changes(node, mirror);
+  if (mirror.incoming_append_term != 0 && node.role == Role::Follower && node.term == mirror.incoming_append_term) {
+    mirror.heard_leader_tick = mirror.ticks;
+    mirror.heard_leader_term = node.term;
+  }
+  mirror.incoming_append_term = 0;
   mirror.role = node.role;
   mirror.term = node.term;
   mirror.truncated_in_step = false;
+}
+
+void SafetyChecker::before_step(NodeId node, const Event& event) {
+  Mirror& mirror = mirrors_[node];
+  mirror.incoming_append_term = 0;
+  if (std::holds_alternative<Tick>(event)) {
+    ++mirror.ticks;
+  } else if (const auto* receive = std::get_if<Receive>(&event)) {
+    if (const auto* append = std::get_if<AppendEntries>(&receive->message)) mirror.incoming_append_term = append->term;
+  } else if (const auto* read = std::get_if<ReadIndex>(&event)) {
+    // Reads a node never answers (it crashed, the client gave up) are forgotten eventually.
+    if (mirror.pending_reads.size() >= 256) mirror.pending_reads.erase(mirror.pending_reads.begin());
+    mirror.pending_reads.emplace_back(read->id, committed_index());
+  }
+}
+
+// What a node's messages promise. A vote (a RequestVoteReply that grants, or a candidate's own
+// RequestVote) binds the node for its term (§5.2: at most one vote per term, on stable storage
+// before it is answered); a granted pre-vote is counted for Pre-Vote Quorum and must not be
+// given within the leader lease (thesis §4.2.3).
+void SafetyChecker::record_promises(const NodeView& node, std::span<const Action> actions, Mirror& mirror) {
+  const auto promise = [&](Term term, NodeId candidate) {
+    if (term > mirror.promised_term) {
+      mirror.promised_term = term;
+      mirror.promised_vote = candidate;
+    } else if (term == mirror.promised_term && candidate != mirror.promised_vote) {
+      violate("Vote Once", {node.id, mirror.promised_vote, candidate},
+              "node " + std::to_string(node.id) + " voted for both " + std::to_string(mirror.promised_vote) + " and " +
+                  std::to_string(candidate) + " in term " + std::to_string(term));
+    }
+  };
+  const auto record = [](std::vector<NodeId>& voters, NodeId voter) {
+    if (std::find(voters.begin(), voters.end(), voter) == voters.end()) voters.push_back(voter);
+  };
+  for (const Action& action : actions) {
+    const auto* send = std::get_if<Send>(&action);
+    if (send == nullptr) continue;
+    const Message& message = send->message;
+    if (const auto* reply = std::get_if<RequestVoteReply>(&message)) {
+      if (!reply->granted) continue;
+      record(votes_granted_[{reply->term, reply->to}], node.id);
+      promise(reply->term, reply->to);
+    } else if (const auto* request = std::get_if<RequestVote>(&message)) {
+      promise(request->term, node.id);
+    } else if (const auto* pre_reply = std::get_if<PreVoteReply>(&message)) {
+      if (!pre_reply->granted) continue;
+      record(pre_votes_granted_[{pre_reply->term, pre_reply->to}], node.id);
+      // In the lease: a follower that accepted an AppendEntries of its term fewer than
+      // election_ticks of its ticks ago (its election timer counts at most that since then).
+      const bool in_lease = node.pre_vote && node.check_quorum && node.role == Role::Follower &&
+                            mirror.role == Role::Follower && node.term > 0 && mirror.heard_leader_term == node.term &&
+                            mirror.ticks - mirror.heard_leader_tick < node.election_ticks;
+      if (in_lease && pre_reply->term > node.term) {
+        violate("Pre-Vote Lease", {node.id, pre_reply->to},
+                "node " + std::to_string(node.id) + " granted a pre-vote for term " + std::to_string(pre_reply->term) +
+                    " to " + std::to_string(pre_reply->to) + " " + std::to_string(mirror.ticks - mirror.heard_leader_tick) +
+                    " ticks after hearing from the leader of term " + std::to_string(node.term));
+      }
+    } else if (const auto* timeout_now = std::get_if<TimeoutNow>(&message)) {
+      transfers_.insert({timeout_now->term + 1, timeout_now->to});
+    }
+  }
+}
+
+// Durable Vote: a restarted node recovered at least the term and vote it promised before it
+// crashed; less, and it can vote again in that term for someone else (two leaders).
+void SafetyChecker::check_promises_kept(const NodeView& node, const Mirror& mirror) {
+  if (mirror.promised_term == 0) return;
+  if (node.term < mirror.promised_term ||
+      (node.term == mirror.promised_term && node.voted_for != mirror.promised_vote)) {
+    violate("Durable Vote", {node.id},
+            "node " + std::to_string(node.id) + " restarted in term " + std::to_string(node.term) + " having voted for " +
+                std::to_string(node.voted_for) + ", but before the crash it had voted for " +
+                std::to_string(mirror.promised_vote) + " in term " + std::to_string(mirror.promised_term));
+  }
+}
+
+// Read Freshness (linearizable reads, thesis §6.4): a read served at index i must see every entry
+// committed before it arrived.
+void SafetyChecker::check_reads(const NodeView& node, std::span<const Action> actions, Mirror& mirror) {
+  for (const Action& action : actions) {
+    std::uint64_t id = 0;
+    if (const auto* ready = std::get_if<ReadReady>(&action)) {
+      id = ready->id;
+    } else if (const auto* reject = std::get_if<Reject>(&action); reject != nullptr && reject->what == RequestKind::ReadIndex) {
+      id = reject->id;
+    } else {
+      continue;
+    }
+    auto& pending = mirror.pending_reads;
+    const auto it = std::find_if(pending.begin(), pending.end(), [&](const auto& read) { return read.first == id; });
+    if (it == pending.end()) continue;
+    const auto* ready = std::get_if<ReadReady>(&action);
+    if (ready != nullptr && ready->index < it->second) {
+      violate("Read Freshness", {node.id},
+              "node " + std::to_string(node.id) + " answered read " + std::to_string(id) + " at index " +
+                  std::to_string(ready->index) + ", but index " + std::to_string(it->second) +
+                  " was committed before the read arrived");
+    }
+    pending.erase(it);
+  }
+}
+
+// How many voters of the node's configuration granted it `grants` for its term, itself included.
+std::size_t SafetyChecker::granted_by_quorum(const std::map<std::pair<Term, NodeId>, std::vector<NodeId>>& grants,
+                                             const NodeView& node) const {
+  const auto it = grants.find({node.term, node.id});
+  std::size_t count = 0;
+  for (NodeId voter : *node.voters) {
+    if (voter == node.id || (it != grants.end() && std::find(it->second.begin(), it->second.end(), voter) != it->second.end())) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+// A node whose term or role changed. Terms come from campaigns only: a node's term rises either
+// because it campaigns in the next term, or because it adopts a term some node campaigned in.
+// A campaign with pre-vote on follows a pre-vote majority (thesis §9.6) or a leadership transfer
+// (§3.10); a leader holds a majority of distinct votes of its configuration (§5.2).
+void SafetyChecker::check_campaign(const NodeView& node, const Mirror& mirror, Role role_before, Term term_before) {
+  (void)mirror;
+  const bool campaigned = node.term > term_before && (node.role == Role::Candidate || node.role == Role::Leader);
+  if (node.voters != nullptr && campaigned && node.pre_vote && transfers_.count({node.term, node.id}) == 0) {
+    const std::size_t granted = granted_by_quorum(pre_votes_granted_, node);
+    if (granted < node.voters->size() / 2 + 1) {
+      violate("Pre-Vote Quorum", {node.id},
+              "node " + std::to_string(node.id) + " campaigned in term " + std::to_string(node.term) + " with " +
+                  std::to_string(granted) + " of " + std::to_string(node.voters->size()) + " pre-votes");
+    }
+  }
+  if (campaigned) {
+    highest_campaign_term_ = std::max(highest_campaign_term_, node.term);
+  } else if (node.voters != nullptr && node.term > highest_campaign_term_) {
+    violate("Term Without Campaign", {node.id},
+            "node " + std::to_string(node.id) + " moved to term " + std::to_string(node.term) +
+                ", in which no node has campaigned (highest campaign: term " + std::to_string(highest_campaign_term_) + ")");
+  }
+  if (node.voters != nullptr && node.role == Role::Leader && (role_before != Role::Leader || term_before != node.term)) {
+    const std::size_t granted = granted_by_quorum(votes_granted_, node);
+    if (granted < node.voters->size() / 2 + 1) {
+      violate("Leader Quorum", {node.id},
+              "node " + std::to_string(node.id) + " became leader of term " + std::to_string(node.term) + " with votes of " +
+                  std::to_string(granted) + " of its " + std::to_string(node.voters->size()) + " voters");
+    }
+  }
+}
+
+// Single-server membership changes (thesis §4.1): a leader appends a configuration entry only
+// when the previous one is committed, so its log never holds two uncommitted ones.
+void SafetyChecker::check_config_changes(const NodeView& node, const Mirror& mirror) {
+  const Index committed = committed_index();
+  const auto& configs = mirror.config_indices;
+  if (configs[configs.size() - 2] > committed) {
+    violate("Single Config Change", {node.id},
+            "leader " + std::to_string(node.id) + " of term " + std::to_string(node.term) +
+                " holds uncommitted configuration entries at " + at(configs[configs.size() - 2]) + " and " +
+                at(configs.back()) + " (committed: " + std::to_string(committed) + ")");
+  }
 }
 
 // Figure 2: a leader's matchIndex for a follower never decreases within its term (while the

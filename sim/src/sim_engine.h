@@ -85,6 +85,7 @@ struct Simulation::Engine {
   // --- the nemesis (nemesis.cpp) ---
   void nemesis_step();
   void churn_membership();
+  void request_membership_change();
   void heal_network(bool count);
   void stop_faults();
   void open_fault(std::string description);

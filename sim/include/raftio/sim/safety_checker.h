@@ -8,6 +8,17 @@
 //   State Machine Safety  no two nodes apply different entries at one index
 //   Committed durability  no node ever removes an entry it knows to be committed
 //
+// and, directly rather than through their distant consequences, the rules those rest on:
+//
+//   Leader Quorum         a leader was granted votes by a majority of distinct voters of its
+//                         configuration in its term (its own vote included)
+//   Vote Once             no node votes for two candidates in one term
+//   Durable Vote          after a restart a node's term and vote are at least what it promised
+//   Read Freshness        a read's index is at least the highest index committed anywhere when
+//                         the read arrived
+//   Single Config Change  a leader's log never holds two uncommitted configuration entries
+//   Pre-Vote Quorum, Pre-Vote Lease, Term Without Campaign   (pre-vote on; see campaign checks)
+//
 // Each log is mirrored as a chain of hashes (chain[i] covers entries 1..i), so comparing two
 // whole prefixes is comparing two numbers. The checker learns about log writes from
 // RecordingLog, which wraps each node's RaftLog, and about roles, terms, commits and applies from
@@ -25,6 +36,7 @@
 #include <vector>
 
 #include "raftio/actions.h"
+#include "raftio/events.h"
 #include "raftio/node.h"
 
 namespace raftio::sim {
@@ -63,8 +75,18 @@ class SafetyChecker {
     Term term = 0;
     Index commit = 0;
     bool storage_failed = false;
+    // Optional (tests leave them out; then the checks that need them are skipped).
+    NodeId voted_for = kNoNode;
+    const std::vector<NodeId>* voters = nullptr;  // the node's configuration: Leader Quorum
+    bool pre_vote = false;                        // the campaign checks
+    bool check_quorum = false;                    // Pre-Vote Lease
+    std::uint32_t election_ticks = 0;
   };
   static NodeView view_of(const RaftNode& node);
+
+  // --- before every step of `node`, with the event it is about to handle (ticks count time;
+  // AppendEntries show who heard from a leader; ReadIndex requests mark when a read arrived) ---
+  void before_step(NodeId node, const Event& event);
 
   // --- after every step of `node`, with the actions that step returned ---
   void after_step(const NodeView& node, std::span<const Action> actions);
@@ -105,6 +127,24 @@ class SafetyChecker {
     std::optional<Index> unsynced_cut;
     std::vector<std::uint64_t> cut_tail;
     Index synced_last = 0;  // disk mirrors: the last index as of the last sync
+    std::vector<Index> config_indices;  // where the log holds configuration entries, ascending
+
+    // Time and leader contact, for Pre-Vote Lease: ticks this node handled, and the tick and term
+    // at which it last accepted an AppendEntries from a leader.
+    std::uint64_t ticks = 0;
+    std::uint64_t heard_leader_tick = 0;
+    Term heard_leader_term = 0;
+    Term incoming_append_term = 0;  // the AppendEntries being handled in this step, 0 if none
+
+    // Durable Vote: the highest term of a vote this node handed out (a grant, or its own
+    // RequestVote), and for whom.
+    Term promised_term = 0;
+    NodeId promised_vote = kNoNode;
+
+    // Read Freshness: reads that arrived at this node and are not answered yet, with the highest
+    // index committed anywhere when each arrived.
+    std::vector<std::pair<std::uint64_t, Index>> pending_reads;
+    bool seen = false;  // stepped or restarted at least once
   };
 
   void violate(std::string property, std::vector<NodeId> nodes, std::string detail);
@@ -115,6 +155,13 @@ class SafetyChecker {
   void check_match_monotonic(const RaftNode& node);
   void check_leader(const NodeView& node, const Mirror& mirror);
   void check_applies(const NodeView& node, std::span<const Action> actions, Mirror& mirror);
+  void record_promises(const NodeView& node, std::span<const Action> actions, Mirror& mirror);
+  void check_reads(const NodeView& node, std::span<const Action> actions, Mirror& mirror);
+  void check_campaign(const NodeView& node, const Mirror& mirror, Role role_before, Term term_before);
+  void check_config_changes(const NodeView& node, const Mirror& mirror);
+  void check_promises_kept(const NodeView& node, const Mirror& mirror);
+  std::size_t granted_by_quorum(const std::map<std::pair<Term, NodeId>, std::vector<NodeId>>& grants,
+                                const NodeView& node) const;
 
   std::map<NodeId, Mirror> mirrors_;
   std::map<NodeId, Mirror> disks_;  // the async_storage nodes' disks, as written
@@ -134,6 +181,12 @@ class SafetyChecker {
     std::vector<FollowerProgress> peers;
   };
   std::map<NodeId, LeaderMatches> leader_matches_;
+  // Votes and pre-votes granted (as sent), by (term, candidate); leadership transfers ordered
+  // (TimeoutNow sent), by (term the target campaigns in, target).
+  std::map<std::pair<Term, NodeId>, std::vector<NodeId>> votes_granted_;
+  std::map<std::pair<Term, NodeId>, std::vector<NodeId>> pre_votes_granted_;
+  std::set<std::pair<Term, NodeId>> transfers_;
+  Term highest_campaign_term_ = 0;  // the highest term any node campaigned in (or recovered)
   std::vector<std::uint64_t> applied_chain_{0};    // State Machine Safety: what index i applied as
   std::vector<NodeId> applied_by_{0};              // the first node that applied index i
   std::vector<Violation> violations_;

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""The simulator's mutation score: plants each classic Raft bug of sim/mutants/ in a scratch copy
+of the tree, builds raftio-sim, and runs the mutation sweep until a seed fails. Every mutant must
+be killed; a survivor means the simulator (its exploration or its checks) misses that bug.
+
+  python3 scripts/mutation-score.py                  # every mutant
+  python3 scripts/mutation-score.py --only figure8-commit-old-term --seeds-scale 4
+  python3 scripts/mutation-score.py --junit build/mutation/meson-logs/testlog.junit.xml
+
+Each mutant is a JSON file: name, rule (what it breaks), file, find, replace. `find` must occur
+exactly once in `file`, or the script stops: a mutant that no longer applies is an error, never a
+silent pass. The scratch copy lives in build/mutation/ (one release build, reused: ninja rebuilds
+only what a mutant changed). Prints one line per mutant (property that caught it, seeds it took,
+wall seconds) and exits 1 if any mutant survived.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The mutation sweep: the CI sweep's profiles (every fault, mixed / async / sync storage) plus the
+# network profile, where lease reads are on. Each entry: label, first seed, seed count, options.
+SWEEPS = [
+    ("mixed", 1, 60, ["--faults", "all", "--storage", "wal", "--storage-mode", "mixed"]),
+    ("async", 201, 40, ["--faults", "all", "--storage", "wal", "--storage-mode", "async"]),
+    ("sync", 301, 30, ["--faults", "all", "--storage", "wal", "--storage-mode", "sync"]),
+    ("network", 401, 40, ["--faults", "network", "--storage", "wal", "--storage-mode", "mixed"]),
+]
+TICKS = "20000"
+
+
+def source_files():
+    """The files a build needs: what git tracks, or (outside a checkout) the source directories."""
+    try:
+        out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True).stdout
+        files = [f for f in out.decode().split("\0") if f]
+        return [f for f in files if (ROOT / f).is_file()]
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        skip = {"build", ".git"}
+        return [str(p.relative_to(ROOT)) for p in ROOT.rglob("*")
+                if p.is_file() and p.relative_to(ROOT).parts[0] not in skip]
+
+
+def sync_tree(scratch):
+    """Copies the tree into `scratch`, rewriting only files whose bytes differ (so ninja rebuilds
+    nothing that did not change since the last run)."""
+    for rel in source_files():
+        src, dst = ROOT / rel, scratch / rel
+        data = src.read_bytes()
+        if dst.exists() and dst.read_bytes() == data:
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_bytes(data)
+        shutil.copymode(src, dst)
+
+
+def load_mutants(directory, only):
+    mutants = []
+    for path in sorted(Path(directory).glob("*.json")):
+        m = json.loads(path.read_text())
+        for key in ("name", "rule", "file", "find", "replace"):
+            if key not in m:
+                sys.exit(f"mutation-score: {path}: no '{key}'")
+        if only and m["name"] not in only:
+            continue
+        text = (ROOT / m["file"]).read_text()
+        count = text.count(m["find"])
+        if count != 1:
+            sys.exit(f"mutation-score: {path.name}: 'find' occurs {count} times in {m['file']} (must be once); "
+                     "update the mutant to the current code")
+        mutants.append(m)
+    if only and len(mutants) != len(only):
+        sys.exit(f"mutation-score: unknown mutant among {sorted(only)}")
+    return mutants
+
+
+def build(build_dir, log):
+    result = subprocess.run(["ninja", "-C", str(build_dir), "sim/raftio-sim"], capture_output=True, text=True)
+    log.write(result.stdout + result.stderr)
+    return result.returncode == 0
+
+
+def first_property(output):
+    """The first violated property in a raftio-sim report."""
+    match = re.search(r"^VIOLATION\n  (.+?) \(nodes", output, re.MULTILINE)
+    return match.group(1) if match else "?"
+
+
+def run_sweeps(sim, scale, jobs):
+    """Runs the sweeps, `jobs` at a time, until one finds a violation. Returns (killed, property,
+    where, seeds run)."""
+    pending = [(label, first, max(1, int(count * scale)), opts) for label, first, count, opts in SWEEPS]
+    running = []
+    seeds_run = 0
+    result = None
+    while (pending or running) and result is None:
+        while pending and len(running) < jobs:
+            label, first, count, opts = pending.pop(0)
+            cmd = [str(sim), "--seeds", f"{first}..{first + count - 1}", "--ticks", TICKS, "--until-violation"] + opts
+            # A file, not a pipe: a failing seed's report can be long, and a full pipe would block it.
+            out = tempfile.TemporaryFile(mode="w+")
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
+            running.append((label, first, count, proc, out))
+        time.sleep(0.05)
+        for entry in list(running):
+            label, first, count, proc, out = entry
+            if proc.poll() is None:
+                continue
+            running.remove(entry)
+            out.seek(0)
+            output = out.read()
+            out.close()
+            summary = re.search(r"sweep seeds (\d+)\.\.(\d+) .*?: (\d+) passed, (\d+) failed", output)
+            ran = int(summary.group(2)) - int(summary.group(1)) + 1 if summary else count
+            seeds_run += ran
+            if proc.returncode != 0:
+                failing = re.search(r"first failing seed (\d+)", output)
+                seed = int(failing.group(1)) if failing else first + ran - 1
+                # Seeds to kill: the failing seed's place in its sweep.
+                result = (True, first_property(output), f"{label} seed {seed}", seed - first + 1)
+    for label, first, count, proc, out in running:
+        proc.kill()
+        proc.wait()
+        out.close()
+    if result is None:
+        return False, "-", "-", seeds_run
+    return result
+
+
+def write_junit(path, rows):
+    suite = ET.Element("testsuite", name="mutation", tests=str(len(rows)),
+                       failures=str(sum(1 for r in rows if not r["killed"])))
+    for r in rows:
+        case = ET.SubElement(suite, "testcase", classname="mutation", name=r["name"], time=f"{r['seconds']:.1f}")
+        if not r["killed"]:
+            ET.SubElement(case, "failure", message=f"mutant survived {r['seeds']} seeds: {r['rule']}")
+    root = ET.Element("testsuites")
+    root.append(suite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mutants", default=str(ROOT / "sim" / "mutants"), help="directory of mutant JSON files")
+    parser.add_argument("--scratch", default=str(ROOT / "build" / "mutation"), help="scratch copy and build")
+    parser.add_argument("--only", action="append", default=[], help="run only this mutant (repeatable)")
+    parser.add_argument("--seeds-scale", type=float, default=1.0, help="multiply every sweep's seed count")
+    parser.add_argument("--jobs", type=int, default=2, help="sweeps run side by side")
+    parser.add_argument("--junit", help="write a JUnit XML report (one test case per mutant)")
+    args = parser.parse_args()
+
+    start = time.monotonic()
+    mutants = load_mutants(args.mutants, set(args.only))
+    scratch = Path(args.scratch)
+    tree, build_dir = scratch / "src", scratch / "build"
+    tree.mkdir(parents=True, exist_ok=True)
+    sync_tree(tree)
+    log = open(scratch / "build.log", "w")
+    if not (build_dir / "build.ninja").exists():
+        subprocess.run(["meson", "setup", str(build_dir), str(tree), "--buildtype=release", "-Dtests=false",
+                        "-Dbench=false"], check=True, stdout=log, stderr=subprocess.STDOUT)
+    if not build(build_dir, log):
+        sys.exit(f"mutation-score: the unmutated simulator does not build (see {scratch / 'build.log'})")
+    sim = build_dir / "sim" / "raftio-sim"
+    print(f"mutation score: {len(mutants)} mutants, sweeps "
+          + ", ".join(f"{label} {max(1, int(count * args.seeds_scale))}" for label, _, count, _ in SWEEPS)
+          + f" seeds of {TICKS} ticks; baseline built in {time.monotonic() - start:.0f} s", flush=True)
+    print(f"{'mutant':40} {'result':8} {'property that caught it':26} {'where':20} {'seeds':>6} {'wall s':>7}", flush=True)
+
+    rows = []
+    for m in mutants:
+        t0 = time.monotonic()
+        target = tree / m["file"]
+        original = target.read_text()
+        target.write_text(original.replace(m["find"], m["replace"], 1))
+        try:
+            if not build(build_dir, log):
+                sys.exit(f"mutation-score: mutant {m['name']} does not compile (see {scratch / 'build.log'})")
+            killed, prop, where, seeds = run_sweeps(sim, args.seeds_scale, args.jobs)
+        finally:
+            target.write_text(original)
+        row = dict(name=m["name"], rule=m["rule"], killed=killed, property=prop, where=where, seeds=seeds,
+                   seconds=time.monotonic() - t0)
+        rows.append(row)
+        print(f"{m['name']:40} {'killed' if killed else 'SURVIVED':8} {prop:26} {where:20} {str(seeds):>6} "
+              f"{row['seconds']:7.1f}", flush=True)
+
+    build(build_dir, log)  # leave the scratch build unmutated
+    survivors = [r["name"] for r in rows if not r["killed"]]
+    print(f"mutation score: {len(rows) - len(survivors)} of {len(rows)} killed in {time.monotonic() - start:.0f} s"
+          + (f"; survivors: {', '.join(survivors)}" if survivors else ""))
+    if args.junit:
+        write_junit(Path(args.junit), rows)
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
