@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   meson ninja-build pkg-config cmake python3
   g++ clang clang-14 llvm-14 libclang-rt-14-dev   # clang-rt: sanitizers (and later libFuzzer)
-  libgtest-dev libgmock-dev librapidcheck-dev libxxhash-dev libcli11-dev
+  libgtest-dev libgmock-dev librapidcheck-dev libxxhash-dev libcli11-dev nlohmann-json3-dev
   libasio-dev redis-tools                         # raftio-kv (examples/kv) and its end-to-end test
   libssl-dev openssl                              # raftio-kv's TLS (asio::ssl); openssl makes the tests' certificates
 )

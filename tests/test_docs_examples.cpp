@@ -31,4 +31,13 @@ INSTANTIATE_TEST_SUITE_P(Tiers, DocsExample,
                          ::testing::Values("tier1_single_node", "tier2_three_nodes", "tier3_custom_seams",
                                            "async_storage", "wal_repair"));
 
+TEST(DocsQuotes, SimulationMdQuotesTheHandWrittenHistoryVerbatim) {
+  const std::string root = RAFTIO_SOURCE_ROOT;
+  const std::string doc = read_file(root + "/docs/SIMULATION.md");
+  const std::string history = read_file(root + "/docs/examples/history_stale_read.jsonl");
+  ASSERT_FALSE(history.empty());
+  EXPECT_NE(doc.find("```json\n" + history + "```"), std::string::npos)
+      << "docs/SIMULATION.md does not quote docs/examples/history_stale_read.jsonl verbatim in a ```json block";
+}
+
 }  // namespace

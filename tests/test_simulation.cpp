@@ -154,7 +154,7 @@ TEST(Simulation, TraceIsOneJsonObjectPerLine) {
     ++count;
     ASSERT_EQ(line.rfind("{\"t_us\":", 0), 0u) << line;
     ASSERT_EQ(line.back(), '}') << line;
-    events += line.find("\"event\":") != std::string::npos;
+    events += line.find(",\"type\":\"event\",") != std::string::npos;
   }
   EXPECT_EQ(events, traced.steps) << "one line per event stepped";
   EXPECT_GT(count, events) << "and one per action";

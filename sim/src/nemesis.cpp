@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "sim_engine.h"
+#include "trace_json.h"
 
 namespace raftio::sim {
 
@@ -27,13 +28,13 @@ std::vector<NodeId> Simulation::Engine::random_subset(std::size_t size) {
   return ids;
 }
 
-void Simulation::Engine::open_fault(std::string description) {
+void Simulation::Engine::open_fault(std::string_view kind, const std::string& fields, std::string description) {
   if (open_fault_) {
     open_fault_->end = now_;
     if (options_.timeline) timeline_.faults.push_back(*open_fault_);
   }
-  open_fault_ = Timeline::Fault{now_, 0, description};
-  trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"" + description + "\"}");
+  open_fault_ = Timeline::Fault{now_, 0, std::move(description)};
+  trace_fault(kind, fields);
 }
 
 void Simulation::Engine::heal_network(bool count) {
@@ -44,7 +45,7 @@ void Simulation::Engine::heal_network(bool count) {
     open_fault_->end = now_;
     if (options_.timeline) timeline_.faults.push_back(*open_fault_);
     open_fault_.reset();
-    trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"heal network\"}");
+    trace_fault("heal", "");
   }
   if (count) ++counts_.heals;
 }
@@ -58,7 +59,7 @@ void Simulation::Engine::stop_faults() {
     if (nodes_[id - 1].down) restart(id);
   }
   if (options_.timeline) timeline_.markers.push_back({now_, "faults stop"});
-  trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"faults stop\"}");
+  trace_fault("faults-stop", "");
 }
 
 // Membership churn (profile all): the leader is asked for one single-server change, drawn among
@@ -94,7 +95,9 @@ void Simulation::Engine::request_membership_change() {
   static constexpr const char* kNames[] = {"add voter", "add learner", "remove"};
   const std::string text = std::string(kNames[static_cast<int>(change)]) + " " + std::to_string(node);
   ++counts_.membership_changes;
-  trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"membership: " + text + "\"}");
+  static constexpr const char* kKinds[] = {"add-voter", "add-learner", "remove"};
+  trace_fault("membership", std::string("\"change\":\"") + kKinds[static_cast<int>(change)] + "\",\"target\":" +
+                                std::to_string(node) + ",\"leader\":" + std::to_string(*leader));
   if (options_.timeline) timeline_.markers.push_back({now_, "membership: " + text});
   step_node(*leader, ChangeMembership{change, node, counts_.membership_changes});
 }
@@ -115,8 +118,7 @@ void Simulation::Engine::nemesis_step() {
     NodeId target = 1 + rng_.below(n - 1);
     if (target >= *leader) ++target;
     ++counts_.transfers;
-    trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"transfer leadership " + std::to_string(*leader) +
-               " -> " + std::to_string(target) + "\"}");
+    trace_fault("transfer", "\"from\":" + std::to_string(*leader) + ",\"to\":" + std::to_string(target));
     step_node(*leader, TransferLeadership{target});
     if (options_.timeline) timeline_.markers.push_back({now_, "transfer " + std::to_string(*leader) + " -> " + std::to_string(target)});
     return;
@@ -134,7 +136,8 @@ void Simulation::Engine::nemesis_step() {
       }
       network_.partition({side, other});
       ++counts_.partitions;
-      open_fault("partition " + group_text(side) + " | " + group_text(other));
+      open_fault("partition", "\"sides\":[" + nodes_json(side) + "," + nodes_json(other) + "]",
+                 "partition " + group_text(side) + " | " + group_text(other));
     } else if (choice < 57) {
       const NodeId leader = cluster_.leader().value_or(1 + rng_.below(n));
       std::vector<NodeId> rest;
@@ -143,7 +146,7 @@ void Simulation::Engine::nemesis_step() {
       }
       network_.partition({{leader}, rest});
       ++counts_.leader_isolations;
-      open_fault("isolate leader " + std::to_string(leader));
+      open_fault("isolate-leader", "\"node\":" + std::to_string(leader), "isolate leader " + std::to_string(leader));
     } else if (choice < 65 && n >= 3) {
       // A bridge: two sides that cannot talk, and one node that talks to both.
       const auto order = random_subset(n);
@@ -155,7 +158,9 @@ void Simulation::Engine::nemesis_step() {
         for (NodeId b : right) network_.cut_both(a, b);
       }
       ++counts_.bridges;
-      open_fault("bridge " + std::to_string(bridge) + " between " + group_text(left) + " and " + group_text(right));
+      open_fault("bridge",
+                 "\"node\":" + std::to_string(bridge) + ",\"sides\":[" + nodes_json(left) + "," + nodes_json(right) + "]",
+                 "bridge " + std::to_string(bridge) + " between " + group_text(left) + " and " + group_text(right));
     } else if (choice < 73) {
       const NodeId from = 1 + rng_.below(n);
       const auto targets = random_subset(1 + rng_.below(n - 1));
@@ -163,30 +168,36 @@ void Simulation::Engine::nemesis_step() {
         if (to != from) network_.cut(from, to);
       }
       ++counts_.one_way;
-      open_fault("one way: " + std::to_string(from) + " cannot send to " + group_text(targets));
+      open_fault("one-way", "\"from\":" + std::to_string(from) + ",\"to\":" + nodes_json(targets),
+                 "one way: " + std::to_string(from) + " cannot send to " + group_text(targets));
     } else if (choice < 83) {
       profile.loss = 0.05 + 0.3 * rng_.unit();
       network_.set_profile(profile);
       ++counts_.loss_bursts;
-      open_fault("loss " + std::to_string(static_cast<int>(profile.loss * 100)) + "%");
+      const std::string percent = std::to_string(static_cast<int>(profile.loss * 100));
+      open_fault("loss", "\"percent\":" + percent, "loss " + percent + "%");
     } else if (choice < 91) {
       profile.duplicate = 0.05 + 0.2 * rng_.unit();
       profile.jitter_us *= 4;  // and more reordering
       network_.set_profile(profile);
       ++counts_.duplication_bursts;
-      open_fault("duplication " + std::to_string(static_cast<int>(profile.duplicate * 100)) + "% with long delays");
+      const std::string percent = std::to_string(static_cast<int>(profile.duplicate * 100));
+      open_fault("duplication", "\"percent\":" + percent + ",\"jitter_us\":" + std::to_string(profile.jitter_us),
+                 "duplication " + percent + "% with long delays");
     } else {
       const std::uint64_t links = 1 + rng_.below(3);
       std::string text = "clogged";
+      std::string links_json;
       for (std::uint64_t i = 0; i < links; ++i) {
         const NodeId from = 1 + rng_.below(n);
         const NodeId to = 1 + rng_.below(n);
         if (from == to) continue;
         network_.clog(from, to);
         text += " " + std::to_string(from) + "->" + std::to_string(to);
+        links_json += (links_json.empty() ? "[" : ",[") + std::to_string(from) + "," + std::to_string(to) + "]";
       }
       ++counts_.clogs;
-      open_fault(text);
+      open_fault("clog", "\"links\":[" + links_json + "]", text);
     }
     return;
   }
@@ -214,9 +225,12 @@ void Simulation::Engine::nemesis_step() {
     wal::FaultyFileSystem* disk = cluster_.disk(victim);
     if (disk == nullptr || nodes_[victim - 1].down) return;
     const auto op = rng_.chance(0.5) ? wal::FaultyFileSystem::Op::Sync : wal::FaultyFileSystem::Op::Append;
-    disk->fail_next(op, rng_.chance(0.5) ? StorageError::Code::Io : StorageError::Code::NoSpace);
+    const StorageError::Code code = rng_.chance(0.5) ? StorageError::Code::Io : StorageError::Code::NoSpace;
+    disk->fail_next(op, code);
     ++counts_.disk_faults;
-    trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"disk fault on node " + std::to_string(victim) + "\"}");
+    trace_fault("disk-fault", "\"node\":" + std::to_string(victim) + ",\"op\":\"" +
+                                  (op == wal::FaultyFileSystem::Op::Sync ? "sync" : "append") + "\",\"code\":\"" +
+                                  std::string(to_string(code)) + "\"");
   }
 }
 

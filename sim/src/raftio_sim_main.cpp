@@ -2,7 +2,8 @@
 //   raftio-sim --seed 42                       one run, with its report
 //   raftio-sim --seeds 1..200 --ticks 20000    a sweep: a summary line, exit 1 if any seed fails
 //   raftio-sim --seeds 1..200 --until-violation   stop the sweep at the first failing seed
-//   raftio-sim --seed 42 --trace t.jsonl --html t.html
+//   raftio-sim --seed 42 --trace t.jsonl --html t.html --history h.jsonl
+//   raftio-sim --check-history h.jsonl         check a client history from anywhere
 // A failing run prints the violated property, the nodes, the last events before it and the
 // command that replays it. See docs/SIMULATION.md.
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 #include <fstream>
 #include <string>
 
+#include "raftio/sim/history_io.h"
 #include "raftio/sim/simulation.h"
 
 namespace {
@@ -35,6 +37,8 @@ struct Cli {
   std::string trace_file;
   std::string html_file;
   bool until_violation = false;
+  std::string history_file;
+  std::string check_history_file;
 };
 
 bool parse_range(const std::string& text, std::uint64_t& first, std::uint64_t& last) {
@@ -73,6 +77,14 @@ int run_one(SimOptions options, const Cli& cli) {
     write_html_timeline(html, simulation.timeline());
     if (!html) {
       std::fprintf(stderr, "raftio-sim: cannot write %s\n", cli.html_file.c_str());
+      return 2;
+    }
+  }
+  if (!cli.history_file.empty()) {
+    std::ofstream history(cli.history_file);
+    raftio::sim::write_history(history, simulation.history());
+    if (!history) {
+      std::fprintf(stderr, "raftio-sim: cannot write %s\n", cli.history_file.c_str());
       return 2;
     }
   }
@@ -139,6 +151,37 @@ int run_sweep(SimOptions options, std::uint64_t first, std::uint64_t last, bool 
   return failed == 0 ? 0 : 1;
 }
 
+// --check-history: the linearizability verdict on a history written by --history, by --trace, or
+// by any program following the format (docs/SIMULATION.md). Exit 0 linearizable, 1 not, 2 unreadable.
+int check_history(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) {
+    std::fprintf(stderr, "raftio-sim: cannot read %s\n", file.c_str());
+    return 2;
+  }
+  const raftio::sim::HistoryReadResult read = raftio::sim::read_history(in);
+  if (!read.ok()) {
+    std::fprintf(stderr, "raftio-sim: %s: %s\n", file.c_str(), read.error.c_str());
+    return 2;
+  }
+  std::size_t unknown = 0;
+  for (const auto& op : read.history) unknown += op.complete_time ? 0 : 1;
+  std::printf("history %s: %zu client records, %zu operations checked (%zu with unknown outcome, %zu of them never "
+              "completed), %zu failed and left out",
+              file.c_str(), read.records, read.history.size(), unknown, read.never_completed, read.failed);
+  if (read.other_lines > 0) std::printf(", %zu other lines skipped", read.other_lines);
+  std::printf("\n");
+  const raftio::sim::LinearizabilityReport report = raftio::sim::check_linearizable(read.history);
+  std::printf("  linearizability     %s (%zu keys, %zu operations, %llu states explored%s)\n",
+              report.linearizable ? "linearizable" : "NOT linearizable", report.keys, report.operations,
+              static_cast<unsigned long long>(report.states_explored),
+              report.inconclusive_keys > 0
+                  ? (", " + std::to_string(report.inconclusive_keys) + " keys inconclusive").c_str()
+                  : "");
+  if (!report.linearizable) std::printf("\n%s\n", report.explanation.c_str());
+  return report.linearizable ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -167,7 +210,13 @@ int main(int argc, char** argv) {
   app.add_flag("--until-violation", cli.until_violation, "in a sweep, stop at the first failing seed");
   app.add_option("--trace", cli.trace_file, "write every event and action as JSON lines to this file");
   app.add_option("--html", cli.html_file, "write a timeline of the run as one self-contained HTML page");
+  app.add_option("--history", cli.history_file,
+                 "write the client history (invocations and completions) as JSON lines to this file");
+  app.add_option("--check-history", cli.check_history_file,
+                 "check a client history (JSON lines, from --history, --trace or a real cluster) for "
+                 "linearizability instead of running; exit 1 if it is not linearizable");
   CLI11_PARSE(app, argc, argv);
+  if (!cli.check_history_file.empty()) return check_history(cli.check_history_file);
 
   SimOptions options;
   options.seed = cli.seed;
@@ -183,6 +232,10 @@ int main(int argc, char** argv) {
     std::uint64_t last = 0;
     if (!parse_range(cli.seeds, first, last)) {
       std::fprintf(stderr, "raftio-sim: --seeds wants A..B with A <= B, got '%s'\n", cli.seeds.c_str());
+      return 2;
+    }
+    if (!cli.trace_file.empty() || !cli.html_file.empty() || !cli.history_file.empty()) {
+      std::fprintf(stderr, "raftio-sim: --trace, --html and --history record one run: use --seed, not --seeds\n");
       return 2;
     }
     return run_sweep(options, first, last, cli.until_violation);

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "raftio/sim/kv_store.h"
@@ -52,7 +53,12 @@ struct Simulation::Engine {
   void restore_store(NodeId id, const Snapshot& snapshot);
   void take_snapshot(NodeId id);
   void trace_event(NodeId id, const Event& event);
+  bool tracing() const noexcept { return options_.trace != nullptr || options_.last_events > 0; }
   void trace_line(const std::string& line);
+  // {"t_us":..,"type":"fault","kind":kind,<fields>}: fields is JSON ("\"node\":3"), or empty.
+  void trace_fault(std::string_view kind, const std::string& fields);
+  // The client record ("invoke", "ok", "unknown") of history_[op] (history_io.h).
+  void trace_client(std::string_view kind, std::size_t op);
   void finish(SimReport& report);
 
   // --- nodes going down and coming back ---
@@ -88,7 +94,9 @@ struct Simulation::Engine {
   void request_membership_change();
   void heal_network(bool count);
   void stop_faults();
-  void open_fault(std::string description);
+  // A network fault starts: `kind` and `fields` for the trace (see trace_fault), `description`
+  // for the timeline.
+  void open_fault(std::string_view kind, const std::string& fields, std::string description);
   std::vector<NodeId> random_subset(std::size_t size);
 
   // --- the clients (workload.cpp) ---
@@ -118,6 +126,17 @@ struct Simulation::Engine {
   void attempt_read(Client& client, NodeId target, std::uint64_t token);
   void on_read_action(NodeId id, const Action& action);
   void serve_reads(NodeId id);
+
+  // --- the sequence diagram of the HTML timeline (timeline_record.cpp; only with options_.timeline) ---
+  void record_send(const Message& message);
+  void record_receive(const Message& message);
+  void record_note(NodeId id, std::string label);
+  void freeze_sequence(std::string label);  // at the first violation
+  void finish_sequence();
+  std::unordered_map<std::uint64_t, std::uint64_t> send_times_;  // message digest -> time sent
+  std::deque<Timeline::Message> recent_messages_;
+  std::deque<Timeline::Note> recent_notes_;
+  bool sequence_frozen_ = false;
 
   SimOptions options_;
   SimRng rng_;
@@ -149,6 +168,7 @@ struct Simulation::Engine {
   std::uint64_t trace_hash_ = 0;
   std::size_t violations_seen_ = 0;
   std::uint64_t first_violation_step_ = 0;
+  std::string trace_buffer_;  // one trace line, reused
   std::deque<std::string> last_events_;
   std::vector<std::string> frozen_last_events_;
   std::map<Term, NodeId> leaders_by_term_;

@@ -3,26 +3,14 @@
 #include <algorithm>
 #include <chrono>
 
-#include "raftio/describe.h"
+#include "raftio/sim/history_io.h"
 #include "sim_engine.h"
 #include "trace_digest.h"
+#include "trace_json.h"
 
 namespace raftio::sim {
 
 namespace {
-
-std::string json_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
 
 std::uint64_t async_nodes(const SimOptions& options) {
   switch (options.storage_mode) {
@@ -219,11 +207,32 @@ void Simulation::Engine::trace_line(const std::string& line) {
   }
 }
 
+void Simulation::Engine::trace_fault(std::string_view kind, const std::string& fields) {
+  if (!tracing()) return;
+  trace_buffer_ = "{\"t_us\":" + std::to_string(now_) + ",\"type\":\"fault\",\"kind\":\"";
+  trace_buffer_ += kind;
+  trace_buffer_ += '"';
+  if (!fields.empty()) trace_buffer_ += "," + fields;
+  trace_buffer_ += '}';
+  trace_line(trace_buffer_);
+}
+
+void Simulation::Engine::trace_client(std::string_view kind, std::size_t op) {
+  if (!tracing()) return;
+  trace_buffer_.clear();
+  append_history_record(trace_buffer_, kind, op + 1, history_[op], now_);
+  trace_line(trace_buffer_);
+}
+
 void Simulation::Engine::trace_event(NodeId id, const Event& event) {
   trace_hash_ = mix(trace_hash_, digest(event) ^ (now_ * 0x9e3779b97f4a7c15ULL) ^ (id << 56));
-  if (options_.trace != nullptr || options_.last_events > 0) {
-    trace_line("{\"t_us\":" + std::to_string(now_) + ",\"node\":" + std::to_string(id) + ",\"event\":\"" +
-               json_escape(describe(event)) + "\"}");
+  if (tracing()) {
+    trace_buffer_.clear();
+    append_trace_json(trace_buffer_, now_, id, event);
+    trace_line(trace_buffer_);
+  }
+  if (options_.timeline) {
+    if (const auto* receive = std::get_if<Receive>(&event)) record_receive(receive->message);
   }
 }
 
@@ -236,9 +245,13 @@ void Simulation::Engine::step_node(NodeId id, Event event) {
 
 void Simulation::Engine::on_action(NodeId id, const Action& action) {
   trace_hash_ = mix(trace_hash_, digest(action));
-  if (options_.trace != nullptr || options_.last_events > 0) {
-    trace_line("{\"t_us\":" + std::to_string(now_) + ",\"node\":" + std::to_string(id) + ",\"action\":\"" +
-               json_escape(describe(action)) + "\"}");
+  if (tracing()) {
+    trace_buffer_.clear();
+    append_trace_json(trace_buffer_, now_, id, action);
+    trace_line(trace_buffer_);
+  }
+  if (options_.timeline) {
+    if (const auto* send = std::get_if<Send>(&action)) record_send(send->message);
   }
   const auto* apply = std::get_if<Apply>(&action);
   if (apply == nullptr) {
@@ -294,6 +307,7 @@ void Simulation::Engine::after_step(NodeId id) {
     if (first_violation_step_ == 0) {
       first_violation_step_ = steps_;
       frozen_last_events_.assign(last_events_.begin(), last_events_.end());
+      freeze_sequence("violation: " + violations.front().property);
     }
   }
   const RaftNode& node = cluster_.node(id);
@@ -303,6 +317,7 @@ void Simulation::Engine::after_step(NodeId id) {
       timeline_.roles.push_back({id, state.role, state.term, state.role_since, now_});
     }
     if (node.role() == Role::Leader) leaders_by_term_.emplace(node.term(), id);
+    if (options_.timeline) record_note(id, std::string(to_string(node.role())) + " t" + std::to_string(node.term()));
     state.role = node.role();
     state.term = node.term();
     state.role_since = now_;
@@ -333,7 +348,8 @@ void Simulation::Engine::crash(NodeId id, std::uint64_t downtime_us) {
   node.disk_free_at = now_;
   network_.drop_to(id);
   if (options_.timeline && now_ > node.role_since) timeline_.roles.push_back({id, node.role, node.term, node.role_since, now_});
-  trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"crash node " + std::to_string(id) + "\"}");
+  trace_fault("crash", "\"node\":" + std::to_string(id));
+  record_note(id, "crash");
   at(faults_stopped_ ? now_ + 1 : now_ + downtime_us, Kind::Restart, id);
 }
 
@@ -359,7 +375,8 @@ void Simulation::Engine::restart(NodeId id) {
   node.term = fresh.term();
   node.role_since = now_;
   node.commit = fresh.commit_index();
-  trace_line("{\"t_us\":" + std::to_string(now_) + ",\"nemesis\":\"restart node " + std::to_string(id) + "\"}");
+  trace_fault("restart", "\"node\":" + std::to_string(id));
+  record_note(id, "restart");
   after_step(id);
 }
 
@@ -368,11 +385,15 @@ void Simulation::Engine::pause(NodeId id) {
   if (node.down || node.paused) return;
   node.paused = true;
   node.outage_start = now_;
+  trace_fault("pause", "\"node\":" + std::to_string(id));
+  record_note(id, "pause");
 }
 
 void Simulation::Engine::resume(NodeId id) {
   NodeState& node = nodes_[id - 1];
   node.paused = false;
+  trace_fault("resume", "\"node\":" + std::to_string(id));
+  record_note(id, "resume");
   if (options_.timeline) timeline_.outages.push_back({id, node.outage_start, now_, "pause"});
   std::vector<Envelope> held = std::move(node.held);
   node.held.clear();
@@ -385,6 +406,7 @@ void Simulation::Engine::resume(NodeId id) {
 Simulation::Simulation(SimOptions options) : engine_(std::make_unique<Engine>(options)) {}
 Simulation::~Simulation() = default;
 const Timeline& Simulation::timeline() const { return engine_->timeline_; }
+const KvHistory& Simulation::history() const { return engine_->history_; }
 
 SimReport Simulation::run() {
   SimReport report;

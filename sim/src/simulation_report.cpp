@@ -35,6 +35,7 @@ void Simulation::Engine::finish(SimReport& report) {
     if (report.violations.empty() && first_violation_step_ == 0) {
       first_violation_step_ = steps_;
       frozen_last_events_.assign(last_events_.begin(), last_events_.end());
+      freeze_sequence("violation: " + property);
     }
     report.violations.push_back(Violation{std::move(property), std::move(nodes), std::move(detail)});
   };
@@ -78,6 +79,7 @@ void Simulation::Engine::finish(SimReport& report) {
     }
   }
   for (const Client& client : clients_) {
+    if (client.op) trace_client("unknown", *client.op);  // the run ended while it waited
     if (client.op && history_[*client.op].invoke_time < settled) {
       violation("Liveness", {}, "client " + std::to_string(client.id) + " still waits at the end of the run");
     }
@@ -110,7 +112,11 @@ void Simulation::Engine::finish(SimReport& report) {
       if (now_ > node.role_since) timeline_.roles.push_back({id, node.role, node.term, node.role_since, now_});
     }
     if (open_fault_) timeline_.faults.push_back(Timeline::Fault{open_fault_->start, now_, open_fault_->description});
-    for (const Violation& v : report.violations) timeline_.markers.push_back({now_, "violation: " + v.property});
+    // The first violation at the time it was found (end-of-run checks find theirs at the end).
+    for (std::size_t i = 0; i < report.violations.size(); ++i) {
+      timeline_.markers.push_back({i == 0 && timeline_.focus ? *timeline_.focus : now_, "violation: " + report.violations[i].property});
+    }
+    finish_sequence();
   }
 }
 

@@ -27,6 +27,8 @@ class Digest {
   std::uint64_t hash_ = 0x243f6a8885a308d3ULL;
 };
 
+}  // namespace
+
 std::uint64_t digest(const Message& message) noexcept {
   Digest d;
   d.add(message.index()).add(sender_of(message)).add(receiver_of(message)).add(term_of(message));
@@ -53,8 +55,6 @@ std::uint64_t digest(const Message& message) noexcept {
       message);
   return d.value();
 }
-
-}  // namespace
 
 std::uint64_t mix(std::uint64_t hash, std::uint64_t value) noexcept {
   std::uint64_t z = hash ^ (value + 0x9e3779b97f4a7c15ULL + (hash << 6) + (hash >> 2));

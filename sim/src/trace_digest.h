@@ -10,6 +10,7 @@
 
 namespace raftio::sim {
 
+std::uint64_t digest(const Message& message) noexcept;
 std::uint64_t digest(const Event& event) noexcept;
 std::uint64_t digest(const Action& action) noexcept;
 std::uint64_t mix(std::uint64_t hash, std::uint64_t value) noexcept;

@@ -7,7 +7,6 @@
 //
 // A client talks to a node directly, without the network: the simulated network carries Raft's
 // messages, and a client's request and answer take no time.
-#include "raftio/describe.h"
 #include "sim_engine.h"
 
 namespace raftio::sim {
@@ -61,6 +60,7 @@ void Simulation::Engine::start_operation(Client& client) {
   op.invoke_time = now_;
   history_.push_back(op);
   client.op = history_.size() - 1;
+  trace_client("invoke", *client.op);
   client.timeouts = 0;
   client.read_index = command.kind == KvOpKind::Get && rng_.chance(kReadIndexShare);
   if (client.read_index) ++read_index_gets_;
@@ -79,7 +79,7 @@ void Simulation::Engine::attempt(Client& client) {
   }
   if (client.read_index) return attempt_read(client, target, token);
   const Payload payload = encode_command(client.command);
-  trace_event(target, Propose{payload, client.id});
+  trace_event(target, Propose{payload, cluster_.next_proposal_id()});  // the id its ProposalAccepted or Reject echoes
   // Wait for the answer before proposing: a single-node cluster commits and applies within the
   // proposing step itself.
   client.target = target;
@@ -160,6 +160,7 @@ void Simulation::Engine::complete(Client& client, const KvResult& result) {
   op.cas_succeeded = result.cas_succeeded;
   if (op.kind == KvOpKind::Get && result.read_value) client.last_seen[op.key] = *result.read_value;
   if (op.kind == KvOpKind::Put || (op.kind == KvOpKind::Cas && result.cas_succeeded)) client.last_seen[op.key] = op.value;
+  trace_client("ok", *client.op);
   client.op.reset();
   client.awaiting_apply = false;
   client.awaiting_read = false;
@@ -167,6 +168,7 @@ void Simulation::Engine::complete(Client& client, const KvResult& result) {
 }
 
 void Simulation::Engine::give_up(Client& client) {
+  trace_client("unknown", *client.op);
   client.op.reset();  // complete_time stays empty: the outcome is unknown
   client.awaiting_apply = false;
   client.awaiting_read = false;

@@ -88,6 +88,8 @@ class Cluster {
   void tick_all();
   // Proposes on node `id`; returns the proposal id if the node accepted it (it was leader).
   std::optional<std::uint64_t> propose(NodeId id, Payload data);
+  // The proposal id the next propose() will step with (for a trace written before the step).
+  std::uint64_t next_proposal_id() const noexcept { return next_proposal_id_; }
   // Delivers queued message i; false if it was lost in transit (its link is cut) or addressed to
   // a node that does not exist.
   bool deliver(std::size_t i);

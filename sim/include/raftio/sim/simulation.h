@@ -49,7 +49,7 @@ struct SimOptions {
   // get InstallSnapshot (in chunks of 64 bytes, to exercise chunking). 0: never.
   std::uint64_t snapshot_every = 200;
   std::uint64_t tick_us = 10'000;  // one base tick of virtual time; each node drifts up to ±5% from it
-  std::ostream* trace = nullptr;   // JSON lines of every event and action, when set
+  std::ostream* trace = nullptr;   // JSON lines of every event, action, fault and client record, when set
   bool timeline = false;           // record the Timeline (for --html)
   std::size_t last_events = 0;     // remember this many described events for a violation report
 };
@@ -118,6 +118,8 @@ class Simulation {
 
   SimReport run();
   const Timeline& timeline() const;
+  // The client history the run checked for linearizability (complete once run() returned).
+  const KvHistory& history() const;
 
   struct Engine;
 
