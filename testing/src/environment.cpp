@@ -200,7 +200,7 @@ void Environment::campaign(NodeId id) {
   for (std::size_t i = 1; i <= limit; ++i) {
     const Role role = m.node->role();
     const Term term = m.node->term();
-    step(id, Tick{}, std::to_string(id) + ": tick " + std::to_string(i) + " (election timeout)");
+    step(id, Tick{}, std::to_string(id) + ": tick " + std::to_string(i));
     if (m.node->role() != role || m.node->term() != term) return;
   }
   print(std::to_string(id) + " did not campaign within " + std::to_string(limit) + " ticks");
