@@ -142,11 +142,7 @@ std::string Environment::execute(std::string_view line) {
       add_nodes(number(arg(c, 0, "count"), "count"), options);
     } else if (c.name == "tick") {
       const std::size_t times = c.args.size() > 1 ? number(c.args[1], "times") : 1;
-      const auto nodes = node_list(c, 0, all);
-      // Round by round: every node ticks once before any ticks again, as clocks run side by side.
-      for (std::size_t t = 1; t <= times; ++t) {
-        for (NodeId id : nodes) tick(id, 1);
-      }
+      tick(node_list(c, 0, all), times);
     } else if (c.name == "campaign") {
       campaign(node_arg(0));
     } else if (c.name == "propose") {

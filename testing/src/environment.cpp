@@ -184,9 +184,13 @@ void Environment::step(NodeId id, Event event, std::string header) {
   }
 }
 
-void Environment::tick(NodeId id, std::size_t times) {
-  for (std::size_t i = 1; i <= times; ++i) {
-    step(id, Tick{}, std::to_string(id) + ": tick" + (times > 1 ? " " + std::to_string(i) + "/" + std::to_string(times) : ""));
+void Environment::tick_once(NodeId id, std::size_t round, std::size_t rounds) {
+  step(id, Tick{}, std::to_string(id) + ": tick" + (rounds > 1 ? " " + std::to_string(round) + "/" + std::to_string(rounds) : ""));
+}
+
+void Environment::tick(const std::vector<NodeId>& ids, std::size_t times) {
+  for (std::size_t round = 1; round <= times; ++round) {
+    for (NodeId id : ids) tick_once(id, round, times);
   }
 }
 

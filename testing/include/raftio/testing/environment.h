@@ -71,7 +71,9 @@ class Environment {
   MemoryTransport& network() noexcept { return network_; }
 
   // --- events (each steps one node and reports the actions) ---
-  void tick(NodeId id, std::size_t times = 1);
+  // Ticks `ids` round by round (every node once per round), as clocks run side by side.
+  void tick(const std::vector<NodeId>& ids, std::size_t times = 1);
+  void tick(NodeId id, std::size_t times = 1) { tick(std::vector<NodeId>{id}, times); }
   // Ticks the node until its election timeout fires and it campaigns (pre-vote or vote).
   void campaign(NodeId id);
   // Requests get ids 1, 2, ... in the order they are made, shared by every kind; returns the id.
@@ -129,6 +131,7 @@ class Environment {
   Member& member(NodeId id);
   const Member& member(NodeId id) const;
   void step(NodeId id, Event event, std::string header);
+  void tick_once(NodeId id, std::size_t round, std::size_t rounds);
   void deliver_one(const Envelope& envelope);
   void print(std::string line);
   std::vector<std::size_t> matching(const MessageFilter& filter) const;
