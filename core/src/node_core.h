@@ -219,8 +219,6 @@ class NodeCore {
   // node_follower.cpp
   void on_append_entries(AppendEntries&& m);
   bool append_entries_well_formed(const AppendEntries& m) const noexcept;
-  void reply_append(NodeId to, bool success, Index match_or_reject, Index hint, Term hint_term,
-                    std::uint64_t read_round, std::uint64_t seq);
 
   RaftConfig config_;
   std::unique_ptr<RaftLog> log_;

@@ -108,7 +108,7 @@ void NodeCore::on_request_vote(const RequestVote& m) {
     vote_ = m.from;
     election_elapsed_ = 0;  // §5.2: granting a vote resets the election timer
   }
-  send_after_persist(RequestVoteReply{config_.id, m.from, term_, granted});
+  send_after_persist(granted ? RequestVoteReply::grant(m) : RequestVoteReply::refuse(m, term_));
 }
 
 // Thesis §9.6: grant a pre-vote when we would grant the real vote in m.term. The prelude already
@@ -116,7 +116,7 @@ void NodeCore::on_request_vote(const RequestVote& m) {
 void NodeCore::on_pre_vote(const PreVote& m) {
   const bool can_vote = vote_ == m.from || (vote_ == kNoNode && leader_ == kNoNode) || m.term > term_;
   const bool granted = can_vote && log_up_to_date(m.last_log_index, m.last_log_term);
-  send(PreVoteReply{config_.id, m.from, granted ? m.term : term_, granted});
+  send(granted ? PreVoteReply::grant(m) : PreVoteReply::refuse(m, term_));
 }
 
 // Thesis §3.10: the leader hands over; campaign now, skipping pre-vote and the voters' lease.

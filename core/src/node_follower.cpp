@@ -26,6 +26,7 @@ bool NodeCore::append_entries_well_formed(const AppendEntries& m) const noexcept
   return true;
 }
 
+// Replies answer `m` in its own term: the prelude made it ours (§5.1).
 void NodeCore::on_append_entries(AppendEntries&& m) {
   if (role_ == Role::Leader) return;  // two leaders in one term cannot happen (§5.2): forged
   if (role_ != Role::Follower) become_follower(term_, m.from);  // §5.2: a candidate yields
@@ -41,7 +42,7 @@ void NodeCore::on_append_entries(AppendEntries&& m) {
     // Everything up to our commit index is committed, so (Leader Completeness) the leader holds
     // the same entries: skip them instead of comparing, and check consistency at commit_.
     if (last_new <= commit_) {
-      reply_append(m.from, true, last_new, 0, 0, m.read_round, m.seq);
+      send_after_persist(AppendEntriesReply::accept(m, last_new));
       return;
     }
     entries.drop_front(static_cast<std::size_t>(commit_ - prev));
@@ -53,7 +54,7 @@ void NodeCore::on_append_entries(AppendEntries&& m) {
   const std::optional<Term> our_prev_term = term_at(prev);
   if (!our_prev_term || *our_prev_term != prev_term) {
     const Index hint = last_index_with_term_at_most(std::min(prev, last_index()), prev_term);
-    reply_append(m.from, false, m.prev_log_index, hint, *term_at(hint), m.read_round, m.seq);
+    send_after_persist(AppendEntriesReply::reject(m, hint, *term_at(hint)));
     return;
   }
 
@@ -75,14 +76,7 @@ void NodeCore::on_append_entries(AppendEntries&& m) {
 
   // Figure 2: commitIndex = min(leaderCommit, index of last new entry), never backwards.
   if (m.leader_commit > commit_) commit_ = std::max(commit_, std::min(m.leader_commit, last_new));
-  reply_append(m.from, true, last_new, 0, 0, m.read_round, m.seq);
-}
-
-void NodeCore::reply_append(NodeId to, bool success, Index match_or_reject, Index hint, Term hint_term,
-                            std::uint64_t read_round, std::uint64_t seq) {
-  AppendEntriesReply reply{config_.id, to, term_, success, 0, 0, hint, hint_term, read_round, seq};
-  (success ? reply.match_index : reply.reject_index) = match_or_reject;
-  send_after_persist(reply);
+  send_after_persist(AppendEntriesReply::accept(m, last_new));
 }
 
 }  // namespace raftio::detail

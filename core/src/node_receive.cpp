@@ -113,11 +113,11 @@ bool NodeCore::term_prelude(const Message& message) {
     // A stale leader must learn our term or, with pre-vote/check-quorum keeping terms from rising
     // on the majority side, it could stay leader of a minority forever.
     if (kind == MessageKind::AppendEntries) {
-      send(AppendEntriesReply{config_.id, from, term_, false, 0, 0, 0, 0});
+      send(AppendEntriesReply::stale_term(std::get<AppendEntries>(message), term_));
     } else if (kind == MessageKind::InstallSnapshot) {
       send(InstallSnapshotReply{config_.id, from, term_, 0, 0, false});
     } else if (kind == MessageKind::PreVote) {
-      send(PreVoteReply{config_.id, from, term_, false});
+      send(PreVoteReply::refuse(std::get<PreVote>(message), term_));
     } else if (kind == MessageKind::ReadIndexRequest) {
       send(ReadIndexReply{config_.id, from, term_, std::get<ReadIndexRequest>(message).id, 0, false});
     }

@@ -49,4 +49,8 @@ void MemoryTransport::duplicate(std::size_t i) {
   if (i < queue_.size()) queue_.push_back(queue_[i]);
 }
 
+void MemoryTransport::swap(std::size_t i, std::size_t j) {
+  if (i < queue_.size() && j < queue_.size()) std::swap(queue_[i], queue_[j]);
+}
+
 }  // namespace raftio

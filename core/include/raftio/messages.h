@@ -1,5 +1,9 @@
-// The messages Raft nodes exchange. Every message names its sender, its addressee and the
-// sender's term; a receiver treats every field as hostile (see docs/PROTOCOL.md).
+// The messages Raft nodes exchange. Every message names its sender, its addressee and a term; a
+// receiver treats every field as hostile (see docs/PROTOCOL.md). `term` is the sender's current
+// term in every message but two, where it is the term the message is about: PreVote (the term the
+// sender would campaign in) and a granted PreVoteReply (that same term). Replies have named
+// constructors that answer a request, so that the fields whose meaning depends on the outcome
+// cannot be filled in wrong; they are also plain aggregates, for designated initializers.
 #pragma once
 
 #include <cstdint>
@@ -24,11 +28,20 @@ struct RequestVote {
   friend bool operator==(const RequestVote&, const RequestVote&) = default;
 };
 
+// `term`: the voter's current term, which is the request's once the voter has adopted it (§5.1).
 struct RequestVoteReply {
   NodeId from = kNoNode;
   NodeId to = kNoNode;
   Term term = 0;
   bool granted = false;
+
+  static RequestVoteReply grant(const RequestVote& request) noexcept {
+    return {request.to, request.from, request.term, true};
+  }
+  // `voter_term`: the voter's current term (at least the request's).
+  static RequestVoteReply refuse(const RequestVote& request, Term voter_term) noexcept {
+    return {request.to, request.from, voter_term, false};
+  }
   friend bool operator==(const RequestVoteReply&, const RequestVoteReply&) = default;
 };
 
@@ -43,12 +56,21 @@ struct PreVote {
   friend bool operator==(const PreVote&, const PreVote&) = default;
 };
 
-// `term` is the pre-vote's term when granted, or the voter's own term when refused.
+// `term` is the term the answer is about. A grant is a promise about the pre-vote's term, so it
+// carries that term (the voter's own term may be lower; a grant never changes the voter's or the
+// candidate's term, and the candidate counts only grants for the term it probes). A refusal
+// carries the voter's current term instead, as every refusal in Raft does, so that a sender
+// behind it catches up. Build them with grant() and refuse().
 struct PreVoteReply {
   NodeId from = kNoNode;
   NodeId to = kNoNode;
   Term term = 0;
   bool granted = false;
+
+  static PreVoteReply grant(const PreVote& request) noexcept { return {request.to, request.from, request.term, true}; }
+  static PreVoteReply refuse(const PreVote& request, Term voter_term) noexcept {
+    return {request.to, request.from, voter_term, false};
+  }
   friend bool operator==(const PreVoteReply&, const PreVoteReply&) = default;
 };
 
@@ -90,6 +112,24 @@ struct AppendEntriesReply {
   Term conflict_term = 0;
   std::uint64_t read_round = 0;  // the request's read_round, echoed
   std::uint64_t seq = 0;         // the request's seq, echoed
+
+  // `term` is the follower's current term, which is the request's when it is answered on its
+  // merits (the follower adopted it, §5.1).
+  // The follower's log matches the request's up to and including `match_index`.
+  static AppendEntriesReply accept(const AppendEntries& request, Index match_index) noexcept {
+    return {request.to, request.from, request.term, true, match_index, 0, 0, 0, request.read_round, request.seq};
+  }
+  // The §5.3 consistency check failed at the request's prev_log_index; `conflict_index` and
+  // `conflict_term` are the backtracking hint (see above).
+  static AppendEntriesReply reject(const AppendEntries& request, Index conflict_index, Term conflict_term) noexcept {
+    return {request.to,   request.from,          request.term,       false, 0, request.prev_log_index,
+            conflict_index, conflict_term, request.read_round, request.seq};
+  }
+  // The request's term is older than the follower's `current_term`: the sender learns the newer
+  // term and steps down. No index field is set.
+  static AppendEntriesReply stale_term(const AppendEntries& request, Term current_term) noexcept {
+    return {request.to, request.from, current_term, false, 0, 0, 0, 0, 0, 0};
+  }
   friend bool operator==(const AppendEntriesReply&, const AppendEntriesReply&) = default;
 };
 

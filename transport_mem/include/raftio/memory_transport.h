@@ -51,6 +51,7 @@ class MemoryTransport final : public RaftTransport {
   std::optional<Envelope> take_next() { return take(0); }
   void drop(std::size_t i);
   void duplicate(std::size_t i);  // queues a copy at the back
+  void swap(std::size_t i, std::size_t j);  // exchanges two queued messages (reordering)
   void clear() { queue_.clear(); }
 
   std::uint64_t sent() const noexcept { return sent_; }
