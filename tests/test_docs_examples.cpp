@@ -31,4 +31,20 @@ INSTANTIATE_TEST_SUITE_P(Tiers, DocsExample,
                          ::testing::Values("tier1_single_node", "tier2_three_nodes", "tier3_custom_seams",
                                            "async_storage", "wal_repair"));
 
+// docs/TESTING.md quotes raftio-testing's C++ example and the example transcript (which
+// test_transcripts runs).
+TEST(TestingMd, QuotesItsExamplesVerbatim) {
+  const std::string root = RAFTIO_SOURCE_ROOT;
+  const std::string testing_md = read_file(root + "/docs/TESTING.md");
+  ASSERT_FALSE(testing_md.empty()) << "docs/TESTING.md not found under " << root;
+  const std::string example = read_file(root + "/docs/examples/testing_environment.cpp");
+  const std::string transcript = read_file(root + "/docs/examples/first_transcript.txt");
+  ASSERT_FALSE(example.empty());
+  ASSERT_FALSE(transcript.empty());
+  EXPECT_NE(testing_md.find("```cpp\n" + example + "```"), std::string::npos)
+      << "docs/TESTING.md does not quote docs/examples/testing_environment.cpp verbatim";
+  EXPECT_NE(testing_md.find("```text\n" + transcript + "```"), std::string::npos)
+      << "docs/TESTING.md does not quote docs/examples/first_transcript.txt verbatim";
+}
+
 }  // namespace
