@@ -14,7 +14,9 @@ LogEntry entry(Index index, Term term, std::string_view data = "") {
 
 std::vector<LogEntry> read_all(const MemoryLog& log) {
   std::vector<LogEntry> out;
-  if (log.last_index() >= log.first_index()) EXPECT_TRUE(log.read(log.first_index(), log.last_index(), out));
+  if (log.last_index() >= log.first_index()) {
+    EXPECT_TRUE(log.read(log.first_index(), log.last_index(), out));
+  }
   return out;
 }
 

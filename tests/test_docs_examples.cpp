@@ -40,4 +40,20 @@ TEST(DocsQuotes, SimulationMdQuotesTheHandWrittenHistoryVerbatim) {
       << "docs/SIMULATION.md does not quote docs/examples/history_stale_read.jsonl verbatim in a ```json block";
 }
 
+// docs/TESTING.md quotes raftio-testing's C++ example and the example transcript (which
+// test_transcripts runs).
+TEST(TestingMd, QuotesItsExamplesVerbatim) {
+  const std::string root = RAFTIO_SOURCE_ROOT;
+  const std::string testing_md = read_file(root + "/docs/TESTING.md");
+  ASSERT_FALSE(testing_md.empty()) << "docs/TESTING.md not found under " << root;
+  const std::string example = read_file(root + "/docs/examples/testing_environment.cpp");
+  const std::string transcript = read_file(root + "/docs/examples/first_transcript.txt");
+  ASSERT_FALSE(example.empty());
+  ASSERT_FALSE(transcript.empty());
+  EXPECT_NE(testing_md.find("```cpp\n" + example + "```"), std::string::npos)
+      << "docs/TESTING.md does not quote docs/examples/testing_environment.cpp verbatim";
+  EXPECT_NE(testing_md.find("```text\n" + transcript + "```"), std::string::npos)
+      << "docs/TESTING.md does not quote docs/examples/first_transcript.txt verbatim";
+}
+
 }  // namespace

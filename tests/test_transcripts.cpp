@@ -12,19 +12,22 @@
 
 namespace {
 
+// Paths relative to the source root: every tests/transcripts/*.txt, and the example in
+// docs/TESTING.md (docs/examples/first_transcript.txt).
 std::vector<std::string> transcript_files() {
   std::vector<std::string> files;
   for (const auto& entry : std::filesystem::directory_iterator(RAFTIO_SOURCE_ROOT "/tests/transcripts")) {
-    if (entry.path().extension() == ".txt") files.push_back(entry.path().filename().string());
+    if (entry.path().extension() == ".txt") files.push_back("tests/transcripts/" + entry.path().filename().string());
   }
   std::sort(files.begin(), files.end());
+  files.push_back("docs/examples/first_transcript.txt");
   return files;
 }
 
 class Transcript : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Transcript, MatchesItsExpectedOutput) {
-  const std::string path = RAFTIO_SOURCE_ROOT "/tests/transcripts/" + GetParam();
+  const std::string path = RAFTIO_SOURCE_ROOT "/" + GetParam();
   const auto result = raftio::testing::run_transcript_file(path, raftio::testing::rewrite_requested());
   EXPECT_TRUE(result.ok()) << result.report(GetParam());
 }
@@ -32,6 +35,7 @@ TEST_P(Transcript, MatchesItsExpectedOutput) {
 INSTANTIATE_TEST_SUITE_P(Files, Transcript, ::testing::ValuesIn(transcript_files()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string name = info.param.substr(0, info.param.size() - 4);
+                           name = name.substr(name.rfind('/') + 1);
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;
                          });
