@@ -84,7 +84,10 @@ void append_history_record(std::string& out, std::string_view kind, std::uint64_
 void write_history(std::ostream& out, const KvHistory& history) {
   struct Record {
     std::uint64_t time;
-    int order;  // at the same instant: completions first, then invocations
+    // At the same instant: completions first, then invocations, then the completions of
+    // operations invoked at that very instant (a read a leader answers within the step that
+    // received it), which must follow their own invocation.
+    int order;
     std::size_t op;
   };
   std::vector<Record> records;
@@ -92,7 +95,8 @@ void write_history(std::ostream& out, const KvHistory& history) {
   for (const KvOperation& op : history) end = std::max({end, op.invoke_time, op.complete_time.value_or(0)});
   for (std::size_t i = 0; i < history.size(); ++i) {
     records.push_back({history[i].invoke_time, 1, i});
-    records.push_back({history[i].complete_time.value_or(end), 0, i});
+    const std::uint64_t completed = history[i].complete_time.value_or(end);
+    records.push_back({completed, completed == history[i].invoke_time ? 2 : 0, i});
   }
   std::sort(records.begin(), records.end(),
             [](const Record& a, const Record& b) { return std::tie(a.time, a.order, a.op) < std::tie(b.time, b.order, b.op); });
