@@ -78,6 +78,8 @@ def load_mutants(directory, only):
             sys.exit(f"mutation-score: {path.name}: 'find' occurs {count} times in {m['file']} (must be once); "
                      "update the mutant to the current code")
         mutants.append(m)
+    # Mutants of one file in a row: reverting one and planting the next recompiles that file once.
+    mutants.sort(key=lambda m: (m["file"], m["name"]))
     if only and len(mutants) != len(only):
         sys.exit(f"mutation-score: unknown mutant among {sorted(only)}")
     return mutants

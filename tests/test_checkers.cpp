@@ -327,5 +327,44 @@ TEST(CheckerSelfTest, TermNobodyCampaignedInBreaksTermWithoutCampaign) {
   EXPECT_TRUE(legal.ok()) << legal.report();
 }
 
+TEST(CheckerSelfTest, LeaderCommittingAnOlderTermEntryByCountBreaksLeaderCommitTerm) {
+  const auto log = entries({entry(1, 1, "a"), entry(2, 1, "b"), entry(3, 2, "noop")});
+  SafetyChecker checker;
+  checker.on_append(1, log);
+  View leader{1, Role::Leader, 2, 0, false};
+  checker.after_step(leader, {});
+  leader.commit = 2;
+  leader.commit_term = 1;  // Figure 8: index 2 is of term 1
+  checker.after_step(leader, {});
+  EXPECT_TRUE(caught(checker, "Leader Commit Term")) << checker.report();
+
+  SafetyChecker legal;  // the same log, committed through the entry of term 2
+  legal.on_append(1, log);
+  View legal_leader{1, Role::Leader, 2, 0, false};
+  legal.after_step(legal_leader, {});
+  legal_leader.commit = 3;
+  legal_leader.commit_term = 2;
+  legal.after_step(legal_leader, {});
+  EXPECT_TRUE(legal.ok()) << legal.report();
+}
+
+// Node 2 holds 1..3 and gets an AppendEntries with prev 1, one entry (last new: 2) and leader
+// commit 3; it commits `commit`.
+SafetyChecker follower_commits(Index commit) {
+  SafetyChecker checker;
+  checker.on_append(2, entries({entry(1, 1, "a"), entry(2, 1, "b"), entry(3, 1, "c")}));
+  checker.after_step(View{2, Role::Follower, 1, 0, false}, {});
+  checker.before_step(2, Event{Receive{AppendEntries{1, 2, 1, 1, 1, 3, EntryBatch{entry(2, 1, "b")}, 0, 1}}});
+  checker.after_step(View{2, Role::Follower, 1, commit, false}, {});
+  return checker;
+}
+
+TEST(CheckerSelfTest, FollowerCommittingPastTheLastNewEntryBreaksFollowerCommitBound) {
+  const SafetyChecker checker = follower_commits(3);
+  EXPECT_TRUE(caught(checker, "Follower Commit Bound")) << checker.report();
+  const SafetyChecker legal = follower_commits(2);
+  EXPECT_TRUE(legal.ok()) << legal.report();
+}
+
 }  // namespace
 }  // namespace raftio::sim

@@ -137,7 +137,7 @@ SafetyChecker::NodeView SafetyChecker::view_of(const RaftNode& node) {
   return NodeView{node.id(),          node.role(),         node.term(),
                   node.commit_index(), node.storage_error().has_value(), node.voted_for(),
                   &node.membership().voters, config.pre_vote, config.check_quorum,
-                  config.election_ticks};
+                  config.election_ticks, node.term_at(node.commit_index()).value_or(0)};
 }
 
 void SafetyChecker::on_restart(const RaftNode& node, Index state_machine_applied) {
@@ -258,6 +258,7 @@ void SafetyChecker::after_step(const NodeView& node, std::span<const Action> act
     mirror.seen = true;
     highest_campaign_term_ = std::max(highest_campaign_term_, node.term);
   }
+  if (node.commit > mirror.commit) check_commit_rules(node, mirror, role_before, term_before);
   check_commit(node, mirror);
   check_leader(node, mirror);
   check_applies(node, actions, mirror);
@@ -281,7 +282,10 @@ void SafetyChecker::before_step(NodeId node, const Event& event) {
   if (std::holds_alternative<Tick>(event)) {
     ++mirror.ticks;
   } else if (const auto* receive = std::get_if<Receive>(&event)) {
-    if (const auto* append = std::get_if<AppendEntries>(&receive->message)) mirror.incoming_append_term = append->term;
+    if (const auto* append = std::get_if<AppendEntries>(&receive->message)) {
+      mirror.incoming_append_term = append->term;
+      mirror.incoming_last_new = append->prev_log_index + append->entries.size();
+    }
   } else if (const auto* read = std::get_if<ReadIndex>(&event)) {
     // Reads a node never answers (it crashed, the client gave up) are forgotten eventually.
     if (mirror.pending_reads.size() >= 256) mirror.pending_reads.erase(mirror.pending_reads.begin());
@@ -418,6 +422,24 @@ void SafetyChecker::check_campaign(const NodeView& node, const Mirror& mirror, R
               "node " + std::to_string(node.id) + " became leader of term " + std::to_string(node.term) + " with votes of " +
                   std::to_string(granted) + " of its " + std::to_string(node.voters->size()) + " voters");
     }
+  }
+}
+
+// The two ways a commit index moves. §5.4.2 (Figure 8): a leader counts replicas only of an entry
+// of its own term; earlier entries commit with it, never by their own count. Figure 2
+// (AppendEntries step 5): a follower commits min(leaderCommit, index of the last new entry), never
+// entries past what this message proved it shares with the leader.
+void SafetyChecker::check_commit_rules(const NodeView& node, const Mirror& mirror, Role role_before, Term term_before) {
+  if (node.role == Role::Leader && role_before == Role::Leader && term_before == node.term && node.commit_term != 0 &&
+      node.commit_term != node.term) {
+    violate("Leader Commit Term", {node.id},
+            "leader " + std::to_string(node.id) + " of term " + std::to_string(node.term) + " moved its commit index to " +
+                at(node.commit) + ", an entry of term " + std::to_string(node.commit_term));
+  }
+  if (mirror.incoming_append_term != 0 && node.role == Role::Follower && node.commit > mirror.incoming_last_new) {
+    violate("Follower Commit Bound", {node.id},
+            "node " + std::to_string(node.id) + " moved its commit index to " + at(node.commit) +
+                " on an AppendEntries whose last entry is " + at(mirror.incoming_last_new));
   }
 }
 

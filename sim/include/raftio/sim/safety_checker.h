@@ -17,6 +17,8 @@
 //   Read Freshness        a read's index is at least the highest index committed anywhere when
 //                         the read arrived
 //   Single Config Change  a leader's log never holds two uncommitted configuration entries
+//   Leader Commit Term    a leader's commit index moves only onto an entry of its own term
+//   Follower Commit Bound an AppendEntries moves a follower's commit index at most to its last entry
 //   Pre-Vote Quorum, Pre-Vote Lease, Term Without Campaign   (pre-vote on; see campaign checks)
 //
 // Each log is mirrored as a chain of hashes (chain[i] covers entries 1..i), so comparing two
@@ -81,6 +83,7 @@ class SafetyChecker {
     bool pre_vote = false;                        // the campaign checks
     bool check_quorum = false;                    // Pre-Vote Lease
     std::uint32_t election_ticks = 0;
+    Term commit_term = 0;  // the term of the entry at `commit` (0: unknown): Leader Commit Term
   };
   static NodeView view_of(const RaftNode& node);
 
@@ -135,6 +138,7 @@ class SafetyChecker {
     std::uint64_t heard_leader_tick = 0;
     Term heard_leader_term = 0;
     Term incoming_append_term = 0;  // the AppendEntries being handled in this step, 0 if none
+    Index incoming_last_new = 0;    // and the index of its last entry (prev_log_index + entries)
 
     // Durable Vote: the highest term of a vote this node handed out (a grant, or its own
     // RequestVote), and for whom.
@@ -159,6 +163,7 @@ class SafetyChecker {
   void check_reads(const NodeView& node, std::span<const Action> actions, Mirror& mirror);
   void check_campaign(const NodeView& node, const Mirror& mirror, Role role_before, Term term_before);
   void check_config_changes(const NodeView& node, const Mirror& mirror);
+  void check_commit_rules(const NodeView& node, const Mirror& mirror, Role role_before, Term term_before);
   void check_promises_kept(const NodeView& node, const Mirror& mirror);
   std::size_t granted_by_quorum(const std::map<std::pair<Term, NodeId>, std::vector<NodeId>>& grants,
                                 const NodeView& node) const;
