@@ -58,6 +58,11 @@ void Simulation::Engine::arm_crash_point() {
              std::string(to_string(point.point)) + " on " +
              (point.node == kNoNode ? std::string("any node") : "node " + std::to_string(point.node)) +
              (point.pause ? " (pause)" : " (crash)") + "\"}");
+  if (point.point == CrashPoint::MidMembership && options_.faults == FaultProfile::All && options_.nodes >= 2) {
+    // Changes come seconds apart and commit in milliseconds: ask for one now, so that there is a
+    // change half done for the point to catch.
+    churn_membership();
+  }
 }
 
 bool Simulation::Engine::armed_for(CrashPoint point, NodeId id) const {

@@ -83,6 +83,7 @@ struct Simulation::Engine {
     // empties it (incarnation tells a completion from before the crash).
     std::uint64_t incarnation = 0;
     std::uint64_t disk_free_at = 0;
+    bool write_scheduled = false;  // a DiskDone is pending: new writes join its group
     // The node's side of the client protocol (lost in a crash, like any process state):
     std::map<std::uint64_t, std::uint64_t> answer_on_apply;  // client → seq: answer it when applied
     struct PendingRead {

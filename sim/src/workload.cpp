@@ -27,7 +27,11 @@ void Simulation::Engine::client_wake(Client& client, std::uint64_t token) {
   if (!client.op) return start_operation(client);
   if (client.waiting) {
     client.waiting = false;
-    if (++client.timeouts >= config_.client_attempts) return give_up(client);
+    // A client gives up while the faults run, leaving the outcome unknown; an operation invoked
+    // after they stopped is retried until it is answered (the liveness check holds it to that).
+    if (++client.timeouts >= config_.client_attempts && history_[*client.op].invoke_time < faults_stop_time_) {
+      return give_up(client);
+    }
     client.leader_guess = kNoNode;  // the node we asked is gone or deposed: look elsewhere
   }
   attempt(client);
