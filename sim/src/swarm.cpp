@@ -113,7 +113,7 @@ SwarmConfig draw_config(const SimOptions& options) {
       static constexpr std::uint64_t kThreshold[] = {0, 10, 50, 200, 1000};
       c.snapshot_threshold = pick(rng, kThreshold);
     }
-    static constexpr std::uint32_t kChunk[] = {1, 16, 64, 512, 65536};
+    static constexpr std::uint32_t kChunk[] = {16, 64, 256, 1024, 65536};
     c.snapshot_chunk_bytes = pick(rng, kChunk);
     // Clock drift and pauses. With lease reads, API.md promises safety while no clock runs more
     // than lease_drift_ticks (2) fast over an election timeout and no process pauses longer than
