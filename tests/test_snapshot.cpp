@@ -163,9 +163,14 @@ TEST(Snapshot, NewLeaderHeartbeatsFollowersBelowItsSnapshot) {
   std::set<NodeId> reached;
   for (const auto& m : heartbeats) reached.insert(m.to);
   EXPECT_EQ(reached, (std::set<NodeId>{2, 3}));
-  // The answer to such a heartbeat restarts the probing, which leads to the snapshot it needs.
+  // The answer to such a heartbeat (the latest: it echoes its seq) restarts the probing, which
+  // leads to the snapshot it needs.
   const Term term = h.node().term();
-  const auto probes = sent<AppendEntries>(h.receive(AppendEntriesReply{2, 1, term, true, 0, 0, 0, 0}));
+  std::uint64_t last_seq = 0;
+  for (const auto& m : heartbeats) {
+    if (m.to == 2) last_seq = m.seq;
+  }
+  const auto probes = sent<AppendEntries>(h.receive(AppendEntriesReply{2, 1, term, true, 0, 0, 0, 0, 0, last_seq}));
   ASSERT_EQ(probes.size(), 1u);
   const auto chunks = sent<InstallSnapshot>(h.receive(AppendEntriesReply{2, 1, term, false, 0, probes[0].prev_log_index, 0, 0}));
   ASSERT_EQ(chunks.size(), 1u);
