@@ -172,6 +172,27 @@ TEST(Replication, FastBacktrackingSkipsWholeTerms_5_3) {
   EXPECT_EQ(follower.node().commit_index(), leader.node().commit_index());
 }
 
+// Found by swarm testing (raftio-sim seed 77, a clogged link released thousands of old
+// acknowledgements at once): a probing leader sent a new probe for every success reply behind its
+// probe, stale ones included, and the replies to those probes kept the streams going; the run grew
+// to millions of messages. Only a reply to the latest message sent re-arms the probe.
+TEST(Replication, StaleAcknowledgementDoesNotSendAnotherProbe) {
+  NodeHarness leader(1, {1, 2, 3}, {}, log_with(std::vector<Term>(10, 1), HardState{1, 0, 0}));
+  std::uint64_t probe_seq = 0;
+  for (const auto& append : sent<AppendEntries>(leader.elect())) {
+    if (append.to == 2) probe_seq = append.seq;
+  }
+  ASSERT_GT(probe_seq, 0u);
+  const Term term = leader.node().term();
+  // A success behind the probe, from a message sent before it: no new probe.
+  auto resent = sent<AppendEntries>(leader.receive(AppendEntriesReply{2, 1, term, true, 5, 0, 0, 0, 0, probe_seq - 1}));
+  EXPECT_TRUE(resent.empty());
+  // The same from the probe itself (the follower is behind it): probe again, from lower down.
+  resent = sent<AppendEntries>(leader.receive(AppendEntriesReply{2, 1, term, true, 5, 0, 0, 0, 0, probe_seq}));
+  ASSERT_EQ(resent.size(), 1u);
+  EXPECT_EQ(resent[0].to, 2u);
+}
+
 // Pipelining: a streaming leader sends without waiting for replies, but never more messages than
 // the inflight window allows; each acknowledgement reopens the window.
 TEST(Replication, PipelineIsBoundedByTheInflightWindow) {

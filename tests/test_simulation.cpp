@@ -2,7 +2,9 @@
 // clean, the seeds that once failed stay fixed, and the trace and timeline record the run.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <sstream>
+#include <tuple>
 
 #include "raftio/sim/simulation.h"
 
@@ -132,7 +134,9 @@ TEST(Simulation, RunsExerciseReadsTransfersAndSnapshots) {
 }
 
 TEST(Simulation, LivenessOnceFaultsStop) {
-  const SimReport report = Simulation(options(9, 6000)).run();
+  SimOptions o = options(9, 6000);
+  o.swarm = false;  // the fixed profile's four clients: over a thousand operations
+  const SimReport report = Simulation(o).run();
   ASSERT_TRUE(report.ok()) << format_report(report);
   EXPECT_EQ(report.ops_invoked, report.ops_completed + report.ops_unknown);
   EXPECT_TRUE(report.linearizability.linearizable);
@@ -176,6 +180,149 @@ TEST(Simulation, TimelineRecordsRolesFaultsAndTheEndOfFaults) {
   for (const auto& marker : timeline.markers) stop = stop || marker.label == "faults stop";
   EXPECT_TRUE(stop);
   EXPECT_FALSE(timeline.commits.empty());
+}
+
+// Swarm testing: the seed draws the configuration, and different seeds draw different ones,
+// including the extremes (one entry per message, a window of one) and lease reads only with
+// check-quorum and pauses within the lease's promise.
+TEST(Swarm, SeedsDrawTheirOwnConfiguration) {
+  std::set<std::string> drawn;
+  std::set<std::uint32_t> elections;
+  bool one_entry = false;
+  bool window_of_one = false;
+  bool lease = false;
+  bool no_pre_vote = false;
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    SimOptions o = options(seed, 4000);
+    const SwarmConfig config = draw_config(o);
+    EXPECT_TRUE(config.swarm);
+    EXPECT_EQ(config.describe(), draw_config(o).describe()) << "the seed fixes the draw";
+    drawn.insert(config.describe());
+    elections.insert(config.election_ticks);
+    one_entry = one_entry || config.max_entries_per_msg == 1;
+    window_of_one = window_of_one || config.max_inflight_msgs == 1;
+    no_pre_vote = no_pre_vote || !config.pre_vote;
+    EXPECT_LT(config.heartbeat_ticks, config.election_ticks);
+    if (config.lease_reads) {
+      lease = true;
+      EXPECT_TRUE(config.check_quorum) << "seed " << seed;
+      EXPECT_LE(config.max_pause_ticks, 1u) << "seed " << seed;
+      EXPECT_LE(config.drift_permille * config.election_ticks, 1000u) << "two clocks at most 2 ticks apart per timeout";
+    }
+  }
+  EXPECT_EQ(drawn.size(), 200u);
+  EXPECT_GT(elections.size(), 3u);
+  EXPECT_TRUE(one_entry && window_of_one && lease && no_pre_vote);
+  SimOptions fixed = options(1, 4000);
+  fixed.swarm = false;
+  const SwarmConfig profile = draw_config(fixed);
+  EXPECT_FALSE(profile.swarm);
+  EXPECT_EQ(profile.weights[static_cast<std::size_t>(FaultKind::CrashPoint)], 0u);
+  EXPECT_EQ(profile.election_ticks, 10u);
+  SimOptions fixed_other = options(2, 4000);
+  fixed_other.swarm = false;
+  EXPECT_EQ(profile.describe(), draw_config(fixed_other).describe()) << "the fixed profile is the same for every seed";
+}
+
+TEST(Swarm, ProfilesMaskTheFaultKinds) {
+  for (std::uint64_t seed = 1; seed <= 50; ++seed) {
+    const SwarmConfig network = draw_config(options(seed, 4000, FaultProfile::Network));
+    EXPECT_EQ(network.weights[static_cast<std::size_t>(FaultKind::Crash)], 0u);
+    EXPECT_EQ(network.weights[static_cast<std::size_t>(FaultKind::CrashPoint)], 0u);
+    const SwarmConfig crash = draw_config(options(seed, 4000, FaultProfile::Crash));
+    EXPECT_EQ(crash.weights[static_cast<std::size_t>(FaultKind::Partition)], 0u);
+    EXPECT_EQ(crash.weights[static_cast<std::size_t>(FaultKind::Membership)], 0u);
+  }
+}
+
+TEST(Swarm, FixedProfileStillRunsClean) {
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    SimOptions o = options(seed, 4000);
+    o.swarm = false;
+    const SimReport report = Simulation(o).run();
+    ASSERT_TRUE(report.ok()) << format_report(report);
+    EXPECT_EQ(report.faults.crash_points_fired(), 0u);
+    EXPECT_NE(format_report(report).find("fixed profile"), std::string::npos);
+  }
+}
+
+// The step of node `node` that ends at trace line `end` (its first line is the node's event).
+std::vector<std::string> step_lines(const std::vector<std::string>& lines, std::size_t end, const std::string& node) {
+  std::vector<std::string> step;
+  const std::string tag = "\"node\":" + node + ",";
+  for (std::size_t i = end; i-- > 0;) {
+    if (lines[i].find(tag) == std::string::npos) continue;
+    step.push_back(lines[i]);
+    if (lines[i].find("\"event\":") != std::string::npos) break;
+  }
+  return step;
+}
+
+// A crash point fires right after the step that did what it names: the last step of the node
+// before the crash sent a granted vote, or a successful append acknowledgement.
+TEST(CrashPoints, FireRightAfterTheActionTheyName) {
+  std::size_t votes = 0;
+  std::size_t acks = 0;
+  for (std::uint64_t seed = 1; seed <= 60 && (votes == 0 || acks == 0); ++seed) {
+    std::ostringstream trace;
+    SimOptions o = options(seed, 3000);
+    o.trace = &trace;
+    const SimReport report = Simulation(o).run();
+    ASSERT_TRUE(report.ok()) << format_report(report);
+    std::vector<std::string> lines;
+    std::istringstream in(trace.str());
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      for (const auto& [point, needle, count] : {std::make_tuple(std::string("after-vote"), std::string("RequestVoteReply"), &votes),
+                                                  std::make_tuple(std::string("after-append-ack"), std::string("AppendEntriesReply"), &acks)}) {
+        const std::string marker = "crash point " + point + ": ";
+        const std::size_t at = lines[i].find(marker);
+        if (at == std::string::npos) continue;
+        const std::size_t node_at = lines[i].find(" node ", at);
+        const std::string node = lines[i].substr(node_at + 6, lines[i].find('"', node_at) - node_at - 6);
+        bool found = false;
+        for (const std::string& line : step_lines(lines, i, node)) {
+          found = found || (line.find("send " + needle) != std::string::npos &&
+                            line.find(point == "after-vote" ? " granted" : " ok") != std::string::npos);
+        }
+        EXPECT_TRUE(found) << "seed " << seed << ": " << lines[i];
+        ++*count;
+      }
+    }
+  }
+  EXPECT_GT(votes, 0u);
+  EXPECT_GT(acks, 0u);
+}
+
+TEST(CrashPoints, EveryPointFiresInASweep) {
+  FaultCounts total;
+  for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+    const SimReport report = Simulation(options(seed, 5000)).run();
+    ASSERT_TRUE(report.ok()) << format_report(report);
+    for (std::size_t p = 0; p < kCrashPoints; ++p) total.crash_points[p] += report.faults.crash_points[p];
+  }
+  for (std::size_t p = 0; p < kCrashPoints; ++p) {
+    EXPECT_GT(total.crash_points[p], 0u) << to_string(static_cast<CrashPoint>(p));
+  }
+}
+
+// Clients reach the nodes through the lossy network: requests and answers are lost, clients give
+// up, and the checker still proves the history with those unknown outcomes in it.
+TEST(NetworkedClients, SweepHasUnknownOutcomesAndTheyAreChecked) {
+  std::uint64_t unknown = 0;
+  std::uint64_t lost = 0;
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    const SimReport report = Simulation(options(seed, 5000)).run();
+    ASSERT_TRUE(report.ok()) << format_report(report);
+    EXPECT_EQ(report.ops_invoked, report.ops_completed + report.ops_unknown);
+    EXPECT_TRUE(report.linearizability.linearizable);
+    EXPECT_EQ(report.linearizability.operations, report.ops_invoked);
+    EXPECT_GE(report.client_requests, report.ops_invoked) << "every operation sends at least one request";
+    unknown += report.ops_unknown;
+    lost += report.client_messages_lost;
+  }
+  EXPECT_GT(lost, 0u);
+  EXPECT_GT(unknown, 50u);
 }
 
 }  // namespace

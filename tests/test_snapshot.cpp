@@ -127,6 +127,25 @@ TEST(Snapshot, LostChunkIsResent) {
   EXPECT_EQ(resent[0].to, 3u);
 }
 
+// Found by swarm testing (raftio-sim seed 5: one-byte chunks and duplication bursts): a duplicated
+// reply made the leader send the chunk in flight a second time, and from then on both copies were
+// answered and each answer sent a chunk; every duplication added a stream of chunks that lived as
+// long as the transfer, until the run held millions of messages. A repeat of the request in
+// flight is now ignored; a request for another offset (the follower lost its partial copy) is not.
+TEST(Snapshot, DuplicatedReplyDoesNotSendTheChunkAgain) {
+  Leader leader(5, chunks_of(4));
+  leader.h.step(SnapshotTaken{6, Payload::copy_of("0123456789")});
+  ASSERT_EQ(sent<InstallSnapshot>(leader.h.receive(AppendEntriesReply{3, 1, leader.term(), true, 0, 0, 0, 0})).size(), 1u);
+  const InstallSnapshotReply more{3, 1, leader.term(), 6, 4, false};
+  auto next = sent<InstallSnapshot>(leader.h.receive(more));
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].offset, 4u);
+  EXPECT_TRUE(sent<InstallSnapshot>(leader.h.receive(more)).empty()) << "the chunk at 4 is already on its way";
+  next = sent<InstallSnapshot>(leader.h.receive(InstallSnapshotReply{3, 1, leader.term(), 6, 0, false}));
+  ASSERT_EQ(next.size(), 1u) << "a follower that lost its partial snapshot starts over";
+  EXPECT_EQ(next[0].offset, 0u);
+}
+
 // Found by the simulator (seed 1): a new leader whose log is compacted knows no term for a
 // follower's match of 0, and used to send it no heartbeat at all; a lost first probe then cut the
 // follower off for good. Index 0 always matches, so the heartbeat anchors there.
@@ -144,9 +163,14 @@ TEST(Snapshot, NewLeaderHeartbeatsFollowersBelowItsSnapshot) {
   std::set<NodeId> reached;
   for (const auto& m : heartbeats) reached.insert(m.to);
   EXPECT_EQ(reached, (std::set<NodeId>{2, 3}));
-  // The answer to such a heartbeat restarts the probing, which leads to the snapshot it needs.
+  // The answer to such a heartbeat (the latest: it echoes its seq) restarts the probing, which
+  // leads to the snapshot it needs.
   const Term term = h.node().term();
-  const auto probes = sent<AppendEntries>(h.receive(AppendEntriesReply{2, 1, term, true, 0, 0, 0, 0}));
+  std::uint64_t last_seq = 0;
+  for (const auto& m : heartbeats) {
+    if (m.to == 2) last_seq = m.seq;
+  }
+  const auto probes = sent<AppendEntries>(h.receive(AppendEntriesReply{2, 1, term, true, 0, 0, 0, 0, 0, last_seq}));
   ASSERT_EQ(probes.size(), 1u);
   const auto chunks = sent<InstallSnapshot>(h.receive(AppendEntriesReply{2, 1, term, false, 0, probes[0].prev_log_index, 0, 0}));
   ASSERT_EQ(chunks.size(), 1u);

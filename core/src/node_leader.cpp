@@ -145,9 +145,13 @@ void NodeCore::on_append_reply(const AppendEntriesReply& m) {
     if (peer->state == PeerProgress::State::Probe) {
       if (m.match_index + 1 >= peer->next) {
         peer->become_replicate();  // the probe landed: stream from here
-      } else {
-        peer->probe_sent = false;  // a heartbeat reply: the follower is alive, probe again
+      } else if (m.seq >= peer->seq_sent) {
+        peer->probe_sent = false;  // a reply to our latest message: the follower is alive, probe again
       }
+      // An older reply (delayed, duplicated, or released by a congested link) does not: each would
+      // send another probe, whose reply, if also behind, sends another, so every stale reply would
+      // add a stream of probes for as long as the probing lasts. A lost probe is resent after a
+      // stall, or when the reply to a later heartbeat arrives.
     }
     maybe_send_timeout_now(*peer);
   } else {

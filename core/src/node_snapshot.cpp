@@ -146,6 +146,11 @@ void NodeCore::on_install_snapshot_reply(const InstallSnapshotReply& m) {
   } else {
     // A request for more of the snapshot in flight; anything else is stale.
     if (peer->state != PeerProgress::State::Snapshot || m.last_index != peer->snapshot_index) return;
+    // A repeat of the request the chunk in flight answers (a duplicated reply, or the answer to a
+    // duplicated chunk): that chunk will answer it too, and a lost one is resent after a stall.
+    // Sending it again would start a second stream of chunks, each reply then feeding its own, so
+    // every duplication would add a stream that never ends and the traffic would grow without bound.
+    if (peer->probe_sent && m.next_offset == peer->snapshot_offset) return;
     peer->snapshot_offset = m.next_offset;  // send_snapshot_chunk clamps it to the data
     peer->probe_sent = false;
     peer->stall_ticks = 0;

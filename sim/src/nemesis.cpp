@@ -41,6 +41,7 @@ void Simulation::Engine::heal_network(bool count) {
   network_.heal_cuts();
   network_.set_profile(base_profile_);
   network_.unclog_all();
+  burst_loss_ = 0;
   if (open_fault_) {
     open_fault_->end = now_;
     if (options_.timeline) timeline_.faults.push_back(*open_fault_);
@@ -67,8 +68,6 @@ void Simulation::Engine::stop_faults() {
 // learner, demote or remove a voter (the leader itself included) while more than one is left,
 // remove a learner. Voters grow and shrink between 1 and the cluster size. Refusals (a change in
 // progress, a learner not caught up) are part of the test.
-// One membership change asked of the leader, now and then two at once (an operator in a hurry):
-// the second arrives while the first is uncommitted and must be refused (thesis §4.1).
 void Simulation::Engine::churn_membership() {
   const int changes = rng_.chance(0.3) ? 2 : 1;
   for (int i = 0; i < changes; ++i) request_membership_change();
@@ -102,33 +101,28 @@ void Simulation::Engine::request_membership_change() {
   step_node(*leader, ChangeMembership{change, node, counts_.membership_changes});
 }
 
-void Simulation::Engine::nemesis_step() {
-  if (faults_stopped_) return;
-  const std::uint64_t tick = options_.tick_us;
-  at(now_ + tick * rng_.between(30, 250), Kind::Nemesis);
-  const bool network = options_.faults == FaultProfile::Network || options_.faults == FaultProfile::All;
-  const bool crashes = options_.faults == FaultProfile::Crash || options_.faults == FaultProfile::All;
+// Thesis §3.10: the leader hands over to another node (it may be lagging, partitioned or down:
+// the transfer then times out and the leader carries on).
+void Simulation::Engine::transfer_leadership() {
   const std::size_t n = options_.nodes;
-  if (network && crashes && n >= 2 && rng_.chance(0.15)) return churn_membership();
-  if (network && n >= 2 && rng_.chance(0.1)) {
-    // Thesis §3.10: the leader hands over to another node (it may be lagging, partitioned or down:
-    // the transfer then times out and the leader carries on).
-    const std::optional<NodeId> leader = cluster_.leader();
-    if (!leader || nodes_[*leader - 1].down || nodes_[*leader - 1].paused) return;
-    NodeId target = 1 + rng_.below(n - 1);
-    if (target >= *leader) ++target;
-    ++counts_.transfers;
-    trace_fault("transfer", "\"from\":" + std::to_string(*leader) + ",\"to\":" + std::to_string(target));
-    step_node(*leader, TransferLeadership{target});
-    if (options_.timeline) timeline_.markers.push_back({now_, "transfer " + std::to_string(*leader) + " -> " + std::to_string(target)});
-    return;
-  }
-  if (network && (!crashes || rng_.chance(0.5))) {
-    const std::uint64_t choice = rng_.below(100);
-    heal_network(choice < 30);
-    if (choice < 30 || n < 2) return;  // a heal, and nothing new
-    NetworkProfile profile = base_profile_;
-    if (choice < 45) {
+  const std::optional<NodeId> leader = cluster_.leader();
+  if (n < 2 || !leader || nodes_[*leader - 1].down || nodes_[*leader - 1].paused) return;
+  NodeId target = 1 + rng_.below(n - 1);
+  if (target >= *leader) ++target;
+  ++counts_.transfers;
+  trace_fault("transfer", "\"from\":" + std::to_string(*leader) + ",\"to\":" + std::to_string(target));
+  step_node(*leader, TransferLeadership{target});
+  if (options_.timeline) timeline_.markers.push_back({now_, "transfer " + std::to_string(*leader) + " -> " + std::to_string(target)});
+}
+
+// Network faults replace one another: each first heals the one before.
+void Simulation::Engine::network_fault(FaultKind kind) {
+  const std::size_t n = options_.nodes;
+  heal_network(kind == FaultKind::Heal);
+  if (kind == FaultKind::Heal || n < 2) return;
+  NetworkProfile profile = base_profile_;
+  switch (kind) {
+    case FaultKind::Partition: {
       const auto side = random_subset(1 + rng_.below(n - 1));
       std::vector<NodeId> other;
       for (NodeId id = 1; id <= n; ++id) {
@@ -138,7 +132,9 @@ void Simulation::Engine::nemesis_step() {
       ++counts_.partitions;
       open_fault("partition", "\"sides\":[" + nodes_json(side) + "," + nodes_json(other) + "]",
                  "partition " + group_text(side) + " | " + group_text(other));
-    } else if (choice < 57) {
+      break;
+    }
+    case FaultKind::IsolateLeader: {
       const NodeId leader = cluster_.leader().value_or(1 + rng_.below(n));
       std::vector<NodeId> rest;
       for (NodeId id = 1; id <= n; ++id) {
@@ -147,7 +143,10 @@ void Simulation::Engine::nemesis_step() {
       network_.partition({{leader}, rest});
       ++counts_.leader_isolations;
       open_fault("isolate-leader", "\"node\":" + std::to_string(leader), "isolate leader " + std::to_string(leader));
-    } else if (choice < 65 && n >= 3) {
+      break;
+    }
+    case FaultKind::Bridge: {
+      if (n < 3) return;
       // A bridge: two sides that cannot talk, and one node that talks to both.
       const auto order = random_subset(n);
       const NodeId bridge = order[0];
@@ -161,7 +160,9 @@ void Simulation::Engine::nemesis_step() {
       open_fault("bridge",
                  "\"node\":" + std::to_string(bridge) + ",\"sides\":[" + nodes_json(left) + "," + nodes_json(right) + "]",
                  "bridge " + std::to_string(bridge) + " between " + group_text(left) + " and " + group_text(right));
-    } else if (choice < 73) {
+      break;
+    }
+    case FaultKind::OneWay: {
       const NodeId from = 1 + rng_.below(n);
       const auto targets = random_subset(1 + rng_.below(n - 1));
       for (NodeId to : targets) {
@@ -170,21 +171,30 @@ void Simulation::Engine::nemesis_step() {
       ++counts_.one_way;
       open_fault("one-way", "\"from\":" + std::to_string(from) + ",\"to\":" + nodes_json(targets),
                  "one way: " + std::to_string(from) + " cannot send to " + group_text(targets));
-    } else if (choice < 83) {
+      break;
+    }
+    case FaultKind::Loss:
       profile.loss = 0.05 + 0.3 * rng_.unit();
       network_.set_profile(profile);
+      burst_loss_ = profile.loss;  // clients are on the same network
       ++counts_.loss_bursts;
+    {
       const std::string percent = std::to_string(static_cast<int>(profile.loss * 100));
       open_fault("loss", "\"percent\":" + percent, "loss " + percent + "%");
-    } else if (choice < 91) {
+      break;
+    }
+    case FaultKind::Duplication:
       profile.duplicate = 0.05 + 0.2 * rng_.unit();
       profile.jitter_us *= 4;  // and more reordering
       network_.set_profile(profile);
       ++counts_.duplication_bursts;
+    {
       const std::string percent = std::to_string(static_cast<int>(profile.duplicate * 100));
       open_fault("duplication", "\"percent\":" + percent + ",\"jitter_us\":" + std::to_string(profile.jitter_us),
                  "duplication " + percent + "% with long delays");
-    } else {
+      break;
+    }
+    default: {
       const std::uint64_t links = 1 + rng_.below(3);
       std::string text = "clogged";
       std::string links_json;
@@ -198,39 +208,92 @@ void Simulation::Engine::nemesis_step() {
       }
       ++counts_.clogs;
       open_fault("clog", "\"links\":[" + links_json + "]", text);
+      break;
     }
+  }
+}
+
+std::uint64_t Simulation::Engine::pause_ticks() {
+  return config_.swarm ? rng_.between(1, config_.max_pause_ticks) : rng_.between(20, 200);
+}
+
+// Crashes, pauses and disk errors come and go on their own; at most a minority is unavailable.
+void Simulation::Engine::crash_fault(FaultKind kind) {
+  const std::size_t n = options_.nodes;
+  const std::uint64_t tick = options_.tick_us;
+  if (unavailable() >= (n - 1) / 2 + (n == 1 ? 1 : 0)) return;  // keep a majority up
+  switch (kind) {
+    case FaultKind::Crash: {
+      const NodeId victim = 1 + rng_.below(n);
+      if (nodes_[victim - 1].down) return;
+      ++counts_.crashes;
+      crash(victim, tick * rng_.between(20, 300));
+      break;
+    }
+    case FaultKind::CrashLeader: {
+      const std::optional<NodeId> leader = cluster_.leader();
+      if (!leader || nodes_[*leader - 1].down) return;
+      ++counts_.crashes;
+      crash(*leader, tick * rng_.between(20, 300));
+      break;
+    }
+    case FaultKind::Pause: {
+      if (config_.max_pause_ticks == 0) return;
+      const NodeId victim = 1 + rng_.below(n);
+      if (nodes_[victim - 1].down || nodes_[victim - 1].paused) return;
+      ++counts_.pauses;
+      pause(victim);
+      at(now_ + tick * pause_ticks(), Kind::Resume, victim);
+      break;
+    }
+    case FaultKind::DiskFault: {
+      // A disk error at the next write or sync: the node stops, and recovers when it restarts.
+      const NodeId victim = 1 + rng_.below(n);
+      wal::FaultyFileSystem* disk = cluster_.disk(victim);
+      if (disk == nullptr || nodes_[victim - 1].down) return;
+      const auto op = rng_.chance(0.5) ? wal::FaultyFileSystem::Op::Sync : wal::FaultyFileSystem::Op::Append;
+      const StorageError::Code code = rng_.chance(0.5) ? StorageError::Code::Io : StorageError::Code::NoSpace;
+      disk->fail_next(op, code);
+      ++counts_.disk_faults;
+      trace_fault("disk-fault", "\"node\":" + std::to_string(victim) + ",\"op\":\"" +
+                                    (op == wal::FaultyFileSystem::Op::Sync ? "sync" : "append") + "\",\"code\":\"" +
+                                    std::string(to_string(code)) + "\"");
+      break;
+    }
+    default: arm_crash_point(); break;
+  }
+}
+
+// One nemesis step: a fault kind drawn by the weights (SwarmConfig), now and then a quiet stretch.
+void Simulation::Engine::nemesis_step() {
+  if (faults_stopped_) return;
+  const std::uint64_t tick = options_.tick_us;
+  std::uint64_t wait = rng_.between(config_.nemesis_min_ticks, config_.nemesis_max_ticks);
+  if (config_.quiet_chance > 0 && rng_.chance(config_.quiet_chance)) {
+    // A quiet stretch of 5-30 s: the network heals and nothing new happens.
+    heal_network(false);
+    at(now_ + tick * rng_.between(500, 3000), Kind::Nemesis);
     return;
   }
-  if (!crashes || unavailable() >= (n - 1) / 2 + (n == 1 ? 1 : 0)) return;  // keep a majority up
-  const std::uint64_t choice = rng_.below(100);
-  if (choice < 35 || (choice >= 80 && options_.storage != Storage::Wal)) {
-    NodeId victim = 1 + rng_.below(n);
-    if (nodes_[victim - 1].down) return;
-    ++counts_.crashes;
-    crash(victim, tick * rng_.between(20, 300));
-  } else if (choice < 55) {
-    const std::optional<NodeId> leader = cluster_.leader();
-    if (!leader || nodes_[*leader - 1].down) return;
-    ++counts_.crashes;
-    crash(*leader, tick * rng_.between(20, 300));
-  } else if (choice < 80) {
-    const NodeId victim = 1 + rng_.below(n);
-    if (nodes_[victim - 1].down || nodes_[victim - 1].paused) return;
-    ++counts_.pauses;
-    pause(victim);
-    at(now_ + tick * rng_.between(20, 200), Kind::Resume, victim);
-  } else {
-    // A disk error at the next write or sync: the node stops, and recovers when it restarts.
-    const NodeId victim = 1 + rng_.below(n);
-    wal::FaultyFileSystem* disk = cluster_.disk(victim);
-    if (disk == nullptr || nodes_[victim - 1].down) return;
-    const auto op = rng_.chance(0.5) ? wal::FaultyFileSystem::Op::Sync : wal::FaultyFileSystem::Op::Append;
-    const StorageError::Code code = rng_.chance(0.5) ? StorageError::Code::Io : StorageError::Code::NoSpace;
-    disk->fail_next(op, code);
-    ++counts_.disk_faults;
-    trace_fault("disk-fault", "\"node\":" + std::to_string(victim) + ",\"op\":\"" +
-                                  (op == wal::FaultyFileSystem::Op::Sync ? "sync" : "append") + "\",\"code\":\"" +
-                                  std::string(to_string(code)) + "\"");
+  at(now_ + tick * wait, Kind::Nemesis);
+  std::uint64_t total = 0;
+  for (std::uint32_t weight : config_.weights) total += weight;
+  if (total == 0) return;
+  std::uint64_t draw = rng_.below(total);
+  std::size_t k = 0;
+  while (draw >= config_.weights[k]) draw -= config_.weights[k++];
+  const auto kind = static_cast<FaultKind>(k);
+  switch (kind) {
+    case FaultKind::Membership:
+      if (options_.nodes >= 2) churn_membership();
+      return;
+    case FaultKind::Transfer: return transfer_leadership();
+    case FaultKind::Crash:
+    case FaultKind::CrashLeader:
+    case FaultKind::Pause:
+    case FaultKind::DiskFault:
+    case FaultKind::CrashPoint: return crash_fault(kind);
+    default: return network_fault(kind);
   }
 }
 

@@ -32,6 +32,7 @@ struct Cli {
   std::string faults = "all";
   std::string storage = "wal";
   std::string storage_mode = "mixed";
+  std::string swarm = "on";
   std::size_t clients = 4;
   std::uint64_t snapshot_every = raftio::sim::SimOptions{}.snapshot_every;
   std::string trace_file;
@@ -105,6 +106,8 @@ int run_sweep(SimOptions options, std::uint64_t first, std::uint64_t last, bool 
   std::uint64_t steps = 0;
   std::uint64_t faults = 0;
   std::uint64_t ops = 0;
+  std::uint64_t unknown = 0;
+  std::uint64_t crash_points = 0;
   double busy = 0;
   const auto start = std::chrono::steady_clock::now();
   std::uint64_t total = last - first + 1;
@@ -114,6 +117,8 @@ int run_sweep(SimOptions options, std::uint64_t first, std::uint64_t last, bool 
     steps += report.steps;
     faults += report.faults.total();
     ops += report.ops_completed;
+    unknown += report.ops_unknown;
+    crash_points += report.faults.crash_points_fired();
     busy += report.wall_seconds;
     if (!report.ok()) {
       if (failed++ == 0) first_failure = seed;
@@ -138,16 +143,19 @@ int run_sweep(SimOptions options, std::uint64_t first, std::uint64_t last, bool 
   if (tty) std::fputs("\n", stdout);
   total = last - first + 1;
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("sweep seeds %llu..%llu nodes=%zu ticks=%llu faults=%s storage=%s %s: %llu passed, %llu failed",
+  std::printf("sweep seeds %llu..%llu nodes=%zu ticks=%llu faults=%s storage=%s %s%s: %llu passed, %llu failed",
               static_cast<unsigned long long>(first), static_cast<unsigned long long>(last), options.nodes,
               static_cast<unsigned long long>(options.ticks), std::string(to_string(options.faults)).c_str(),
               options.storage == raftio::sim::Storage::Wal ? "wal" : "mem",
-              std::string(to_string(options.storage_mode)).c_str(), static_cast<unsigned long long>(total - failed),
+              std::string(to_string(options.storage_mode)).c_str(), options.swarm ? " swarm" : "",
+              static_cast<unsigned long long>(total - failed),
               static_cast<unsigned long long>(failed));
   if (failed > 0) std::printf(" (first failing seed %llu)", static_cast<unsigned long long>(first_failure));
-  std::printf("; %llu events, %llu faults injected, %llu client operations completed, %.0f events/s, %.1f s\n",
+  std::printf("; %llu events, %llu faults injected (%llu crash points), %llu client operations completed, %llu with "
+              "unknown outcome, %.0f events/s, %.1f s\n",
               static_cast<unsigned long long>(steps), static_cast<unsigned long long>(faults),
-              static_cast<unsigned long long>(ops), busy > 0 ? static_cast<double>(steps) / busy : 0.0, wall);
+              static_cast<unsigned long long>(crash_points), static_cast<unsigned long long>(ops),
+              static_cast<unsigned long long>(unknown), busy > 0 ? static_cast<double>(steps) / busy : 0.0, wall);
   return failed == 0 ? 0 : 1;
 }
 
@@ -204,7 +212,12 @@ int main(int argc, char** argv) {
                  "some nodes of each, drawn from the seed")
       ->check(CLI::IsMember({"sync", "async", "mixed"}))
       ->capture_default_str();
-  app.add_option("--clients", cli.clients, "key-value clients")->check(CLI::Range(0, 64))->capture_default_str();
+  app.add_option("--swarm", cli.swarm,
+                 "on: each seed draws its Raft configuration, workload and fault mix (swarm testing); off: the fixed "
+                 "profile")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
+  app.add_option("--clients", cli.clients, "key-value clients (with --swarm on, 4 lets the seed draw 1 to 10)")->check(CLI::Range(0, 64))->capture_default_str();
   app.add_option("--snapshot-every", cli.snapshot_every, "snapshot each node's store every N applied entries (0: never)")
       ->capture_default_str();
   app.add_flag("--until-violation", cli.until_violation, "in a sweep, stop at the first failing seed");
@@ -226,6 +239,7 @@ int main(int argc, char** argv) {
   options.storage = cli.storage == "mem" ? raftio::sim::Storage::Memory : raftio::sim::Storage::Wal;
   raftio::sim::parse_storage_mode(cli.storage_mode, options.storage_mode);
   options.clients = cli.clients;
+  options.swarm = cli.swarm == "on";
   options.snapshot_every = cli.snapshot_every;
   if (!cli.seeds.empty()) {
     std::uint64_t first = 0;

@@ -35,7 +35,17 @@ struct Simulation::Engine {
   explicit Engine(SimOptions options);
 
   // --- the event loop (simulation.cpp) ---
-  enum class Kind : std::uint8_t { Tick, ClientWake, Nemesis, Restart, Resume, FaultsStop, DiskDone };
+  enum class Kind : std::uint8_t {
+    Tick,
+    ClientWake,
+    Nemesis,
+    Restart,
+    Resume,
+    FaultsStop,
+    DiskDone,
+    ClientRequest,  // a client's request reaches its node (target: the message id)
+    ClientAnswer,   // a node's answer reaches its client (target: the message id)
+  };
   struct Timed {
     std::uint64_t time;
     std::uint64_t sequence;
@@ -79,6 +89,16 @@ struct Simulation::Engine {
     // empties it (incarnation tells a completion from before the crash).
     std::uint64_t incarnation = 0;
     std::uint64_t disk_free_at = 0;
+    bool write_scheduled = false;  // a DiskDone is pending: new writes join its group
+    // The node's side of the client protocol (lost in a crash, like any process state):
+    std::map<std::uint64_t, std::uint64_t> answer_on_apply;  // client → seq: answer it when applied
+    struct PendingRead {
+      std::uint64_t message = 0;  // the request's message id, also its ReadIndex id
+      std::optional<Index> at;    // ReadReady's index, once it arrived
+    };
+    std::vector<PendingRead> reads;
+    std::vector<std::uint64_t> batch;          // write requests gathered for the next proposal batch
+    std::vector<std::uint64_t> held_requests;  // client requests that arrived while paused
   };
   void schedule_write(NodeId id);
   void disk_done(NodeId id, std::uint64_t incarnation);
@@ -92,6 +112,10 @@ struct Simulation::Engine {
   void nemesis_step();
   void churn_membership();
   void request_membership_change();
+  void transfer_leadership();
+  void network_fault(FaultKind kind);
+  void crash_fault(FaultKind kind);
+  std::uint64_t pause_ticks();
   void heal_network(bool count);
   void stop_faults();
   // A network fault starts: `kind` and `fields` for the trace (see trace_fault), `description`
@@ -99,33 +123,62 @@ struct Simulation::Engine {
   void open_fault(std::string_view kind, const std::string& fields, std::string description);
   std::vector<NodeId> random_subset(std::size_t size);
 
+  // --- crash points (crash_points.cpp) ---
+  struct ArmedPoint {
+    CrashPoint point = CrashPoint::AfterVote;
+    NodeId node = kNoNode;  // kNoNode: whichever node gets there first
+    bool pause = false;     // pause rather than crash
+    std::uint64_t duration_us = 0;
+    std::uint64_t until = 0;  // disarmed after this time
+  };
+  void arm_crash_point();
+  bool armed_for(CrashPoint point, NodeId id) const;
+  void crash_point_event(NodeId id, const Event& event);    // before a step: what it receives
+  void crash_point_action(NodeId id, const Action& action);  // during a step: what it does
+  bool crash_point_after_write(NodeId id);                   // an async write just completed
+  void fire_crash_point(NodeId id);
+
   // --- the clients (workload.cpp) ---
   struct Client {
     std::uint64_t id = 0;
     std::uint64_t seq = 0;
     std::optional<std::size_t> op;  // index in history_ of the operation in progress
     KvCommand command;
-    NodeId target = 0;              // the node asked last (waiting for its Apply)
     NodeId leader_guess = 0;
-    int timeouts = 0;
-    bool awaiting_apply = false;    // proposed to `target`; waiting for it to apply the command
-    // A get served by ReadIndex instead of the log: waiting for ReadReady from `target`, then for
-    // its state machine to reach the read index.
+    std::uint32_t timeouts = 0;
+    bool waiting = false;           // a request is out: the wake-up at `token` is its timeout
     bool read_index = false;        // this operation is a ReadIndex get
-    bool awaiting_read = false;
-    std::uint64_t read_id = 0;
-    std::optional<Index> read_at;   // ReadReady's index, once it arrived
-    std::uint64_t token = 0;        // bumped on every attempt: older wake-ups are ignored
+    std::uint64_t token = 0;        // bumped on every attempt: older wake-ups and refusals are ignored
     std::map<std::string, std::string> last_seen;  // values this client saw, for plausible CAS
+  };
+  // A request from a client to a node, or the node's answer, in flight on the simulated network.
+  struct ClientMessage {
+    std::uint64_t client = 0;
+    std::uint64_t seq = 0;    // the operation (the client's session number)
+    std::uint64_t token = 0;  // the attempt
+    NodeId node = kNoNode;    // the node asked, or the node answering
+    bool read_index = false;
+    Payload command;          // request: the encoded command (log operations)
+    // answer:
+    bool ok = false;          // false: refused (not the leader); see leader_hint
+    NodeId leader_hint = kNoNode;
+    KvResult result;
   };
   void client_wake(Client& client, std::uint64_t token);
   void start_operation(Client& client);
   void attempt(Client& client);
   void complete(Client& client, const KvResult& result);
   void give_up(Client& client);
-  void attempt_read(Client& client, NodeId target, std::uint64_t token);
+  bool client_message_lost();
+  void send_client_message(Kind kind, ClientMessage message);
+  void request_arrives(std::uint64_t message_id);
+  void handle_request(NodeId id, std::uint64_t message_id);
+  void propose_batch(NodeId id);
+  void answer(NodeId id, const ClientMessage& request, bool ok, const KvResult& result);
+  void answer_arrives(std::uint64_t message_id);
   void on_read_action(NodeId id, const Action& action);
   void serve_reads(NodeId id);
+  void forget_clients(NodeId id);  // a crash: the node's pending answers are gone
 
   // --- the sequence diagram of the HTML timeline (timeline_record.cpp; only with options_.timeline) ---
   void record_send(const Message& message);
@@ -139,6 +192,7 @@ struct Simulation::Engine {
   bool sequence_frozen_ = false;
 
   SimOptions options_;
+  SwarmConfig config_;
   SimRng rng_;
   std::uint64_t now_ = 0;
   std::uint64_t end_time_ = 0;
@@ -156,6 +210,13 @@ struct Simulation::Engine {
   std::uint64_t snapshots_restored_ = 0;
   std::uint64_t persists_ = 0;
   std::uint64_t persists_lost_ = 0;
+  std::map<std::uint64_t, ClientMessage> client_messages_;  // in flight (and requests being served)
+  std::uint64_t next_client_message_ = 1;
+  std::uint64_t client_requests_ = 0;
+  std::uint64_t client_messages_lost_ = 0;
+  double burst_loss_ = 0;  // a loss burst's rate, which client messages suffer too
+  std::optional<ArmedPoint> armed_;
+  NodeId crash_point_due_ = kNoNode;  // the step under way matched the armed point
   KvHistory history_;
   std::vector<Timed> queue_;  // binary heap, earliest first
   std::uint64_t sequence_ = 0;

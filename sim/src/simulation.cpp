@@ -24,17 +24,22 @@ std::uint64_t async_nodes(const SimOptions& options) {
   return mask;
 }
 
-ClusterOptions cluster_options(const SimOptions& options) {
+ClusterOptions cluster_options(const SimOptions& options, const SwarmConfig& config) {
   ClusterOptions cluster;
   cluster.nodes = options.nodes;
   cluster.storage = options.storage;
   cluster.seed = options.seed;
   cluster.trace = false;  // the engine hashes its own, cheaper digests
-  cluster.snapshot_threshold = options.snapshot_every;
-  cluster.snapshot_chunk_bytes = 64;
-  // Lease reads assume bounded clock drift (the simulated clocks drift by at most 5%, well within
-  // lease_drift_ticks) and no process pauses: so only in the profiles without pauses and crashes.
-  cluster.lease_reads = options.faults == FaultProfile::None || options.faults == FaultProfile::Network;
+  cluster.election_ticks = config.election_ticks;
+  cluster.heartbeat_ticks = config.heartbeat_ticks;
+  cluster.pre_vote = config.pre_vote;
+  cluster.check_quorum = config.check_quorum;
+  cluster.max_entries_per_msg = config.max_entries_per_msg;
+  cluster.max_bytes_per_msg = config.max_bytes_per_msg;
+  cluster.max_inflight_msgs = config.max_inflight_msgs;
+  cluster.snapshot_threshold = config.snapshot_threshold;
+  cluster.snapshot_chunk_bytes = config.snapshot_chunk_bytes;
+  cluster.lease_reads = config.lease_reads;
   cluster.async_storage = async_nodes(options);
   return cluster;
 }
@@ -82,8 +87,9 @@ bool parse_fault_profile(std::string_view text, FaultProfile& profile) noexcept 
 
 Simulation::Engine::Engine(SimOptions options)
     : options_(options),
+      config_(draw_config(options)),
       rng_{options.seed * 0x2545f4914f6cdd1dULL + 0x5eed},
-      cluster_(cluster_options(options)),
+      cluster_(cluster_options(options, config_)),
       network_(options.seed ^ 0xa5a5a5a5a5a5a5a5ULL, &now_) {
   const std::uint64_t tick = options_.tick_us;
   end_time_ = options_.ticks * tick;
@@ -95,12 +101,13 @@ Simulation::Engine::Engine(SimOptions options)
   cluster_.set_action_observer([this](NodeId id, const Action& action) { on_action(id, action); });
   nodes_.resize(options_.nodes);
   for (NodeId id = 1; id <= options_.nodes; ++id) {
-    // Each node's clock runs up to 5% fast or slow.
-    nodes_[id - 1].tick_us = tick * (950 + rng_.below(101)) / 1000;
+    // Each node's clock runs up to drift_permille fast or slow (5% in the fixed profile).
+    const std::uint64_t drift = config_.drift_permille;
+    nodes_[id - 1].tick_us = tick * (1000 - drift + rng_.below(2 * drift + 1)) / 1000;
     at(rng_.below(tick), Kind::Tick, id);
     timeline_.nodes.push_back(id);
   }
-  for (std::uint64_t c = 1; c <= options_.clients; ++c) {
+  for (std::uint64_t c = 1; c <= config_.clients; ++c) {
     clients_.push_back(Client{});
     clients_.back().id = c;
     at(rng_.below(10 * tick), Kind::ClientWake, c, 0);
@@ -158,7 +165,10 @@ void Simulation::Engine::handle(const Timed& timed) {
       const auto id = static_cast<NodeId>(timed.target);
       NodeState& node = nodes_[id - 1];
       at(now_ + node.tick_us, Kind::Tick, id);
-      if (!node.down && !node.paused) step_node(id, Tick{});
+      if (!node.down && !node.paused) {
+        step_node(id, Tick{});
+        if (!node.batch.empty() && !node.down) propose_batch(id);  // a partial batch waits one tick at most
+      }
       break;
     }
     case Kind::ClientWake: client_wake(clients_[timed.target - 1], timed.token); break;
@@ -171,17 +181,23 @@ void Simulation::Engine::handle(const Timed& timed) {
       break;
     case Kind::FaultsStop: stop_faults(); break;
     case Kind::DiskDone: disk_done(static_cast<NodeId>(timed.target), timed.token); break;
+    case Kind::ClientRequest: request_arrives(timed.target); break;
+    case Kind::ClientAnswer: answer_arrives(timed.target); break;
   }
 }
 
-// A Persist joins the node's I/O queue: it completes after the writes before it, each taking
-// 0.5 to 20 ms, now and then 50 to 200 ms (a slow disk), so a leader often replicates, and
-// followers acknowledge, with its own write still in flight.
+// A Persist joins the node's I/O queue. The disk works in groups (group commit, as a WAL with one
+// fdatasync for every write waiting): a group takes 0.5 to 20 ms, now and then 50 to 200 ms (a
+// slow disk), and holds every write queued when it completes, so a leader often replicates, and
+// followers acknowledge, with its own write still in flight, yet a node that gets one entry per
+// message is not held to one write per disk latency.
 void Simulation::Engine::schedule_write(NodeId id) {
   NodeState& node = nodes_[id - 1];
+  if (node.write_scheduled) return;  // joins the group in flight
   const std::uint64_t tick = options_.tick_us;
   const std::uint64_t latency = rng_.chance(0.03) ? rng_.between(5 * tick, 20 * tick) : rng_.between(tick / 20, 2 * tick);
   node.disk_free_at = std::max(node.disk_free_at, now_) + latency;
+  node.write_scheduled = true;
   at(node.disk_free_at, Kind::DiskDone, id, node.incarnation);
 }
 
@@ -189,14 +205,20 @@ void Simulation::Engine::disk_done(NodeId id, std::uint64_t incarnation) {
   NodeState& node = nodes_[id - 1];
   if (node.down || incarnation != node.incarnation) return;  // the crash lost the queue
   if (node.paused) {
-    // The write is done, but the paused process cannot hear of it until it runs again.
+    // The writes are done, but the paused process cannot hear of them until it runs again.
     at(now_ + node.tick_us, Kind::DiskDone, id, incarnation);
     return;
   }
-  std::optional<Event> report = cluster_.write_next(id);
-  if (!report) return;
-  ++persists_;
-  step_node(id, std::move(*report));
+  node.write_scheduled = false;
+  const std::size_t group = cluster_.pending_writes(id);
+  for (std::size_t i = 0; i < group && !node.down && !node.paused; ++i) {
+    std::optional<Event> report = cluster_.write_next(id);
+    if (!report) break;
+    ++persists_;
+    if (crash_point_after_write(id)) return;  // written and synced, and the node never hears of it
+    step_node(id, std::move(*report));
+  }
+  if (!node.down && cluster_.pending_writes(id) > 0) schedule_write(id);
 }
 
 void Simulation::Engine::trace_line(const std::string& line) {
@@ -238,6 +260,8 @@ void Simulation::Engine::trace_event(NodeId id, const Event& event) {
 
 void Simulation::Engine::step_node(NodeId id, Event event) {
   trace_event(id, event);
+  crash_point_due_ = kNoNode;
+  if (armed_) crash_point_event(id, event);
   cluster_.step(id, std::move(event));
   ++steps_;
   after_step(id);
@@ -253,6 +277,7 @@ void Simulation::Engine::on_action(NodeId id, const Action& action) {
   if (options_.timeline) {
     if (const auto* send = std::get_if<Send>(&action)) record_send(send->message);
   }
+  if (armed_) crash_point_action(id, action);
   const auto* apply = std::get_if<Apply>(&action);
   if (apply == nullptr) {
     if (std::holds_alternative<Persist>(action)) return schedule_write(id);
@@ -272,12 +297,18 @@ void Simulation::Engine::apply_to_store(NodeId id, const LogEntry& entry) {
   if (entry.kind != EntryKind::Normal) return;
   const std::optional<KvCommandView> command = decode_command(entry.data);
   if (!command) return;
-  const std::optional<KvResult> result = nodes_[id - 1].store.apply(*command);
-  if (!result || command->client == 0 || command->client > clients_.size()) return;
-  Client& client = clients_[command->client - 1];
-  if (client.op && client.awaiting_apply && client.target == id && client.command.seq == command->seq) {
-    complete(client, *result);
-  }
+  NodeState& node = nodes_[id - 1];
+  const std::optional<KvResult> result = node.store.apply(*command);
+  if (!result || node.answer_on_apply.empty()) return;
+  // The node answers a client whose request it proposed (a retry's duplicate gets the remembered
+  // result of the first, as KvStore keeps it per session).
+  auto waiting = node.answer_on_apply.find(command->client);
+  if (waiting == node.answer_on_apply.end() || waiting->second != command->seq) return;
+  node.answer_on_apply.erase(waiting);
+  ClientMessage request;
+  request.client = command->client;
+  request.seq = command->seq;
+  answer(id, request, true, *result);
 }
 
 void Simulation::Engine::restore_store(NodeId id, const Snapshot& snapshot) {
@@ -324,9 +355,10 @@ void Simulation::Engine::after_step(NodeId id) {
   }
   if (options_.timeline && node.commit_index() != state.commit) timeline_.commits.push_back({id, now_, node.commit_index()});
   state.commit = node.commit_index();
+  if (crash_point_due_ == id && !state.down) fire_crash_point(id);
   if (node.storage_error()) {
     crash(id, options_.tick_us * rng_.between(20, 200));  // a failed disk stops the node
-  } else if (state.snapshot_wanted && !state.down) {
+  } else if (state.snapshot_wanted && !state.down && !state.paused) {
     take_snapshot(id);
   }
 }
@@ -344,8 +376,10 @@ void Simulation::Engine::crash(NodeId id, std::uint64_t downtime_us) {
   node.down = true;
   node.outage_start = now_;
   persists_lost_ += cluster_.pending_writes(id);
+  forget_clients(id);
   ++node.incarnation;
   node.disk_free_at = now_;
+  node.write_scheduled = false;
   network_.drop_to(id);
   if (options_.timeline && now_ > node.role_since) timeline_.roles.push_back({id, node.role, node.term, node.role_since, now_});
   trace_fault("crash", "\"node\":" + std::to_string(id));
@@ -400,6 +434,12 @@ void Simulation::Engine::resume(NodeId id) {
   for (Envelope& envelope : held) {
     if (nodes_[id - 1].down || nodes_[id - 1].paused) break;
     step_node(id, Receive{std::move(envelope.message)});
+  }
+  std::vector<std::uint64_t> requests = std::move(nodes_[id - 1].held_requests);
+  nodes_[id - 1].held_requests.clear();
+  for (std::uint64_t message : requests) {
+    if (nodes_[id - 1].down || nodes_[id - 1].paused) break;
+    handle_request(id, message);
   }
 }
 

@@ -19,6 +19,9 @@ std::string fixed(double value, int decimals) {
 void Simulation::Engine::finish(SimReport& report) {
   report.options = options_;
   report.options.trace = nullptr;
+  report.config = config_;
+  report.client_requests = client_requests_;
+  report.client_messages_lost = client_messages_lost_;
   report.virtual_us = now_;
   report.steps = steps_;
   report.delivered = network_.stats().delivered;
@@ -125,7 +128,13 @@ std::string format_report(const SimReport& r) {
   std::string out = "raftio-sim seed=" + std::to_string(o.seed) + " nodes=" + std::to_string(o.nodes) +
                     " ticks=" + std::to_string(o.ticks) + " faults=" + std::string(to_string(o.faults)) +
                     " storage=" + (o.storage == Storage::Wal ? "wal" : "mem") + " " +
-                    std::string(to_string(o.storage_mode)) + "\n";
+                    std::string(to_string(o.storage_mode)) + (o.swarm ? " swarm" : "") + "\n";
+  {
+    const std::string drawn = r.config.describe();
+    const std::size_t split = drawn.find('\n');
+    out += std::string(o.swarm ? "  swarm drew          " : "  fixed profile       ") + drawn.substr(0, split) + "\n";
+    out += "                      " + drawn.substr(split + 1) + "\n";
+  }
   out += "  virtual time        " + fixed(static_cast<double>(r.virtual_us) / 1e6, 1) + " s\n";
   out += "  elections           " + std::to_string(r.elections) + " (highest term " + std::to_string(r.max_term) + ")\n";
   out += "  committed           " + std::to_string(r.max_commit) + " entries\n";
@@ -138,8 +147,15 @@ std::string format_report(const SimReport& r) {
          std::to_string(f.duplication_bursts) + " duplication bursts, " + std::to_string(f.clogs) + " clogged links, " +
          std::to_string(f.crashes) + " crashes, " + std::to_string(f.pauses) + " pauses, " +
          std::to_string(f.disk_faults) + " disk errors, " + std::to_string(f.transfers) + " leadership transfers, " +
-         std::to_string(f.membership_changes) + " membership changes; " +
-         std::to_string(f.heals) + " heals\n";
+         std::to_string(f.membership_changes) + " membership changes, " + std::to_string(f.crash_points_fired()) +
+         " crash points; " + std::to_string(f.heals) + " heals\n";
+  if (f.crash_points_armed > 0) {
+    out += "  crash points        " + std::to_string(f.crash_points_armed) + " armed, fired:";
+    for (std::size_t p = 0; p < kCrashPoints; ++p) {
+      out += " " + std::string(to_string(static_cast<CrashPoint>(p))) + " " + std::to_string(f.crash_points[p]);
+    }
+    out += "\n";
+  }
   out += "  snapshots           " + std::to_string(r.snapshots_taken) + " taken, " +
          std::to_string(r.snapshots_restored) + " restored (installed from the leader or at restart)\n";
   if (r.async_nodes > 0) {
@@ -149,7 +165,8 @@ std::string format_report(const SimReport& r) {
   }
   out += "  client operations   " + std::to_string(r.ops_invoked) + " invoked, " + std::to_string(r.ops_completed) +
          " completed, " + std::to_string(r.ops_unknown) + " with unknown outcome (" +
-         std::to_string(r.read_index_gets) + " gets through ReadIndex)\n";
+         std::to_string(r.read_index_gets) + " gets through ReadIndex); " + std::to_string(r.client_requests) +
+         " requests sent, " + std::to_string(r.client_messages_lost) + " requests or answers lost\n";
   out += "  linearizability     " +
          std::string(r.linearizability.linearizable ? "linearizable" : "NOT linearizable") + " (" +
          std::to_string(r.linearizability.keys) + " keys, " + std::to_string(r.linearizability.operations) +
@@ -173,7 +190,8 @@ std::string format_report(const SimReport& r) {
       for (const std::string& line : r.last_events) out += "  " + line + "\n";
     }
     out += "\nreplay: raftio-sim --seed " + std::to_string(o.seed) + " --nodes " + std::to_string(o.nodes) + " --ticks " +
-           std::to_string(o.ticks) + " --faults " + std::string(to_string(o.faults)) + " --storage " +
+           std::to_string(o.ticks) + (o.swarm ? "" : " --swarm off") +
+           (o.clients != SimOptions{}.clients ? " --clients " + std::to_string(o.clients) : "") + " --faults " + std::string(to_string(o.faults)) + " --storage " +
            (o.storage == Storage::Wal ? "wal" : "mem") + " --storage-mode " + std::string(to_string(o.storage_mode)) +
            (o.snapshot_every != SimOptions{}.snapshot_every ? " --snapshot-every " + std::to_string(o.snapshot_every) : "") +
            "\n";

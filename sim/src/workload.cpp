@@ -1,23 +1,23 @@
 // The key-value clients: each runs one operation at a time — put, get or compare-and-set on a
-// few keys — proposed to the node it believes leads. Half the gets skip the log: they ask any
-// node for a ReadIndex (a follower forwards it to its leader) and read that node's state machine
-// once it has applied the read index, so linearizability covers both kinds of read. A refusal sends it to the leader hint; no
-// answer within a second sends it to another node with the same session number (the store
-// applies it once). After three timeouts the client gives up: the operation's outcome is unknown.
+// few keys — sent to the node it believes leads. Half the gets skip the log: they ask any node
+// for a ReadIndex (a follower forwards it to its leader) and that node answers from its state
+// machine once it has applied the read index, so linearizability covers both kinds of read.
 //
-// A client talks to a node directly, without the network: the simulated network carries Raft's
-// messages, and a client's request and answer take no time.
+// Clients are outside the cluster and reach it through the simulated network: a request and its
+// answer each take 0.1–1 ms and, while the faults run, each is lost with the drawn client-loss
+// rate (more during a loss burst); a request to a crashed node is lost, one to a paused node
+// waits for it. A refusal sends the client to the leader hint; no answer within the timeout sends
+// the same request (same session number, so the store applies it once) to another node. After the
+// drawn number of timed-out attempts the client gives up: the operation's outcome is unknown —
+// its request may have been lost, or only its answer — and the linearizability checker must place
+// it or leave it out.
+#include "raftio/describe.h"
 #include "sim_engine.h"
 
 namespace raftio::sim {
 
 namespace {
 
-constexpr int kTimeoutsBeforeGivingUp = 3;
-constexpr std::uint64_t kTimeoutTicks = 100;  // one second at the default tick
-// Between operations a client thinks for up to this long: ~20 operations per second per client,
-// enough to overlap every fault, few enough that a restart's replay of the log stays cheap.
-constexpr std::uint64_t kMaxThinkTicks = 10;
 constexpr double kReadIndexShare = 0.5;  // of gets
 
 }  // namespace
@@ -25,13 +25,14 @@ constexpr double kReadIndexShare = 0.5;  // of gets
 void Simulation::Engine::client_wake(Client& client, std::uint64_t token) {
   if (token != client.token) return;  // superseded by a later attempt
   if (!client.op) return start_operation(client);
-  if (client.awaiting_apply || client.awaiting_read) {
-    if (client.awaiting_read && client.read_at) --readers_waiting_;
-    client.awaiting_apply = false;
-    client.awaiting_read = false;
-    client.read_at.reset();
-    if (++client.timeouts >= kTimeoutsBeforeGivingUp) return give_up(client);
-    client.leader_guess = 0;  // the node we asked is gone or deposed: look elsewhere
+  if (client.waiting) {
+    client.waiting = false;
+    // A client gives up while the faults run, leaving the outcome unknown; an operation invoked
+    // after they stopped is retried until it is answered (the liveness check holds it to that).
+    if (++client.timeouts >= config_.client_attempts && history_[*client.op].invoke_time < faults_stop_time_) {
+      return give_up(client);
+    }
+    client.leader_guess = kNoNode;  // the node we asked is gone or deposed: look elsewhere
   }
   attempt(client);
 }
@@ -44,8 +45,12 @@ void Simulation::Engine::start_operation(Client& client) {
   command.seq = ++client.seq;
   const std::uint64_t pick = rng_.below(100);
   command.kind = pick < 40 ? KvOpKind::Put : pick < 75 ? KvOpKind::Get : KvOpKind::Cas;
-  command.key = "k" + std::to_string(rng_.below(options_.keys));
+  command.key = "k" + std::to_string(rng_.below(config_.keys));
   command.value = "c" + std::to_string(client.id) + "." + std::to_string(command.seq);
+  if (config_.value_bytes > 0 && command.kind != KvOpKind::Get) {
+    command.value += '.';
+    command.value.append(rng_.below(config_.value_bytes + 1), static_cast<char>('a' + command.seq % 26));
+  }
   if (command.kind == KvOpKind::Cas) {
     // Mostly a value this client saw for the key, so that some swaps succeed.
     auto seen = client.last_seen.find(command.key);
@@ -67,49 +72,142 @@ void Simulation::Engine::start_operation(Client& client) {
   attempt(client);
 }
 
+// Sends the operation's request to the leader the client believes in, or to a node at random
+// (the client cannot know which nodes are up), and waits for an answer until the timeout.
 void Simulation::Engine::attempt(Client& client) {
   const std::uint64_t token = ++client.token;
-  NodeId target = client.leader_guess;
-  if (target == 0 || nodes_[target - 1].down || nodes_[target - 1].paused) {
-    target = 1 + rng_.below(options_.nodes);
-    if (nodes_[target - 1].down || nodes_[target - 1].paused) {
-      at(now_ + 5 * options_.tick_us, Kind::ClientWake, client.id, token);
-      return;
-    }
-  }
-  if (client.read_index) return attempt_read(client, target, token);
-  const Payload payload = encode_command(client.command);
-  trace_event(target, Propose{payload, cluster_.next_proposal_id()});  // the id its ProposalAccepted or Reject echoes
-  // Wait for the answer before proposing: a single-node cluster commits and applies within the
-  // proposing step itself.
-  client.target = target;
-  client.awaiting_apply = true;
-  const std::optional<std::uint64_t> accepted = cluster_.propose(target, payload);
-  ++steps_;
-  after_step(target);
-  if (!client.op || client.token != token) return;  // already answered (and maybe moved on)
-  if (accepted && !nodes_[target - 1].down) {
-    client.leader_guess = target;
-    at(now_ + kTimeoutTicks * options_.tick_us, Kind::ClientWake, client.id, token);
-    return;
-  }
-  client.awaiting_apply = false;
-  const NodeId hint = nodes_[target - 1].down ? kNoNode : cluster_.node(target).leader();
-  client.leader_guess = hint != target ? hint : kNoNode;
-  // An election may be under way: wait a little longer when nobody knows a leader.
-  at(now_ + (hint == kNoNode ? 5 : 1) * options_.tick_us / 2, Kind::ClientWake, client.id, token);
+  const NodeId target = client.leader_guess != kNoNode ? client.leader_guess : static_cast<NodeId>(1 + rng_.below(options_.nodes));
+  ClientMessage request;
+  request.client = client.id;
+  request.seq = client.command.seq;
+  request.token = token;
+  request.node = target;
+  request.read_index = client.read_index;
+  if (!client.read_index) request.command = encode_command(client.command);
+  client.waiting = true;
+  ++client_requests_;
+  send_client_message(Kind::ClientRequest, std::move(request));
+  at(now_ + config_.client_timeout_ticks * options_.tick_us, Kind::ClientWake, client.id, token);
 }
 
-// A ReadIndex get: any node will do (followers forward to their leader), so the client keeps
-// asking the node it asked last unless told otherwise.
-void Simulation::Engine::attempt_read(Client& client, NodeId target, std::uint64_t token) {
-  client.read_id = (client.id << 40) | token;  // unique across clients and attempts
-  client.target = target;
-  client.awaiting_read = true;
-  client.read_at.reset();
-  step_node(target, ReadIndex{client.read_id});
-  if (!client.op || client.token != token) return;  // answered or refused within the step
-  at(now_ + kTimeoutTicks * options_.tick_us, Kind::ClientWake, client.id, token);
+bool Simulation::Engine::client_message_lost() {
+  if (faults_stopped_ || options_.faults == FaultProfile::None) return false;
+  const double loss = config_.client_loss + burst_loss_;
+  return loss > 0 && rng_.chance(loss);
+}
+
+void Simulation::Engine::send_client_message(Kind kind, ClientMessage message) {
+  if (client_message_lost()) {
+    ++client_messages_lost_;
+    return;
+  }
+  const std::uint64_t id = next_client_message_++;
+  client_messages_.emplace(id, std::move(message));
+  const std::uint64_t tick = options_.tick_us;
+  at(now_ + rng_.between(tick / 100, tick / 10), kind, id);
+}
+
+void Simulation::Engine::request_arrives(std::uint64_t message_id) {
+  auto it = client_messages_.find(message_id);
+  if (it == client_messages_.end()) return;
+  const NodeId id = it->second.node;
+  NodeState& node = nodes_[id - 1];
+  if (node.down) {  // nobody is listening
+    client_messages_.erase(it);
+    return;
+  }
+  if (node.paused) {
+    node.held_requests.push_back(message_id);
+    return;
+  }
+  handle_request(id, message_id);
+}
+
+// A node serves a client's request: a ReadIndex get starts a read; a log operation is gathered
+// into the leader's next proposal batch; a follower refuses with its leader hint.
+void Simulation::Engine::handle_request(NodeId id, std::uint64_t message_id) {
+  auto it = client_messages_.find(message_id);
+  if (it == client_messages_.end()) return;
+  NodeState& node = nodes_[id - 1];
+  if (it->second.read_index) {
+    node.reads.push_back(NodeState::PendingRead{message_id, std::nullopt});
+    step_node(id, ReadIndex{message_id});  // answered through on_read_action
+    return;
+  }
+  if (!cluster_.node(id).is_leader()) {
+    const ClientMessage request = std::move(it->second);
+    client_messages_.erase(it);
+    return answer(id, request, false, KvResult{});
+  }
+  node.batch.push_back(message_id);
+  if (node.batch.size() >= config_.proposal_batch) propose_batch(id);
+}
+
+// Proposes the gathered writes back to back, so several entries share the leader's next messages.
+void Simulation::Engine::propose_batch(NodeId id) {
+  std::vector<std::uint64_t> batch = std::move(nodes_[id - 1].batch);
+  nodes_[id - 1].batch.clear();
+  for (std::uint64_t message_id : batch) {
+    auto it = client_messages_.find(message_id);
+    if (it == client_messages_.end()) continue;
+    const ClientMessage request = std::move(it->second);
+    client_messages_.erase(it);
+    NodeState& node = nodes_[id - 1];
+    if (node.down) continue;
+    if (node.paused) {  // a crash point paused it within this batch: the rest waits with it
+      node.held_requests.push_back(message_id);
+      client_messages_.emplace(message_id, request);
+      continue;
+    }
+    // Wait for the answer before proposing: a single-node cluster commits and applies within the
+    // proposing step itself.
+    auto& waiting = node.answer_on_apply[request.client];
+    const std::uint64_t previous = waiting;
+    waiting = request.seq;
+    trace_event(id, Propose{request.command, cluster_.next_proposal_id()});  // the id its ProposalAccepted or Reject echoes
+    crash_point_due_ = kNoNode;
+    const std::optional<std::uint64_t> accepted = cluster_.propose(id, request.command);
+    ++steps_;
+    after_step(id);
+    if (accepted || node.down) continue;
+    // Refused (not the leader any more, or a leadership transfer is running).
+    if (auto w = node.answer_on_apply.find(request.client); w != node.answer_on_apply.end() && w->second == request.seq) {
+      if (previous != 0) {
+        w->second = previous;
+      } else {
+        node.answer_on_apply.erase(w);
+      }
+    }
+    answer(id, request, false, KvResult{});
+  }
+}
+
+void Simulation::Engine::answer(NodeId id, const ClientMessage& request, bool ok, const KvResult& result) {
+  ClientMessage reply;
+  reply.client = request.client;
+  reply.seq = request.seq;
+  reply.token = request.token;
+  reply.node = id;
+  reply.ok = ok;
+  reply.result = result;
+  if (!ok) reply.leader_hint = cluster_.node(id).leader();
+  send_client_message(Kind::ClientAnswer, std::move(reply));
+}
+
+void Simulation::Engine::answer_arrives(std::uint64_t message_id) {
+  auto it = client_messages_.find(message_id);
+  if (it == client_messages_.end()) return;
+  const ClientMessage reply = std::move(it->second);
+  client_messages_.erase(it);
+  if (reply.client == 0 || reply.client > clients_.size()) return;
+  Client& client = clients_[reply.client - 1];
+  if (!client.op || client.command.seq != reply.seq) return;  // an answer to an operation given up
+  if (reply.ok) return complete(client, reply.result);
+  if (reply.token != client.token || !client.waiting) return;  // a refusal of an earlier attempt
+  client.waiting = false;
+  client.leader_guess = reply.leader_hint != reply.node ? reply.leader_hint : kNoNode;
+  // An election may be under way: wait a little longer when nobody knows a leader.
+  at(now_ + (reply.leader_hint == kNoNode ? 5 : 1) * options_.tick_us / 2, Kind::ClientWake, client.id, ++client.token);
 }
 
 // ReadReady and refused reads, as the node returns them.
@@ -122,35 +220,61 @@ void Simulation::Engine::on_read_action(NodeId id, const Action& action) {
   } else {
     return;
   }
-  const std::uint64_t client_id = read_id >> 40;
-  if (client_id == 0 || client_id > clients_.size()) return;
-  Client& client = clients_[client_id - 1];
-  if (!client.op || !client.awaiting_read || client.read_id != read_id || client.target != id || client.read_at) return;
+  NodeState& node = nodes_[id - 1];
+  auto read = std::find_if(node.reads.begin(), node.reads.end(),
+                           [read_id](const NodeState::PendingRead& r) { return r.message == read_id; });
+  if (read == node.reads.end() || read->at) return;
   if (const auto* ready = std::get_if<ReadReady>(&action)) {
-    client.read_at = ready->index;
+    read->at = ready->index;
     ++readers_waiting_;
     serve_reads(id);
     return;
   }
-  const auto& reject = std::get<Reject>(action);
-  client.awaiting_read = false;
-  client.leader_guess = reject.leader_hint != id ? reject.leader_hint : kNoNode;
-  at(now_ + (reject.leader_hint == kNoNode ? 5 : 1) * options_.tick_us / 2, Kind::ClientWake, client.id, ++client.token);
+  node.reads.erase(read);
+  auto it = client_messages_.find(read_id);
+  if (it == client_messages_.end()) return;
+  const ClientMessage request = std::move(it->second);
+  client_messages_.erase(it);
+  answer(id, request, false, KvResult{});
 }
 
-// Completes the ReadIndex gets on node `id` whose read index its state machine has reached.
+// Answers the ReadIndex gets on node `id` whose read index its state machine has reached.
 void Simulation::Engine::serve_reads(NodeId id) {
-  const NodeState& node = nodes_[id - 1];
-  for (Client& client : clients_) {
-    if (!client.op || !client.awaiting_read || client.target != id || !client.read_at) continue;
-    if (*client.read_at > node.store_applied) continue;
+  NodeState& node = nodes_[id - 1];
+  for (std::size_t i = 0; i < node.reads.size();) {
+    const NodeState::PendingRead read = node.reads[i];
+    if (!read.at || *read.at > node.store_applied) {
+      ++i;
+      continue;
+    }
+    node.reads.erase(node.reads.begin() + static_cast<std::ptrdiff_t>(i));
     --readers_waiting_;
+    auto it = client_messages_.find(read.message);
+    if (it == client_messages_.end()) continue;
+    const ClientMessage request = std::move(it->second);
+    client_messages_.erase(it);
     KvResult result;
-    const auto& data = node.store.data();
-    if (auto it = data.find(client.command.key); it != data.end()) result.read_value = it->second;
-    client.read_at.reset();
-    complete(client, result);
+    const Client& client = clients_[request.client - 1];
+    if (client.op && client.command.seq == request.seq) {
+      const auto& data = node.store.data();
+      if (auto value = data.find(client.command.key); value != data.end()) result.read_value = value->second;
+    }
+    answer(id, request, true, result);
   }
+}
+
+void Simulation::Engine::forget_clients(NodeId id) {
+  NodeState& node = nodes_[id - 1];
+  for (const NodeState::PendingRead& read : node.reads) {
+    if (read.at) --readers_waiting_;
+    client_messages_.erase(read.message);
+  }
+  for (std::uint64_t message : node.batch) client_messages_.erase(message);
+  for (std::uint64_t message : node.held_requests) client_messages_.erase(message);
+  node.reads.clear();
+  node.batch.clear();
+  node.held_requests.clear();
+  node.answer_on_apply.clear();
 }
 
 void Simulation::Engine::complete(Client& client, const KvResult& result) {
@@ -162,17 +286,15 @@ void Simulation::Engine::complete(Client& client, const KvResult& result) {
   if (op.kind == KvOpKind::Put || (op.kind == KvOpKind::Cas && result.cas_succeeded)) client.last_seen[op.key] = op.value;
   trace_client("ok", *client.op);
   client.op.reset();
-  client.awaiting_apply = false;
-  client.awaiting_read = false;
-  at(now_ + rng_.below(kMaxThinkTicks * options_.tick_us), Kind::ClientWake, client.id, ++client.token);
+  client.waiting = false;
+  at(now_ + rng_.below(config_.think_ticks * options_.tick_us + 1), Kind::ClientWake, client.id, ++client.token);
 }
 
 void Simulation::Engine::give_up(Client& client) {
   trace_client("unknown", *client.op);
   client.op.reset();  // complete_time stays empty: the outcome is unknown
-  client.awaiting_apply = false;
-  client.awaiting_read = false;
-  at(now_ + rng_.below(kMaxThinkTicks * options_.tick_us), Kind::ClientWake, client.id, ++client.token);
+  client.waiting = false;
+  at(now_ + rng_.below(config_.think_ticks * options_.tick_us + 1), Kind::ClientWake, client.id, ++client.token);
 }
 
 }  // namespace raftio::sim

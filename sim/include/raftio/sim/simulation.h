@@ -5,6 +5,7 @@
 // stop) and for linearizability of the client history. See docs/SIMULATION.md.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <ostream>
@@ -35,8 +36,90 @@ enum class StorageMode : std::uint8_t { Sync, Async, Mixed };
 std::string_view to_string(StorageMode mode) noexcept;
 bool parse_storage_mode(std::string_view text, StorageMode& mode) noexcept;
 
+// The kinds of fault the nemesis chooses among, each with a weight (swarm testing draws the
+// weights from the seed; the fixed profile uses constant ones).
+enum class FaultKind : std::uint8_t {
+  Heal,
+  Partition,
+  IsolateLeader,
+  Bridge,
+  OneWay,
+  Loss,
+  Duplication,
+  Clog,
+  Crash,
+  CrashLeader,
+  Pause,
+  DiskFault,
+  Transfer,
+  Membership,
+  CrashPoint,  // arm a crash point (see CrashPoint)
+  Count,
+};
+inline constexpr std::size_t kFaultKinds = static_cast<std::size_t>(FaultKind::Count);
+std::string_view to_string(FaultKind kind) noexcept;
+
+// Crash points: the nemesis arms one, and the engine crashes (or pauses) the node right after the
+// step that produced the matching action, the moments a narrow-window bug needs.
+enum class CrashPoint : std::uint8_t {
+  AfterVote,        // the step sent a granted RequestVoteReply
+  AfterAppendAck,   // the step sent a successful AppendEntriesReply
+  BeforeSync,       // async node: a Persist handed out, not yet written; sync node: its next fdatasync fails
+  AfterSync,        // async node: the I/O queue wrote a Persist, the node has not heard Persisted
+  MidSnapshot,      // the step received or sent an InstallSnapshot chunk that is not the last
+  MidMembership,    // the step appended an uncommitted configuration entry
+  InLease,          // a leader's step answered a ReadIndex (inside its lease when lease reads are on)
+  Count,
+};
+inline constexpr std::size_t kCrashPoints = static_cast<std::size_t>(CrashPoint::Count);
+std::string_view to_string(CrashPoint point) noexcept;
+
+// What one seed drew (swarm testing), or the fixed profile (SimOptions::swarm false). Everything
+// here follows from the seed and the options.
+struct SwarmConfig {
+  bool swarm = false;
+  // Raft configuration of every node.
+  std::uint32_t election_ticks = 10;
+  std::uint32_t heartbeat_ticks = 1;
+  bool pre_vote = true;
+  bool check_quorum = true;
+  bool lease_reads = false;
+  std::uint32_t max_entries_per_msg = 64;
+  std::uint64_t max_bytes_per_msg = std::uint64_t{1} << 20;
+  std::uint32_t max_inflight_msgs = 256;
+  std::uint64_t snapshot_threshold = 200;
+  std::uint32_t snapshot_chunk_bytes = 64;
+  // Clocks and pauses: each node's tick runs up to drift_permille fast or slow; pauses last at most
+  // max_pause_ticks (within the lease's bound when lease reads are on).
+  std::uint32_t drift_permille = 50;
+  std::uint64_t max_pause_ticks = 200;
+  // Workload: clients, keys, extra bytes on each written value, and how many client writes a
+  // leader gathers before proposing them back to back (1: each at once).
+  std::size_t clients = 4;
+  std::size_t keys = 5;
+  std::uint32_t value_bytes = 0;
+  std::uint32_t proposal_batch = 1;
+  std::uint64_t think_ticks = 10;  // a client waits up to this long between operations
+  // Clients reach the nodes through the simulated network: each request and each answer is lost
+  // with this probability (while faults run), a client waits client_timeout_ticks for an answer
+  // and tries client_attempts times before the outcome is unknown.
+  double client_loss = 0.01;
+  std::uint64_t client_timeout_ticks = 100;
+  std::uint32_t client_attempts = 3;
+  // The nemesis: weights of the fault kinds (0: never), its interval, and quiet stretches.
+  std::array<std::uint32_t, kFaultKinds> weights{};
+  std::uint64_t nemesis_min_ticks = 30;
+  std::uint64_t nemesis_max_ticks = 250;
+  double quiet_chance = 0;  // chance that a nemesis step starts a quiet stretch of 5-30 s
+  // One or two lines saying what was drawn.
+  std::string describe() const;
+};
+
 struct SimOptions {
   std::uint64_t seed = 1;
+  // Swarm testing: the seed draws the Raft configuration, the workload and the fault mix
+  // (SwarmConfig); false runs the fixed profile below.
+  bool swarm = true;
   std::size_t nodes = 5;
   std::uint64_t ticks = 20'000;  // run length in base ticks; faults stop kLivenessTicks before the end
   FaultProfile faults = FaultProfile::All;
@@ -72,14 +155,22 @@ struct FaultCounts {
   std::uint64_t disk_faults = 0;
   std::uint64_t transfers = 0;  // leadership transfers requested of the leader
   std::uint64_t membership_changes = 0;  // ChangeMembership requested of the leader
+  std::array<std::uint64_t, kCrashPoints> crash_points{};  // crash points that fired, by point
+  std::uint64_t crash_points_armed = 0;
+  std::uint64_t crash_points_fired() const noexcept {
+    std::uint64_t sum = 0;
+    for (std::uint64_t n : crash_points) sum += n;
+    return sum;
+  }
   std::uint64_t total() const noexcept {
     return partitions + leader_isolations + bridges + one_way + loss_bursts + duplication_bursts + clogs + crashes +
-           pauses + disk_faults + transfers + membership_changes;
+           pauses + disk_faults + transfers + membership_changes + crash_points_fired();
   }
 };
 
 struct SimReport {
   SimOptions options;
+  SwarmConfig config;  // what the seed drew (or the fixed profile)
   std::uint64_t virtual_us = 0;
   std::uint64_t steps = 0;             // events stepped on nodes (ticks, deliveries, proposals)
   std::uint64_t delivered = 0;         // messages delivered
@@ -93,6 +184,8 @@ struct SimReport {
   std::uint64_t ops_invoked = 0;
   std::uint64_t ops_completed = 0;
   std::uint64_t ops_unknown = 0;       // given up after retries: outcome unknown
+  std::uint64_t client_requests = 0;   // requests clients sent through the network (retries included)
+  std::uint64_t client_messages_lost = 0;  // requests and answers lost between clients and nodes
   std::uint64_t read_index_gets = 0;   // gets served through ReadIndex rather than the log
   std::uint64_t snapshots_taken = 0;   // SnapshotTaken steps (log compactions)
   std::uint64_t snapshots_restored = 0;  // RestoreSnapshot actions (installs from the leader, restarts)
@@ -130,5 +223,9 @@ class Simulation {
 // The report as text, ending with the trace hash; on a violation, the property, nodes, last
 // events and the command that replays the run.
 std::string format_report(const SimReport& report);
+
+// The configuration a seed runs with: drawn from the seed when options.swarm, else the fixed
+// profile (options.clients, keys and snapshot_every included).
+SwarmConfig draw_config(const SimOptions& options);
 
 }  // namespace raftio::sim
