@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs raftio from this build into a temporary prefix and builds a small program against it
-# twice: once through pkg-config, once as a Meson subproject through dependency('raftio').
+# twice: once through pkg-config, once as a Meson subproject through dependency('raftio'); and the
+# runtime example (docs/RUNTIME.md) through pkg-config raftio-runtime.
 # Usage: install_consumers.sh <source root> <build dir> <c++ compiler>
 set -euo pipefail
 source_root=$1
@@ -16,6 +17,10 @@ export PKG_CONFIG_SYSROOT_DIR="$work/stage" PKG_CONFIG_PATH="$pc_dir"
   -o "$work/pkgconfig_consumer"
 "$work/pkgconfig_consumer"
 echo "pkg-config consumer: ok"
+"$cxx" -std=c++20 "$source_root/docs/examples/runtime_driver.cpp" $(pkg-config --cflags --libs raftio-runtime) \
+  -o "$work/pkgconfig_runtime_consumer"
+"$work/pkgconfig_runtime_consumer" >/dev/null
+echo "pkg-config raftio-runtime consumer: ok"
 
 mkdir -p "$work/app/subprojects"
 # A copy without build directories, as a user would vendor it.

@@ -40,4 +40,13 @@ TEST(DocsQuotes, SimulationMdQuotesTheHandWrittenHistoryVerbatim) {
       << "docs/SIMULATION.md does not quote docs/examples/history_stale_read.jsonl verbatim in a ```json block";
 }
 
+TEST(DocsQuotes, RuntimeMdQuotesTheDriverExampleVerbatim) {
+  const std::string root = RAFTIO_SOURCE_ROOT;
+  const std::string doc = read_file(root + "/docs/RUNTIME.md");
+  const std::string example = read_file(root + "/docs/examples/runtime_driver.cpp");
+  ASSERT_FALSE(example.empty());
+  EXPECT_NE(doc.find("```cpp\n" + example + "```"), std::string::npos)
+      << "docs/RUNTIME.md does not quote docs/examples/runtime_driver.cpp verbatim in a ```cpp block";
+}
+
 }  // namespace
