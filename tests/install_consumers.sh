@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs raftio from this build into a temporary prefix and builds small programs against it
 # twice: once through pkg-config, once as a Meson subproject through dependency('raftio') and
-# dependency('raftio-testing').
+# dependency('raftio-testing'); and the runtime example (docs/RUNTIME.md) through pkg-config
+# raftio-runtime.
 # Usage: install_consumers.sh <source root> <build dir> <c++ compiler>
 set -euo pipefail
 source_root=$1
@@ -22,6 +23,10 @@ echo "pkg-config consumer: ok"
   -o "$work/pkgconfig_testing_consumer"
 "$work/pkgconfig_testing_consumer"
 echo "pkg-config raftio-testing consumer: ok"
+"$cxx" -std=c++20 "$source_root/docs/examples/runtime_driver.cpp" $(pkg-config --cflags --libs raftio-runtime) \
+  -o "$work/pkgconfig_runtime_consumer"
+"$work/pkgconfig_runtime_consumer" >/dev/null
+echo "pkg-config raftio-runtime consumer: ok"
 
 mkdir -p "$work/app/subprojects"
 # A copy without build directories, as a user would vendor it.

@@ -56,4 +56,13 @@ TEST(TestingMd, QuotesItsExamplesVerbatim) {
       << "docs/TESTING.md does not quote docs/examples/first_transcript.txt verbatim";
 }
 
+TEST(DocsQuotes, RuntimeMdQuotesTheDriverExampleVerbatim) {
+  const std::string root = RAFTIO_SOURCE_ROOT;
+  const std::string doc = read_file(root + "/docs/RUNTIME.md");
+  const std::string example = read_file(root + "/docs/examples/runtime_driver.cpp");
+  ASSERT_FALSE(example.empty());
+  EXPECT_NE(doc.find("```cpp\n" + example + "```"), std::string::npos)
+      << "docs/RUNTIME.md does not quote docs/examples/runtime_driver.cpp verbatim in a ```cpp block";
+}
+
 }  // namespace

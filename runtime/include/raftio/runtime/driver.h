@@ -1,0 +1,135 @@
+// Driver: the runtime's logic without any I/O, stepped the way the core is. It owns a RaftNode
+// and drives a user's StateMachine: it turns client requests into core events, applies committed
+// entries, answers each request with the state machine's response or a typed Error, serves
+// linearizable reads once the state has caught up with their read index, and takes snapshots
+// when the core suggests them.
+//
+// Inputs are method calls: tick(), receive(), propose(), read(), persisted(), persist_failed(),
+// shutdown(). Outputs collect in a DriverOutput that the embedder drains with take_output(): the
+// messages to send, the storage writes to make (async_storage mode only) and the requests that
+// ended. Same config, same inputs → same outputs, so tests and the simulator need no sockets.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "raftio/actions.h"
+#include "raftio/config.h"
+#include "raftio/memory_log.h"
+#include "raftio/messages.h"
+#include "raftio/node.h"
+#include "raftio/payload.h"
+#include "raftio/raft_log.h"
+#include "raftio/result.h"
+#include "raftio/runtime/error.h"
+#include "raftio/runtime/state_machine.h"
+
+namespace raftio::runtime {
+
+// Names one client request (a proposal or a read) from propose()/read() to its Completion.
+using RequestId = std::uint64_t;
+
+struct DriverOptions {
+  // A request with no outcome after this many ticks ends with TimedOut (0: never), so that a
+  // request whose leader vanished does not wait forever. A proposal that timed out may still be
+  // applied later. Keep it above 2 * election_ticks: the core itself refuses unconfirmed reads
+  // after two election timeouts, with a more precise reason.
+  std::uint64_t request_timeout_ticks = 100;
+};
+
+// How one request ended: the state machine's response (apply's for a proposal, query's for a
+// read), or why it failed.
+struct Completion {
+  RequestId id = 0;
+  Result<Payload, Error> result;
+};
+
+struct DriverOutput {
+  std::vector<Message> messages;        // send each to receiver_of(message)
+  std::vector<Persist> persists;        // async_storage only: write in order, report persisted()
+  std::vector<Completion> completions;  // in the order the requests ended
+  bool empty() const noexcept { return messages.empty() && persists.empty() && completions.empty(); }
+};
+
+class Driver {
+ public:
+  // Recovers from `log` like RaftNode does (throws std::invalid_argument for an invalid config).
+  // `machine` starts empty: the Driver restores the log's snapshot into it and re-applies the
+  // committed entries after it (config.applied should therefore be 0 unless the machine itself
+  // persisted its state).
+  Driver(RaftConfig config, std::unique_ptr<RaftLog> log, StateMachine& machine, DriverOptions options = {});
+
+  // --- inputs ---
+  void tick();
+  void receive(Message message);
+  // Asks the cluster to apply `command`; the Completion carries apply()'s response, or NotLeader
+  // with the leader's id when this node does not lead.
+  RequestId propose(Payload command);
+  // A linearizable read on any node (ReadIndex, thesis §6.4): `query` is answered by
+  // StateMachine::query once this node has applied everything committed before the read began.
+  RequestId read(Payload query);
+  // async_storage mode: the oldest Persist from take_output() is durable (write it with
+  // raftio::write_persist(log(), persist)), or writing it failed.
+  void persisted(Persisted done);
+  void persist_failed(StorageError error);
+  // Ends every pending request with ShuttingDown, and every later one too; the node stops.
+  void shutdown();
+
+  // --- outputs ---
+  DriverOutput take_output();
+
+  // --- inspection ---
+  NodeId id() const noexcept { return node_.id(); }
+  bool is_leader() const noexcept { return node_.is_leader(); }
+  NodeId leader_id() const noexcept { return node_.leader(); }
+  Index applied_index() const noexcept { return applied_; }  // the state machine's
+  std::size_t pending_requests() const noexcept { return writes_.size() + reads_.size(); }
+  bool stopped() const noexcept { return stopped_.has_value(); }
+  const RaftNode& node() const noexcept { return node_; }
+  // The node's log: in async_storage mode the embedder writes Persist actions to it.
+  RaftLog& log() noexcept { return node_.log(); }
+
+ private:
+  struct PendingWrite {
+    Index index = 0;  // set once the leader appended it (ProposalAccepted)
+    Term term = 0;
+  };
+
+  void step(Event event);
+  void handle(Action& action);
+  void on_accepted(const ProposalAccepted& accepted);
+  void on_apply(const LogEntry& entry);
+  void on_restore(const Snapshot& snapshot);
+  void on_reject(const Reject& reject);
+  void on_read_ready(const ReadReady& ready);
+  void serve_reads();
+  void take_snapshot();
+  void expire_requests();
+  void stop(Error reason);
+  void complete(RequestId id, Result<Payload, Error> result);
+
+  RaftNode node_;
+  StateMachine& machine_;
+  DriverOptions options_;
+  std::vector<Action> actions_;
+  DriverOutput out_;
+  RequestId next_id_ = 1;
+  std::uint64_t ticks_ = 0;
+  Index applied_ = 0;
+  bool snapshot_wanted_ = false;
+  std::optional<Error> stopped_;
+
+  std::unordered_map<RequestId, PendingWrite> writes_;
+  std::map<Index, RequestId> writes_by_index_;       // accepted proposals by log index
+  std::unordered_map<RequestId, Payload> reads_;     // the query of each pending read
+  std::multimap<Index, RequestId> reads_by_index_;   // confirmed reads waiting for apply
+  // Requests in the order they expire (deadlines only grow); ended ones are skipped.
+  std::deque<std::pair<std::uint64_t, RequestId>> deadlines_;
+};
+
+}  // namespace raftio::runtime

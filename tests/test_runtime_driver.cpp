@@ -1,0 +1,365 @@
+// raftio::runtime::Driver: three drivers over a counter state machine, their messages carried by
+// an in-memory transport (no sockets, no threads, no clock): every run is the same run.
+#include <gtest/gtest.h>
+
+#include <charconv>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "raftio/memory_log.h"
+#include "raftio/memory_transport.h"
+#include "raftio/runtime/driver.h"
+
+namespace raftio::runtime {
+namespace {
+
+std::optional<std::int64_t> parse(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+// A replicated counter: a command is a decimal amount to add, apply() answers the new value,
+// every query answers the current value, a snapshot is the value in decimal.
+class Counter final : public StateMachine {
+ public:
+  Payload apply(const LogEntry& entry) override {
+    value_ += parse(entry.data.as_string_view()).value_or(0);
+    ++applied_commands_;
+    return Payload::copy_of(std::to_string(value_));
+  }
+  Payload query(const Payload&) const override { return Payload::copy_of(std::to_string(value_)); }
+  Payload snapshot() const override {
+    ++snapshots_taken_;
+    return Payload::copy_of(std::to_string(value_));
+  }
+  bool restore(const Payload& snapshot) override {
+    const std::optional<std::int64_t> value = parse(snapshot.as_string_view());
+    if (!value) return false;
+    value_ = *value;
+    ++restores_;
+    return true;
+  }
+
+  std::int64_t value() const noexcept { return value_; }
+  int applied_commands() const noexcept { return applied_commands_; }
+  int snapshots_taken() const noexcept { return snapshots_taken_; }
+  int restores() const noexcept { return restores_; }
+
+ private:
+  std::int64_t value_ = 0;
+  int applied_commands_ = 0;
+  mutable int snapshots_taken_ = 0;
+  int restores_ = 0;
+};
+
+Payload text(const std::string& s) { return Payload::copy_of(s); }
+
+// Three drivers (ids 1..3) and the network between them. Each node's state machine and log
+// outlive its driver, so a node can be restarted on what it had persisted.
+class Cluster {
+ public:
+  explicit Cluster(std::uint64_t snapshot_threshold = 0) : snapshot_threshold_(snapshot_threshold) {
+    for (NodeId id = 1; id <= 3; ++id) {
+      machines_[id] = std::make_unique<Counter>();
+      drivers_[id] = std::make_unique<Driver>(config(id), std::make_unique<MemoryLog>(), *machines_[id]);
+    }
+  }
+
+  Driver& driver(NodeId id) { return *drivers_.at(id); }
+  Counter& machine(NodeId id) { return *machines_.at(id); }
+  MemoryTransport& network() { return network_; }
+
+  // Every request's outcome, by node and request id.
+  std::optional<Result<Payload, Error>> outcome(NodeId node, RequestId id) const {
+    const auto it = outcomes_.find({node, id});
+    if (it == outcomes_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // Moves what the driver produced onto the network and into outcomes_.
+  void drain(NodeId id) {
+    DriverOutput out = drivers_.at(id)->take_output();
+    for (Message& message : out.messages) network_.send(receiver_of(message), std::move(message));
+    for (Completion& done : out.completions) outcomes_.insert_or_assign({id, done.id}, std::move(done.result));
+  }
+
+  // Delivers the oldest queued message; false when none is left.
+  bool deliver_one() {
+    if (network_.empty()) return false;
+    std::optional<Envelope> envelope = network_.take_next();
+    if (envelope && drivers_.count(envelope->to) != 0) {
+      drivers_.at(envelope->to)->receive(std::move(envelope->message));
+      drain(envelope->to);
+    }
+    return true;
+  }
+  // Delivers everything queued, dropping the messages `drop` picks; how many it delivered that
+  // `count` picks.
+  template <class Drop, class Count>
+  int deliver_all_dropping(Drop drop, Count count) {
+    int counted = 0;
+    for (int i = 0; i < 100000 && !network_.empty(); ++i) {
+      if (drop(network_.peek(0))) {
+        network_.drop(0);
+        continue;
+      }
+      counted += count(network_.peek(0)) ? 1 : 0;
+      deliver_one();
+    }
+    return counted;
+  }
+  void deliver_all() {
+    for (int i = 0; i < 100000 && deliver_one(); ++i) {
+    }
+  }
+
+  void tick_all(int times = 1) {
+    for (int t = 0; t < times; ++t) {
+      for (auto& [id, driver] : drivers_) {
+        driver->tick();
+        drain(id);
+      }
+      deliver_all();
+    }
+  }
+
+  // Ticks until one node leads and every other node knows it; that leader's id.
+  NodeId elect() {
+    for (int t = 0; t < 500; ++t) {
+      tick_all();
+      const NodeId leader = leader_id();
+      if (leader != kNoNode) return leader;
+    }
+    return kNoNode;
+  }
+  NodeId leader_id() {
+    NodeId leader = kNoNode;
+    for (auto& [id, driver] : drivers_) {
+      if (driver->is_leader()) leader = id;
+    }
+    if (leader == kNoNode) return kNoNode;
+    for (auto& [id, driver] : drivers_) {
+      if (driver->leader_id() != leader) return kNoNode;
+    }
+    return leader;
+  }
+  NodeId follower_of(NodeId leader) const { return leader == 1 ? 2 : 1; }
+
+  RequestId propose(NodeId id, const std::string& command) {
+    const RequestId request = drivers_.at(id)->propose(text(command));
+    drain(id);
+    return request;
+  }
+  RequestId read(NodeId id) {
+    const RequestId request = drivers_.at(id)->read(text("value"));
+    drain(id);
+    return request;
+  }
+  // Ticks (delivering everything) until the request ended, at most `ticks` times.
+  std::optional<Result<Payload, Error>> wait(NodeId node, RequestId id, int ticks = 200) {
+    deliver_all();
+    for (int t = 0; t < ticks && !outcome(node, id); ++t) tick_all();
+    return outcome(node, id);
+  }
+
+  // The node crashes and comes back on a copy of the log it had persisted and a new, empty state
+  // machine.
+  void restart(NodeId id) {
+    const MemoryLog persisted = dynamic_cast<MemoryLog&>(drivers_.at(id)->log());
+    drivers_.erase(id);
+    machines_[id] = std::make_unique<Counter>();
+    drivers_[id] = std::make_unique<Driver>(config(id), std::make_unique<MemoryLog>(persisted), *machines_[id]);
+  }
+
+ private:
+  RaftConfig config(NodeId id) const {
+    return RaftConfig::builder(id).voters({1, 2, 3}).seed(7).snapshot_threshold(snapshot_threshold_).build().value();
+  }
+
+  std::uint64_t snapshot_threshold_;
+  std::map<NodeId, std::unique_ptr<Counter>> machines_;
+  std::map<NodeId, std::unique_ptr<Driver>> drivers_;
+  std::map<std::pair<NodeId, RequestId>, Result<Payload, Error>> outcomes_;
+  MemoryTransport network_{1};
+};
+
+std::string value_of(const std::optional<Result<Payload, Error>>& outcome) {
+  if (!outcome) return "<pending>";
+  if (!outcome->ok()) return "<error: " + describe(outcome->error()) + ">";
+  return outcome->value().to_string();
+}
+
+TEST(RuntimeDriver, ElectsALeaderAndAProposalCompletesWithTheStateMachinesResponse) {
+  Cluster cluster;
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+
+  const RequestId first = cluster.propose(leader, "5");
+  EXPECT_EQ(value_of(cluster.wait(leader, first)), "5");
+  const RequestId second = cluster.propose(leader, "37");
+  EXPECT_EQ(value_of(cluster.wait(leader, second)), "42");  // apply's response: the new value
+
+  cluster.tick_all(3);  // followers learn the commit index from the next heartbeat
+  for (NodeId id = 1; id <= 3; ++id) {
+    EXPECT_EQ(cluster.machine(id).value(), 42) << "node " << id;
+    EXPECT_EQ(cluster.machine(id).applied_commands(), 2) << "node " << id;
+  }
+  EXPECT_EQ(cluster.driver(leader).pending_requests(), 0u);
+}
+
+TEST(RuntimeDriver, AProposalOnAFollowerIsRefusedWithTheLeadersId) {
+  Cluster cluster;
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId follower = cluster.follower_of(leader);
+
+  const RequestId request = cluster.propose(follower, "1");
+  const auto outcome = cluster.outcome(follower, request);  // refused at once, no round trip
+  ASSERT_TRUE(outcome.has_value());
+  ASSERT_FALSE(outcome->ok());
+  ASSERT_TRUE(std::holds_alternative<NotLeader>(outcome->error())) << describe(outcome->error());
+  EXPECT_EQ(std::get<NotLeader>(outcome->error()).leader, leader);
+  cluster.tick_all(3);
+  EXPECT_EQ(cluster.machine(leader).value(), 0);  // nothing was appended
+}
+
+TEST(RuntimeDriver, AReadOnAnyNodeReturnsTheValueCommittedBeforeItBegan) {
+  Cluster cluster;
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+
+  const RequestId write = cluster.propose(leader, "9");
+  // Deliver only until the leader has answered the write: the followers hold the entry but have
+  // not yet heard that it committed, so their state machines are still at 0.
+  while (!cluster.outcome(leader, write) && cluster.deliver_one()) {
+  }
+  ASSERT_EQ(value_of(cluster.outcome(leader, write)), "9");
+
+  std::map<NodeId, RequestId> reads;
+  for (NodeId id = 1; id <= 3; ++id) {
+    if (id == leader) continue;
+    ASSERT_EQ(cluster.machine(id).value(), 0) << "node " << id << " applied the write already: the test proves nothing";
+    reads[id] = cluster.read(id);
+    // A follower's read needs the leader's read index first (thesis §6.4): it cannot be served
+    // from the follower's stale state at once.
+    EXPECT_FALSE(cluster.outcome(id, reads[id]).has_value()) << "node " << id;
+  }
+  for (const auto& [id, read] : reads) EXPECT_EQ(value_of(cluster.wait(id, read)), "9") << "node " << id;
+  const RequestId leader_read = cluster.read(leader);
+  EXPECT_EQ(value_of(cluster.wait(leader, leader_read)), "9");
+}
+
+TEST(RuntimeDriver, AFollowerServesAReadOnlyOnceItHasAppliedTheReadIndex) {
+  Cluster cluster;
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId follower = cluster.follower_of(leader);
+  const auto to_follower = [&](const Envelope& e, MessageKind kind) {
+    return e.to == follower && kind_of(e.message) == kind;
+  };
+  const auto no = [](const Envelope&) { return false; };
+
+  // The write commits while the follower hears nothing from the leader: its state stays at 0.
+  const RequestId write = cluster.propose(leader, "9");
+  cluster.deliver_all_dropping([&](const Envelope& e) { return to_follower(e, MessageKind::AppendEntries); }, no);
+  ASSERT_EQ(value_of(cluster.outcome(leader, write)), "9");
+  ASSERT_EQ(cluster.machine(follower).value(), 0);
+
+  // The follower's read gets its read index from the leader (confirmed by the other follower),
+  // but the entries and commit index still do not reach it.
+  const RequestId read = cluster.read(follower);
+  const int replies = cluster.deliver_all_dropping(
+      [&](const Envelope& e) { return to_follower(e, MessageKind::AppendEntries); },
+      [&](const Envelope& e) { return to_follower(e, MessageKind::ReadIndexReply); });
+  ASSERT_EQ(replies, 1) << "the read index never reached the follower: the test proves nothing";
+  ASSERT_EQ(cluster.machine(follower).value(), 0);
+  // Thesis §6.4: serving now would return 0, a value older than a write that completed before
+  // the read began.
+  EXPECT_FALSE(cluster.outcome(follower, read).has_value()) << value_of(cluster.outcome(follower, read));
+
+  EXPECT_EQ(value_of(cluster.wait(follower, read)), "9");  // once the follower caught up
+}
+
+TEST(RuntimeDriver, AProposalWithoutAQuorumTimesOut) {
+  Cluster cluster;
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  cluster.network().isolate(leader, {1, 2, 3});
+
+  const RequestId request = cluster.propose(leader, "1");
+  const auto outcome = cluster.wait(leader, request, 150);
+  ASSERT_TRUE(outcome.has_value()) << "the request hangs";
+  ASSERT_FALSE(outcome->ok());
+  EXPECT_TRUE(std::holds_alternative<TimedOut>(outcome->error())) << describe(outcome->error());
+}
+
+TEST(RuntimeDriver, ShutdownEndsPendingAndLaterRequests) {
+  Cluster cluster;
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  cluster.network().isolate(leader, {1, 2, 3});  // the proposal stays pending
+
+  const RequestId pending = cluster.propose(leader, "1");
+  ASSERT_FALSE(cluster.outcome(leader, pending).has_value());
+  cluster.driver(leader).shutdown();
+  cluster.drain(leader);
+  const RequestId later = cluster.propose(leader, "2");
+  for (const RequestId id : {pending, later}) {
+    const auto outcome = cluster.outcome(leader, id);
+    ASSERT_TRUE(outcome.has_value()) << "request " << id;
+    ASSERT_FALSE(outcome->ok());
+    EXPECT_TRUE(std::holds_alternative<ShuttingDown>(outcome->error())) << describe(outcome->error());
+  }
+}
+
+TEST(RuntimeDriver, ARestartedNodeRestoresItsSnapshotAndLogAndKeepsTheValue) {
+  Cluster cluster(/*snapshot_threshold=*/4);
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  std::int64_t expected = 0;
+  for (int i = 1; i <= 10; ++i) {
+    expected += i;
+    EXPECT_EQ(value_of(cluster.wait(leader, cluster.propose(leader, std::to_string(i)))), std::to_string(expected));
+  }
+  cluster.tick_all(3);
+  const NodeId follower = cluster.follower_of(leader);
+  ASSERT_GT(cluster.machine(follower).snapshots_taken(), 0) << "the driver never took a snapshot";
+  ASSERT_GT(cluster.driver(follower).node().first_index(), 1u) << "the log was never compacted";
+
+  cluster.restart(follower);
+  cluster.tick_all(3);
+  EXPECT_EQ(cluster.machine(follower).restores(), 1);  // its own snapshot, then the entries after it
+  EXPECT_EQ(cluster.machine(follower).value(), expected);
+  EXPECT_EQ(value_of(cluster.wait(follower, cluster.read(follower))), std::to_string(expected));
+}
+
+TEST(RuntimeDriver, ANodeThatFellBehindIsRestoredFromTheLeadersSnapshot) {
+  Cluster cluster(/*snapshot_threshold=*/4);
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId behind = cluster.follower_of(leader);
+  cluster.network().isolate(behind, {1, 2, 3});
+  std::int64_t expected = 0;
+  for (int i = 1; i <= 12; ++i) {
+    expected += i;
+    EXPECT_EQ(value_of(cluster.wait(leader, cluster.propose(leader, std::to_string(i)))), std::to_string(expected));
+  }
+  ASSERT_GT(cluster.driver(leader).node().first_index(), 2u) << "the leader kept its whole log";
+  EXPECT_EQ(cluster.machine(behind).value(), 0);
+
+  cluster.restart(behind);  // fresh state machine, and a log that lacks everything above
+  cluster.network().heal();
+  cluster.tick_all(20);
+  EXPECT_EQ(cluster.machine(behind).restores(), 1);  // InstallSnapshot from the leader
+  EXPECT_EQ(cluster.machine(behind).value(), expected);
+  EXPECT_EQ(value_of(cluster.wait(behind, cluster.read(behind))), std::to_string(expected));
+}
+
+}  // namespace
+}  // namespace raftio::runtime
