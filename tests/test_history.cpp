@@ -204,6 +204,8 @@ const std::map<std::string, std::set<std::string>>& required_fields() {
       {"transfer", {"from", "to"}},
       {"membership", {"change", "target", "leader"}},
       {"disk-fault", {"node", "op", "code"}},
+      {"crash-point-armed", {"point", "node", "effect"}},
+      {"crash-point-fired", {"point", "node", "effect"}},
       {"invoke", {"op", "client", "f", "key"}},
       {"ok", {"op", "client", "f", "key"}},
       {"unknown", {"op", "client", "f", "key"}},

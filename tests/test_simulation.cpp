@@ -253,9 +253,18 @@ std::vector<std::string> step_lines(const std::vector<std::string>& lines, std::
   for (std::size_t i = end; i-- > 0;) {
     if (lines[i].find(tag) == std::string::npos) continue;
     step.push_back(lines[i]);
-    if (lines[i].find("\"event\":") != std::string::npos) break;
+    if (lines[i].find("\"type\":\"event\"") != std::string::npos) break;
   }
   return step;
+}
+
+// The value of a number field in one trace line ("" when absent).
+std::string number_field(const std::string& line, const std::string& name) {
+  const std::string key = "\"" + name + "\":";
+  const std::size_t at = line.find(key);
+  if (at == std::string::npos) return "";
+  const std::size_t start = at + key.size();
+  return line.substr(start, line.find_first_not_of("0123456789", start) - start);
 }
 
 // A crash point fires right after the step that did what it names: the last step of the node
@@ -275,15 +284,13 @@ TEST(CrashPoints, FireRightAfterTheActionTheyName) {
     for (std::size_t i = 0; i < lines.size(); ++i) {
       for (const auto& [point, needle, count] : {std::make_tuple(std::string("after-vote"), std::string("RequestVoteReply"), &votes),
                                                   std::make_tuple(std::string("after-append-ack"), std::string("AppendEntriesReply"), &acks)}) {
-        const std::string marker = "crash point " + point + ": ";
-        const std::size_t at = lines[i].find(marker);
-        if (at == std::string::npos) continue;
-        const std::size_t node_at = lines[i].find(" node ", at);
-        const std::string node = lines[i].substr(node_at + 6, lines[i].find('"', node_at) - node_at - 6);
+        if (lines[i].find("\"kind\":\"crash-point-fired\",\"point\":\"" + point + "\"") == std::string::npos) continue;
+        const std::string node = number_field(lines[i], "node");
+        ASSERT_FALSE(node.empty()) << lines[i];
         bool found = false;
         for (const std::string& line : step_lines(lines, i, node)) {
-          found = found || (line.find("send " + needle) != std::string::npos &&
-                            line.find(point == "after-vote" ? " granted" : " ok") != std::string::npos);
+          found = found || (line.find("\"kind\":\"send\",\"msg\":\"" + needle + "\"") != std::string::npos &&
+                            line.find(point == "after-vote" ? "\"granted\":true" : "\"success\":true") != std::string::npos);
         }
         EXPECT_TRUE(found) << "seed " << seed << ": " << lines[i];
         ++*count;

@@ -55,6 +55,10 @@ struct PendingRead {
 
 struct LeaderState {
   std::vector<PeerProgress> peers;  // every member but this node, sorted by id
+  // The seq of the last AppendEntries sent to any follower in this term. One counter for all, so
+  // a follower removed and added back within the term never sees numbers its earlier progress
+  // used: a late reply from before cannot pass for an answer to what we send now.
+  std::uint64_t seq = 0;
   std::uint32_t heartbeat_elapsed = 0;
   bool commit_dirty = false;  // a voter's match advanced: recompute the commit index
   bool send_dirty = false;    // some peer has needs_send set

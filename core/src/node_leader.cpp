@@ -241,9 +241,11 @@ void NodeCore::send_append(PeerProgress& peer) {
       batch = entries_.slice(peer.next, count);
     }
     const Index last_sent = prev + batch.size();
-    const std::uint64_t round = std::get<LeaderState>(role_state_).read_round;
+    auto& leader = std::get<LeaderState>(role_state_);
+    const std::uint64_t round = leader.read_round;
     peer.round_sent = round;
-    send(AppendEntries{config_.id, peer.id, term_, prev, *prev_term, commit_, std::move(batch), round, ++peer.seq_sent});
+    peer.seq_sent = ++leader.seq;
+    send(AppendEntries{config_.id, peer.id, term_, prev, *prev_term, commit_, std::move(batch), round, peer.seq_sent});
     if (peer.state == PeerProgress::State::Probe) {
       peer.probe_sent = true;
       return;
@@ -269,9 +271,11 @@ void NodeCore::send_heartbeat(PeerProgress& peer) {
     }
     return;
   }
-  const std::uint64_t round = std::get<LeaderState>(role_state_).read_round;
+  auto& leader = std::get<LeaderState>(role_state_);
+  const std::uint64_t round = leader.read_round;
   peer.round_sent = round;
-  send(AppendEntries{config_.id, peer.id, term_, peer.match, *match_term, commit_, EntryBatch(), round, ++peer.seq_sent});
+  peer.seq_sent = ++leader.seq;
+  send(AppendEntries{config_.id, peer.id, term_, peer.match, *match_term, commit_, EntryBatch(), round, peer.seq_sent});
 }
 
 }  // namespace raftio::detail

@@ -34,7 +34,7 @@ struct PeerProgress {
   std::uint32_t stall_ticks = 0;  // Replicate: ticks with messages outstanding and no progress
   std::uint64_t round_sent = 0;   // the highest read round sent to this follower
   std::uint64_t round_acked = 0;  // the highest read round it echoed back
-  std::uint64_t seq_sent = 0;     // AppendEntries sent to this follower in our term (the last one's seq)
+  std::uint64_t seq_sent = 0;     // the seq of the last AppendEntries sent to this follower (LeaderState::seq)
   // seq_sent when the newest acknowledgement arrived: a message with a higher seq left after it,
   // so the follower handled it after it held everything it acknowledged (see on_append_reply).
   std::uint64_t seq_at_ack = 0;

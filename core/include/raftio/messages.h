@@ -88,8 +88,8 @@ struct AppendEntries {
   // replies carrying round r proves the sender still led after every read of round <= r arrived.
   // 0 when the leader never served a read (such messages stay wire version 1).
   std::uint64_t read_round = 0;
-  // The leader numbers its AppendEntries to each follower (from 1, within its term) and the reply
-  // echoes the number. A refusal at or below matchIndex of a message sent before the newest
+  // The leader numbers its AppendEntries (from 1 within its term, one sequence for all followers,
+  // so a follower removed and added back never sees a number twice) and the reply echoes it. A refusal at or below matchIndex of a message sent before the newest
   // acknowledgement arrived may be stale and never moves matchIndex back; a refusal of one sent
   // after it proves the follower lost entries it acknowledged. 0 from senders older than wire
   // version 3.
