@@ -14,15 +14,6 @@ namespace raftio::sim {
 
 namespace {
 
-std::string_view op_name(KvOpKind kind) {
-  switch (kind) {
-    case KvOpKind::Put: return "put";
-    case KvOpKind::Get: return "get";
-    case KvOpKind::Cas: return "cas";
-  }
-  return "?";
-}
-
 std::optional<KvOpKind> parse_op_name(std::string_view name) {
   for (KvOpKind kind : {KvOpKind::Put, KvOpKind::Get, KvOpKind::Cas}) {
     if (name == op_name(kind)) return kind;

@@ -18,15 +18,6 @@ void append_hex64(std::string& out, std::uint64_t value) {
   for (int shift = 60; shift >= 0; shift -= 4) out += kHex[(value >> shift) & 15];
 }
 
-std::string_view op_name(KvOpKind kind) {
-  switch (kind) {
-    case KvOpKind::Put: return "put";
-    case KvOpKind::Get: return "get";
-    case KvOpKind::Cas: return "cas";
-  }
-  return "?";
-}
-
 void append_membership(std::string& out, const Membership& m) {
   out += "{\"voters\":" + nodes_json(m.voters) + ",\"learners\":" + nodes_json(m.learners) + "}";
 }

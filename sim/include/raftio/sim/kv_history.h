@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace raftio::sim {
@@ -14,6 +15,16 @@ enum class KvOpKind : std::uint8_t {
   Get,  // read key: its value, or absent
   Cas,  // if key == expected then key = value; reports whether it did (an absent key never matches)
 };
+
+// The operation's name in traces and histories ("put", "get", "cas").
+inline std::string_view op_name(KvOpKind kind) noexcept {
+  switch (kind) {
+    case KvOpKind::Put: return "put";
+    case KvOpKind::Get: return "get";
+    case KvOpKind::Cas: return "cas";
+  }
+  return "?";
+}
 
 struct KvOperation {
   std::uint64_t client = 0;
