@@ -22,31 +22,17 @@ import tempfile
 
 
 sys.dont_write_bytecode = True  # importing kvtest must not leave __pycache__ in the source tree
-from kvtest import fail, log
+from kvtest import fail, free_block, log
 
 
-def ports_free(base):
-    taken = []
-    try:
-        for port in [base + n for n in (1, 2, 3)] + [base + 1000 + n for n in (1, 2, 3)]:
-            s = socket.socket()
-            taken.append(s)
-            s.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        for s in taken:
-            s.close()
+CLUSTER_OFFSETS = (1, 2, 3, 1001, 1002, 1003)  # cluster.sh: peers on base+N, clients on base+1000+N
 
 
 def free_base(avoid=()):
-    """A base port whose six cluster ports (base+1..3, base+1001..1003) are free right now."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1] // 10 * 10 - 2000
-        if 10000 < base < 60000 and all(abs(base - a) > 2000 for a in avoid) and ports_free(base):
+    """A base port whose six cluster ports are free right now, away from the bases in `avoid`."""
+    for _ in range(100):
+        base = free_block(CLUSTER_OFFSETS)
+        if all(abs(base - a) > 2000 for a in avoid):
             return base
     fail("no free base port found")
 

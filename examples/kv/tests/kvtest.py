@@ -4,6 +4,7 @@ process, free ports, a test PKI made with the openssl command, and bounded waits
 Every test script imports this module from its own directory (python puts the script's directory
 first on sys.path)."""
 import os
+import random
 import socket
 import ssl
 import subprocess
@@ -35,14 +36,49 @@ def wait_for(what, predicate, timeout):
     fail(f"timed out waiting for {what}")
 
 
+def ephemeral_range():
+    """The kernel's range for outgoing connections' local ports. A listening port picked inside it
+    can be taken, between the pick and the node's bind, by any connection on the machine (another
+    test's, or the cluster's own peer links): CI saw "Address already in use" that way."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def bindable(ports):
+    taken = []
+    try:
+        for port in ports:
+            s = socket.socket()
+            taken.append(s)
+            s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        for s in taken:
+            s.close()
+
+
+def free_block(offsets):
+    """A base port such that base+offset is free right now for every offset, all of them below the
+    ephemeral range, so that no outgoing connection takes one before the node binds it."""
+    low, _ = ephemeral_range()
+    top = max(low, 12000) - max(offsets) - 1
+    rng = random.Random()
+    for _ in range(500):
+        base = rng.randrange(10000, top)
+        if bindable([base + o for o in offsets]):
+            return base
+    fail("no free ports found below the ephemeral range")
+
+
 def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
+    base = free_block(range(count))
+    return [base + i for i in range(count)]
 
 
 class Resp:
