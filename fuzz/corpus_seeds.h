@@ -3,7 +3,7 @@
 // provider-driven targets are built as (front bytes) + (control bytes, last consumed first).
 #pragma once
 
-#include <algorithm>
+#include <map>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -57,9 +57,12 @@ enum StepOp : std::uint8_t { kTickAll = 0, kDeliver = 3, kDeliverAll = 5, kPropo
 inline std::vector<Seed> corpus_seeds() {
   std::vector<Seed> seeds;
   std::vector<std::uint8_t> all_frames;
+  std::map<std::string, int> seen;
   for (const Message& message : test::golden_messages()) {
     const std::string version = wire::version_for(message) == 1 ? "" : "_v" + std::to_string(wire::version_for(message));
-    const std::string name = "golden_" + std::string(to_string(kind_of(message))) + version;
+    std::string name = "golden_" + std::string(to_string(kind_of(message))) + version;
+    // Two golden messages of one kind and version (a refused and a granted PreVoteReply) need two files.
+    if (const int n = ++seen[name]; n > 1) name += "_" + std::to_string(n);
     const auto frame = frame_bytes(message);
     seeds.push_back({"decode", name, frame});
     seeds.push_back({"roundtrip", name, frame});

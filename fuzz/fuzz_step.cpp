@@ -108,7 +108,7 @@ Message forge_extreme(FuzzedDataProvider& provider, const RaftNode& node, std::o
     case 0: return RequestVote{from, to, term, index(), a_term(), provider.ConsumeBool()};
     case 1: return RequestVoteReply{from, to, term, provider.ConsumeBool()};
     case 2: return PreVote{from, to, term, index(), a_term()};
-    case 3: return PreVoteReply{from, to, term, provider.ConsumeBool()};
+    case 3: return PreVoteReply{from, to, a_term(), provider.ConsumeBool(), term};
     case 4: {
       const Index prev = index();
       std::vector<LogEntry> entries;

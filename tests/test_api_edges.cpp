@@ -139,26 +139,26 @@ TEST(Replies, AppendEntriesReplyAnswersItsRequest) {
 // A voter in term 5 that never heard from a leader.
 NodeHarness voter_in_term_5() { return NodeHarness(2, {1, 2, 3}, {}, log_with({1, 1}, HardState{5, kNoNode, 0})); }
 
-TEST(Replies, AGrantedPreVoteCarriesThePreVotesTerm) {
+// One meaning of `term` per message: a PreVoteReply's is always the pre-vote's term, granted or
+// refused; the voter's own term travels in `voter_term`.
+TEST(Replies, APreVoteReplyCarriesThePreVotesTermAndTheVotersTerm) {
   auto h = voter_in_term_5();
   const PreVote request{1, 2, 7, 2, 1};
-  const auto replies = sent<PreVoteReply>(h.receive(request));
+  auto replies = sent<PreVoteReply>(h.receive(request));
   ASSERT_EQ(replies.size(), 1u);
-  EXPECT_EQ(replies[0], PreVoteReply::grant(request));
-  EXPECT_EQ(replies[0].term, 7u);
+  EXPECT_EQ(replies[0], PreVoteReply::grant(request, 5));
+  EXPECT_EQ(replies[0], (PreVoteReply{.from = 2, .to = 1, .term = 7, .granted = true, .voter_term = 5}));
   EXPECT_EQ(h.node().term(), 5u);  // a pre-vote changes no term
-}
 
-TEST(Replies, ARefusedPreVoteCarriesTheVotersTerm) {
-  auto h = voter_in_term_5();
   const PreVote behind{1, 2, 6, 1, 1};  // log shorter than the voter's
-  auto replies = sent<PreVoteReply>(h.receive(behind));
+  replies = sent<PreVoteReply>(h.receive(behind));
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0], PreVoteReply::refuse(behind, 5));
+  EXPECT_EQ(replies[0], (PreVoteReply{.from = 2, .to = 1, .term = 6, .granted = false, .voter_term = 5}));
   const PreVote stale{1, 2, 4, 2, 1};  // a term the voter has passed
   replies = sent<PreVoteReply>(h.receive(stale));
   ASSERT_EQ(replies.size(), 1u);
-  EXPECT_EQ(replies[0], PreVoteReply::refuse(stale, 5));
+  EXPECT_EQ(replies[0], (PreVoteReply{.from = 2, .to = 1, .term = 4, .granted = false, .voter_term = 5}));
 }
 
 TEST(Replies, RequestVoteRepliesCarryTheVotersTerm) {

@@ -256,7 +256,7 @@ rc::Gen<Message> arbitrary_message() {
       case 0: return Message(RequestVote{from, to, t, index(), term(), *rc::gen::arbitrary<bool>()});
       case 1: return Message(RequestVoteReply{from, to, t, *rc::gen::arbitrary<bool>()});
       case 2: return Message(PreVote{from, to, t, index(), term()});
-      case 3: return Message(PreVoteReply{from, to, t, *rc::gen::arbitrary<bool>()});
+      case 3: return Message(PreVoteReply{from, to, t, *rc::gen::arbitrary<bool>(), term()});
       case 4: {
         const Index prev = index();
         std::vector<LogEntry> entries;

@@ -37,10 +37,46 @@ TEST(PreVote, MajorityOfPreVotesStartsTheRealElection_9_6) {
 TEST(PreVote, RefusedPreVoteLeavesTheTermUnchanged_9_6) {
   NodeHarness h(1, {1, 2, 3});
   while (h.node().role() == Role::Follower) h.tick();
-  h.receive(PreVoteReply{2, 1, 0, false});
-  h.receive(PreVoteReply{3, 1, 0, false});
+  h.receive(PreVoteReply{2, 1, 1, false, 0});
+  h.receive(PreVoteReply{3, 1, 1, false, 0});
   EXPECT_EQ(h.node().role(), Role::Follower);
   EXPECT_EQ(h.node().term(), 0u);
+}
+
+// A PreVoteReply's `term` is the pre-vote's: answers about a term the node does not probe (a late
+// answer to an earlier probe, or a forged one) count neither as grants nor as refusals.
+TEST(PreVote, OnlyAnswersAboutTheProbedTermCount_9_6) {
+  NodeHarness h(1, {1, 2, 3}, {}, log_with({1}, HardState{3, kNoNode, 0}));
+  while (h.node().role() == Role::Follower) h.tick();
+  ASSERT_EQ(h.node().role(), Role::PreCandidate);  // probing term 4
+  h.receive(PreVoteReply{2, 1, 3, false, 3});
+  h.receive(PreVoteReply{3, 1, 5, false, 3});
+  EXPECT_EQ(h.node().role(), Role::PreCandidate) << "refusals of other terms are not refusals of term 4";
+  h.receive(PreVoteReply{2, 1, 5, true, 3});
+  EXPECT_EQ(h.node().role(), Role::PreCandidate) << "a grant of term 5 is not a grant of term 4";
+  h.receive(PreVoteReply{2, 1, 4, true, 3});
+  EXPECT_EQ(h.node().role(), Role::Candidate);
+  EXPECT_EQ(h.node().term(), 4u);
+}
+
+// §5.1 through `voter_term`: a refusal from a voter ahead makes the pre-candidate catch up; a
+// grant never moves a term, and one that claims a voter ahead of the term it grants is forged.
+TEST(PreVote, RefusalFromAVoterAheadRaisesTheTermAndAGrantNever_9_6) {
+  NodeHarness h(1, {1, 2, 3}, {}, log_with({1}, HardState{3, kNoNode, 0}));
+  while (h.node().role() == Role::Follower) h.tick();
+  h.receive(PreVoteReply{2, 1, 4, true, 9});
+  EXPECT_EQ(h.node().role(), Role::PreCandidate) << "a grant from a voter past the granted term is impossible";
+  EXPECT_EQ(h.node().term(), 3u);
+  h.receive(PreVoteReply{3, 1, 4, true, 4});  // the voter is in term 4 and has not voted: it may grant
+  EXPECT_EQ(h.node().role(), Role::Candidate);
+  EXPECT_EQ(h.node().term(), 4u);
+
+  NodeHarness behind(1, {1, 2, 3}, {}, log_with({1}, HardState{3, kNoNode, 0}));
+  while (behind.node().role() == Role::Follower) behind.tick();
+  behind.receive(PreVoteReply{2, 1, 4, false, 7});
+  EXPECT_EQ(behind.node().role(), Role::Follower);
+  EXPECT_EQ(behind.node().term(), 7u);
+  EXPECT_EQ(behind.node().voted_for(), kNoNode);
 }
 
 // §9.6: granting a pre-vote changes nothing on the voter: no term bump, no vote recorded.
@@ -50,6 +86,7 @@ TEST(PreVote, GrantingAPreVoteChangesNothingOnTheVoter_9_6) {
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_TRUE(replies[0].granted);
   EXPECT_EQ(replies[0].term, 4u);
+  EXPECT_EQ(replies[0].voter_term, 0u);
   EXPECT_EQ(h.node().term(), 0u);
   EXPECT_EQ(h.node().voted_for(), kNoNode);
   EXPECT_EQ(h.memory_log().hard_state().term, 0u);
@@ -61,7 +98,8 @@ TEST(PreVote, PreVoteRequiresUpToDateLog_9_6) {
   const auto replies = sent<PreVoteReply>(h.receive(PreVote{2, 1, 3, 5, 1}));
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_FALSE(replies[0].granted);
-  EXPECT_EQ(replies[0].term, 2u) << "a refusal carries the voter's own term";
+  EXPECT_EQ(replies[0].term, 3u) << "a refusal is about the pre-vote's term";
+  EXPECT_EQ(replies[0].voter_term, 2u) << "and carries the voter's own term";
 }
 
 // §4.2.3: a follower that heard from its leader within the election timeout ignores pre-votes and

@@ -435,7 +435,7 @@ TEST(Describe, MessagesNameRouteTermAndKeyFields) {
   EXPECT_THAT(ae, HasSubstr("5@t3:normal:3B:616263"));
   EXPECT_THAT(describe(Message(RequestVote{2, 1, 7, 9, 6, true})),
               HasSubstr("RequestVote 2->1 t7 last_index=9 last_term=6 transfer"));
-  EXPECT_THAT(describe(Message(PreVoteReply{3, 1, 8, false})), HasSubstr("PreVoteReply 3->1 t8 refused"));
+  EXPECT_THAT(describe(Message(PreVoteReply{3, 1, 8, false, 9})), HasSubstr("PreVoteReply 3->1 t8 refused voter_term=9"));
   EXPECT_THAT(describe(Message(AppendEntriesReply{2, 1, 5, false, 0, 10, 7, 4})),
               HasSubstr("AppendEntriesReply 2->1 t5 reject index=10 hint=7 hint_term=4"));
   EXPECT_THAT(describe(Message(AppendEntriesReply{2, 1, 5, true, 12, 0, 0, 0})), HasSubstr("ok match=12"));

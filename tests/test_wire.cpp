@@ -84,6 +84,9 @@ const char* const kGolden[] = {
     "5246494f03066900000001000000000000000300000000000000050000000000000064000000000000000400000000000000030000000100000000"
     "000000020000000000000003000000000000000000000004000000000000000400000073686f74010800000000000000839023c1fa19a4acf08d1f79"
     "372bbab5",
+    // version 4
+    "5246494f04032100000002000000000000000100000000000000050000000000000000060000000000000059a0cedf4415ba6e",
+    "5246494f040321000000020000000000000001000000000000000500000000000000010400000000000000969aa8ca06be6f0b",
 };
 
 TEST(WireGolden, EveryKindEncodesToItsPinnedBytes) {
@@ -187,7 +190,39 @@ TEST(WireVersion, MessagesAreWrittenInTheOldestVersionThatExpressesThem) {
   const auto messages = golden_messages();
   for (std::size_t i = 0; i < 9; ++i) EXPECT_EQ(wire::encode(messages[i])[4], std::byte{1}) << i;
   for (std::size_t i = 9; i < 13; ++i) EXPECT_EQ(wire::encode(messages[i])[4], std::byte{2}) << i;
-  for (std::size_t i = 13; i < messages.size(); ++i) EXPECT_EQ(wire::encode(messages[i])[4], std::byte{3}) << i;
+  for (std::size_t i = 13; i < 16; ++i) EXPECT_EQ(wire::encode(messages[i])[4], std::byte{3}) << i;
+  for (std::size_t i = 16; i < messages.size(); ++i) EXPECT_EQ(wire::encode(messages[i])[4], std::byte{4}) << i;
+}
+
+// Version 1 has one term in a PreVoteReply: the pre-vote's in a grant, the voter's in a refusal.
+// Such a frame still decodes (rolling upgrades), with the missing term 0; and a version 4 frame of
+// a reply version 1 expresses is refused, so each reply keeps one encoding.
+TEST(WireVersion, VersionOnePreVoteReplyDecodesWithTheMissingTermZero) {
+  auto refusal = wire::decode(from_hex(kGolden[3]));
+  ASSERT_TRUE(refusal.ok());
+  EXPECT_EQ(std::get<PreVoteReply>(refusal.value()), (PreVoteReply{2, 1, 0, false, 4}));
+  const PreVoteReply grant{2, 1, 5, true, 0};
+  const auto frame = wire::encode(grant);
+  EXPECT_EQ(frame[4], std::byte{1});
+  auto decoded = wire::decode(frame);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(std::get<PreVoteReply>(decoded.value()), grant);
+
+  for (const PreVoteReply& v1 : {grant, PreVoteReply{2, 1, 0, false, 4}}) {
+    // The same reply laid out in version 4: term, granted, voter_term.
+    std::vector<std::byte> v4 = wire::encode(PreVoteReply{2, 1, 5, v1.granted, 9});
+    v4[4] = std::byte{4};
+    const std::size_t term_at = wire::kHeaderBytes + 16;
+    const std::size_t voter_term_at = term_at + 8 + 1;
+    for (std::size_t i = 0; i < 8; ++i) {
+      v4[term_at + i] = std::byte{static_cast<unsigned char>(v1.term >> (8 * i))};
+      v4[voter_term_at + i] = std::byte{static_cast<unsigned char>(v1.voter_term >> (8 * i))};
+    }
+    reseal(v4);
+    const auto error = decode_error(v4);
+    EXPECT_EQ(error.code, DecodeErrorCode::InvalidField) << describe(Message{v1});
+    EXPECT_EQ(error.field, "version");
+  }
 }
 
 TEST(WireVersion, VersionOneMessageInVersionTwoFrameIsRefused) {

@@ -159,7 +159,8 @@ std::string describe(const Message& message) {
                    field("last_term", m.last_log_term);
           },
           [](const PreVoteReply& m) {
-            return head("PreVoteReply", m.from, m.to, m.term) + (m.granted ? " granted" : " refused");
+            return head("PreVoteReply", m.from, m.to, m.term) + (m.granted ? " granted" : " refused") +
+                   field("voter_term", m.voter_term);
           },
           [](const AppendEntries& m) {
             std::string out = head("AppendEntries", m.from, m.to, m.term) + field("prev", m.prev_log_index) +

@@ -147,6 +147,7 @@ class NodeCore {
   // node_receive.cpp
   void on_receive(Message&& message);
   bool term_prelude(const Message& message);
+  bool pre_vote_reply_prelude(const PreVoteReply& m);
   bool term_admissible(Term term) const noexcept;
 
   // node_election.cpp

@@ -116,7 +116,7 @@ void NodeCore::on_request_vote(const RequestVote& m) {
 void NodeCore::on_pre_vote(const PreVote& m) {
   const bool can_vote = vote_ == m.from || (vote_ == kNoNode && leader_ == kNoNode) || m.term > term_;
   const bool granted = can_vote && log_up_to_date(m.last_log_index, m.last_log_term);
-  send(granted ? PreVoteReply::grant(m) : PreVoteReply::refuse(m, term_));
+  send(granted ? PreVoteReply::grant(m, term_) : PreVoteReply::refuse(m, term_));
 }
 
 // Thesis §3.10: the leader hands over; campaign now, skipping pre-vote and the voters' lease.

@@ -18,7 +18,9 @@ void NodeCore::on_receive(Message&& message) {
         } else if constexpr (std::is_same_v<M, RequestVoteReply>) {
           if (role_ == Role::Candidate) on_vote_reply(m.from, m.granted, false);
         } else if constexpr (std::is_same_v<M, PreVoteReply>) {
-          if (role_ == Role::PreCandidate) on_vote_reply(m.from, m.granted && m.term == term_ + 1, true);
+          // Only answers about the term we probe count: a late one for an earlier probe is
+          // not a vote in this one.
+          if (role_ == Role::PreCandidate && m.term == term_ + 1) on_vote_reply(m.from, m.granted, true);
         } else if constexpr (std::is_same_v<M, AppendEntries>) {
           on_append_entries(std::move(m));
         } else if constexpr (std::is_same_v<M, AppendEntriesReply>) {
@@ -89,6 +91,7 @@ bool NodeCore::term_prelude(const Message& message) {
   // learned of its removal would otherwise disrupt the cluster with elections (§4.2.3).
   if ((kind == MessageKind::RequestVote || kind == MessageKind::PreVote) && !membership_.contains(from)) return false;
   if (!indexes_in_bounds(message)) return false;
+  if (kind == MessageKind::PreVoteReply) return pre_vote_reply_prelude(std::get<PreVoteReply>(message));
   const Term term = term_of(message);
   if (term > term_) {
     if (!term_admissible(term)) return false;
@@ -101,9 +104,6 @@ bool NodeCore::term_prelude(const Message& message) {
       return false;
     }
     if (kind == MessageKind::PreVote) return true;  // pre-votes never change anyone's term
-    if (kind == MessageKind::PreVoteReply && std::get<PreVoteReply>(message).granted) {
-      return term == term_ + 1;  // a grant for the term we would campaign in
-    }
     const bool from_leader = kind == MessageKind::AppendEntries || kind == MessageKind::InstallSnapshot ||
                              kind == MessageKind::TimeoutNow;
     become_follower(term, from_leader ? from : kNoNode);
@@ -122,6 +122,18 @@ bool NodeCore::term_prelude(const Message& message) {
       send(ReadIndexReply{config_.id, from, term_, std::get<ReadIndexRequest>(message).id, 0, false});
     }
     return false;
+  }
+  return true;
+}
+
+// A PreVoteReply's `term` is the pre-vote's, not the voter's: the term rules apply to its
+// `voter_term`. A grant changes nobody's term (thesis §9.6), and an honest voter grants only a term
+// at or above its own; a refusal from a voter ahead of us makes us catch up (§5.1).
+bool NodeCore::pre_vote_reply_prelude(const PreVoteReply& m) {
+  if (m.granted) return m.voter_term <= m.term;
+  if (m.voter_term > term_) {
+    if (!term_admissible(m.voter_term)) return false;
+    become_follower(m.voter_term, kNoNode);
   }
   return true;
 }

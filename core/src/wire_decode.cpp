@@ -37,6 +37,7 @@ constexpr std::size_t kLengthOffset = 6;
 // The highest kind each version defines (index: version).
 constexpr std::uint8_t kMaxKind[] = {0, static_cast<std::uint8_t>(MessageKind::TimeoutNow),
                                      static_cast<std::uint8_t>(MessageKind::ReadIndexReply),
+                                     static_cast<std::uint8_t>(MessageKind::ReadIndexReply),
                                      static_cast<std::uint8_t>(MessageKind::ReadIndexReply)};
 static_assert(sizeof kMaxKind == kVersion + 1, "a row per version");
 
@@ -142,7 +143,13 @@ Message read_message(std::uint8_t version, MessageKind kind, Reader& r, const Pa
       m.last_log_term = r.u64();
       return m;
     }
-    case MessageKind::PreVoteReply: return PreVoteReply{from, to, term, r.boolean("granted")};
+    case MessageKind::PreVoteReply: {
+      const bool granted = r.boolean("granted");
+      if (version >= 4) return PreVoteReply{from, to, term, granted, r.u64()};
+      // Version 1's one term is the pre-vote's in a grant and the voter's in a refusal; the other
+      // is 0, which no pre-vote and no voter ahead of anyone has.
+      return granted ? PreVoteReply{from, to, term, true, 0} : PreVoteReply{from, to, 0, false, term};
+    }
     case MessageKind::AppendEntries: {
       AppendEntries m{from, to, term, 0, 0, 0, {}};
       m.prev_log_index = r.u64();

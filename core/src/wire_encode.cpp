@@ -22,7 +22,8 @@ bool has_large_payload(const Message& message) noexcept {
 }
 
 // Version 2 adds read_round to AppendEntries and its reply; version 3 adds seq (and always
-// carries read_round, 0 or not), and the size and checksum of InstallSnapshot.
+// carries read_round, 0 or not), and the size and checksum of InstallSnapshot; version 4 adds
+// voter_term to PreVoteReply.
 template <class M>
 std::uint8_t append_version(const M& m) noexcept {
   return m.seq != 0 ? 3 : m.read_round != 0 ? 2 : 1;
@@ -33,6 +34,11 @@ std::size_t round_and_seq_bytes(const M& m) noexcept {
 }
 bool snapshot_v3(const InstallSnapshot& m) noexcept { return m.total_bytes != 0 || m.checksum != 0; }
 
+// Version 1 has one term in a PreVoteReply: the pre-vote's in a grant, the voter's in a refusal.
+// It expresses a grant whose voter_term is 0 and a refusal whose term is 0 (what a version 1 frame
+// decodes to); version 4 carries both terms.
+bool pre_vote_reply_v1(const PreVoteReply& m) noexcept { return m.granted ? m.voter_term == 0 : m.term == 0; }
+
 std::size_t membership_bytes(const Membership& m) noexcept { return 4 + 8 * m.voters.size() + 4 + 8 * m.learners.size(); }
 
 std::size_t body_size(const Message& message) noexcept {
@@ -42,7 +48,7 @@ std::size_t body_size(const Message& message) noexcept {
                                       if constexpr (std::is_same_v<M, RequestVote>) return 8 + 8 + 1;
                                       if constexpr (std::is_same_v<M, RequestVoteReply>) return 1;
                                       if constexpr (std::is_same_v<M, PreVote>) return 8 + 8;
-                                      if constexpr (std::is_same_v<M, PreVoteReply>) return 1;
+                                      if constexpr (std::is_same_v<M, PreVoteReply>) return pre_vote_reply_v1(m) ? 1 : 1 + 8;
                                       if constexpr (std::is_same_v<M, AppendEntries>) {
                                         std::size_t size = 8 + 8 + 8 + 4 + round_and_seq_bytes(m);
                                         for (const LogEntry& e : m.entries) size += detail::kEntryHeaderBytes + e.data.size();
@@ -83,13 +89,20 @@ void write_body(Writer& w, const Message& message) {
         using M = std::decay_t<decltype(m)>;
         w.u64(m.from);
         w.u64(m.to);
-        w.u64(m.term);
+        if constexpr (std::is_same_v<M, PreVoteReply>) {
+          w.u64(pre_vote_reply_v1(m) && !m.granted ? m.voter_term : m.term);
+        } else {
+          w.u64(m.term);
+        }
         if constexpr (std::is_same_v<M, RequestVote>) {
           w.u64(m.last_log_index);
           w.u64(m.last_log_term);
           w.u8(m.leadership_transfer ? 1 : 0);  // flags: bit 0 = leadership transfer
-        } else if constexpr (std::is_same_v<M, RequestVoteReply> || std::is_same_v<M, PreVoteReply>) {
+        } else if constexpr (std::is_same_v<M, RequestVoteReply>) {
           w.boolean(m.granted);
+        } else if constexpr (std::is_same_v<M, PreVoteReply>) {
+          w.boolean(m.granted);
+          if (!pre_vote_reply_v1(m)) w.u64(m.voter_term);
         } else if constexpr (std::is_same_v<M, PreVote>) {
           w.u64(m.last_log_index);
           w.u64(m.last_log_term);
@@ -163,6 +176,7 @@ std::uint8_t version_for(const Message& message) noexcept {
     case MessageKind::InstallSnapshot: return snapshot_v3(std::get<InstallSnapshot>(message)) ? 3 : 1;
     case MessageKind::ReadIndexRequest:
     case MessageKind::ReadIndexReply: return 2;
+    case MessageKind::PreVoteReply: return pre_vote_reply_v1(std::get<PreVoteReply>(message)) ? 1 : 4;
     default: return 1;
   }
 }

@@ -54,8 +54,10 @@ void append_message(JsonLine& line, const Message& message) {
           line.num("last_log_index", m.last_log_index).num("last_log_term", m.last_log_term).boolean("leadership_transfer", m.leadership_transfer);
         } else if constexpr (std::is_same_v<M, PreVote>) {
           line.num("last_log_index", m.last_log_index).num("last_log_term", m.last_log_term);
-        } else if constexpr (std::is_same_v<M, RequestVoteReply> || std::is_same_v<M, PreVoteReply>) {
+        } else if constexpr (std::is_same_v<M, RequestVoteReply>) {
           line.boolean("granted", m.granted);
+        } else if constexpr (std::is_same_v<M, PreVoteReply>) {
+          line.boolean("granted", m.granted).num("voter_term", m.voter_term);
         } else if constexpr (std::is_same_v<M, AppendEntries>) {
           line.num("prev_log_index", m.prev_log_index)
               .num("prev_log_term", m.prev_log_term)

@@ -13,7 +13,7 @@ inline std::vector<Message> golden_messages() {
       RequestVote{1, 2, 3, 10, 2, true},
       RequestVoteReply{2, 1, 3, true},
       PreVote{1, 2, 4, 10, 2},
-      PreVoteReply{2, 1, 4, false},
+      PreVoteReply{2, 1, 0, false, 4},  // version 1: a refusal carries only the voter's term
       AppendEntries{1, 2, 3, 7, 2, 5,
                     EntryBatch({LogEntry{3, 8, EntryKind::Normal, Payload::copy_of("hello")},
                                 LogEntry{3, 9, EntryKind::Noop, Payload()}})},
@@ -31,6 +31,9 @@ inline std::vector<Message> golden_messages() {
       AppendEntriesReply{2, 1, 3, true, 10, 0, 0, 0, 4, 12},
       InstallSnapshot{1, 3, 5, SnapshotMeta{100, 4, Membership{{1, 2, 3}, {}}}, 4, Payload::copy_of("shot"), true, 8,
                       snapshot_checksum(Payload::copy_of("snapshot").bytes())},
+      // Version 4: a PreVoteReply carries the pre-vote's term and the voter's.
+      PreVoteReply{2, 1, 5, false, 6},
+      PreVoteReply{2, 1, 5, true, 4},
   };
 }
 

@@ -76,7 +76,7 @@ std::vector<Action> NodeHarness::elect() {
   if (node_->role() == Role::PreCandidate) {
     const Term term = node_->term() + 1;
     for (NodeId voter : voters_) {
-      if (voter != id_ && node_->role() == Role::PreCandidate) last = receive(PreVoteReply{voter, id_, term, true});
+      if (voter != id_ && node_->role() == Role::PreCandidate) last = receive(PreVoteReply{voter, id_, term, true, term - 1});
     }
   }
   if (node_->role() == Role::Candidate) {

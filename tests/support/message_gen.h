@@ -60,7 +60,7 @@ inline rc::Gen<Message> gen_message(std::size_t max_payload = 4096, std::size_t 
       case 0: return RequestVote{from, to, term, *gen_u64(), *gen_u64(), *rc::gen::arbitrary<bool>()};
       case 1: return RequestVoteReply{from, to, term, *rc::gen::arbitrary<bool>()};
       case 2: return PreVote{from, to, term, *gen_u64(), *gen_u64()};
-      case 3: return PreVoteReply{from, to, term, *rc::gen::arbitrary<bool>()};
+      case 3: return PreVoteReply{from, to, term, *rc::gen::arbitrary<bool>(), *gen_u64()};
       case 4: {
         const auto count = *rc::gen::weightedOneOf<std::size_t>(
             {{4, rc::gen::inRange<std::size_t>(0, 8)}, {1, rc::gen::inRange<std::size_t>(0, max_entries + 1)}});

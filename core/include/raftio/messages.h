@@ -1,7 +1,8 @@
 // The messages Raft nodes exchange. Every message names its sender, its addressee and a term; a
 // receiver treats every field as hostile (see docs/PROTOCOL.md). `term` is the sender's current
-// term in every message but two, where it is the term the message is about: PreVote (the term the
-// sender would campaign in) and a granted PreVoteReply (that same term). Replies have named
+// term in every message but the two of a pre-vote, where it is the term the pre-vote is about:
+// PreVote (the term the sender would campaign in) and PreVoteReply (that same term; the voter's
+// own term is its `voter_term`). Replies have named
 // constructors that answer a request, so that the fields whose meaning depends on the outcome
 // cannot be filled in wrong; they are also plain aggregates, for designated initializers.
 #pragma once
@@ -56,20 +57,23 @@ struct PreVote {
   friend bool operator==(const PreVote&, const PreVote&) = default;
 };
 
-// `term` is the term the answer is about. A grant is a promise about the pre-vote's term, so it
-// carries that term (the voter's own term may be lower; a grant never changes the voter's or the
-// candidate's term, and the candidate counts only grants for the term it probes). A refusal
-// carries the voter's current term instead, as every refusal in Raft does, so that a sender
-// behind it catches up. Build them with grant() and refuse().
+// `term` is the pre-vote's term, in a grant and in a refusal alike: the answer is about that term,
+// and a pre-candidate counts only answers for the term it probes. `voter_term` is the voter's
+// current term. A grant promises a vote in `term` and changes nobody's term (the voter's own term is
+// at most `term`); a refusal from a voter ahead of the sender makes the sender catch up to
+// `voter_term` (§5.1). Build them with grant() and refuse().
 struct PreVoteReply {
   NodeId from = kNoNode;
   NodeId to = kNoNode;
   Term term = 0;
   bool granted = false;
+  Term voter_term = 0;
 
-  static PreVoteReply grant(const PreVote& request) noexcept { return {request.to, request.from, request.term, true}; }
+  static PreVoteReply grant(const PreVote& request, Term voter_term) noexcept {
+    return {request.to, request.from, request.term, true, voter_term};
+  }
   static PreVoteReply refuse(const PreVote& request, Term voter_term) noexcept {
-    return {request.to, request.from, voter_term, false};
+    return {request.to, request.from, request.term, false, voter_term};
   }
   friend bool operator==(const PreVoteReply&, const PreVoteReply&) = default;
 };

@@ -24,7 +24,7 @@
 namespace raftio::wire {
 
 inline constexpr std::byte kMagic[4] = {std::byte{'R'}, std::byte{'F'}, std::byte{'I'}, std::byte{'O'}};
-inline constexpr std::uint8_t kVersion = 3;          // the newest version this build reads and writes
+inline constexpr std::uint8_t kVersion = 4;          // the newest version this build reads and writes
 inline constexpr std::size_t kHeaderBytes = 10;      // magic, version, kind, body length
 inline constexpr std::size_t kChecksumBytes = 8;
 inline constexpr std::size_t kFrameOverheadBytes = kHeaderBytes + kChecksumBytes;
