@@ -64,10 +64,11 @@ Payload text(const std::string& s) { return Payload::copy_of(s); }
 // outlive its driver, so a node can be restarted on what it had persisted.
 class Cluster {
  public:
-  explicit Cluster(std::uint64_t snapshot_threshold = 0) : snapshot_threshold_(snapshot_threshold) {
+  explicit Cluster(std::uint64_t snapshot_threshold = 0, DriverOptions options = {})
+      : snapshot_threshold_(snapshot_threshold), options_(options) {
     for (NodeId id = 1; id <= 3; ++id) {
       machines_[id] = std::make_unique<Counter>();
-      drivers_[id] = std::make_unique<Driver>(config(id), std::make_unique<MemoryLog>(), *machines_[id]);
+      drivers_[id] = std::make_unique<Driver>(config(id), std::make_unique<MemoryLog>(), *machines_[id], options_);
     }
   }
 
@@ -168,6 +169,19 @@ class Cluster {
     return outcome(node, id);
   }
 
+  // A new, empty node `id` starts as a learner of {1, 2, 3} (it adopts the cluster's
+  // configuration from the log) and waits for the cluster to add it.
+  void start_new_node(NodeId id) {
+    machines_[id] = std::make_unique<Counter>();
+    RaftConfig config = RaftConfig::builder(id).voters({1, 2, 3}).learners({id}).seed(7).build().value();
+    drivers_[id] = std::make_unique<Driver>(std::move(config), std::make_unique<MemoryLog>(), *machines_[id], options_);
+  }
+  RequestId request(NodeId id, RequestId (Driver::*call)(NodeId), NodeId target) {
+    const RequestId request = (drivers_.at(id).get()->*call)(target);
+    drain(id);
+    return request;
+  }
+
   // The node crashes and comes back on a copy of the log it had persisted and a new, empty state
   // machine.
   void restart(NodeId id) {
@@ -183,6 +197,7 @@ class Cluster {
   }
 
   std::uint64_t snapshot_threshold_;
+  DriverOptions options_;
   std::map<NodeId, std::unique_ptr<Counter>> machines_;
   std::map<NodeId, std::unique_ptr<Driver>> drivers_;
   std::map<std::pair<NodeId, RequestId>, Result<Payload, Error>> outcomes_;
@@ -359,6 +374,161 @@ TEST(RuntimeDriver, ANodeThatFellBehindIsRestoredFromTheLeadersSnapshot) {
   EXPECT_EQ(cluster.machine(behind).restores(), 1);  // InstallSnapshot from the leader
   EXPECT_EQ(cluster.machine(behind).value(), expected);
   EXPECT_EQ(value_of(cluster.wait(behind, cluster.read(behind))), std::to_string(expected));
+}
+
+// Membership and transfers: requests that end once the cluster's configuration (or leader) says
+// they happened, or with a typed error; none can hang.
+
+bool is_error(const std::optional<Result<Payload, Error>>& outcome) { return outcome && !outcome->ok(); }
+
+TEST(RuntimeDriver, AddVoterTakesAnEmptyNodeFromLearnerToVoterInOneRequest) {
+  Cluster cluster;
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  for (const char* amount : {"3", "4", "5"}) ASSERT_EQ(cluster.wait(leader, cluster.propose(leader, amount))->ok(), true);
+  cluster.start_new_node(4);
+
+  const RequestId join = cluster.request(leader, &Driver::add_voter, 4);
+  // The first step commits with 4 as a learner; the request is still pending then.
+  for (int t = 0; t < 200 && !cluster.driver(leader).node().membership().is_learner(4); ++t) cluster.tick_all();
+  ASSERT_TRUE(cluster.driver(leader).node().membership().is_learner(4));
+  EXPECT_FALSE(cluster.outcome(leader, join).has_value()) << "a learner is not yet a voter";
+
+  EXPECT_EQ(value_of(cluster.wait(leader, join)), "");
+  EXPECT_TRUE(cluster.driver(leader).node().membership().is_voter(4));
+  EXPECT_EQ(cluster.driver(leader).node().commit_index(), cluster.driver(leader).node().last_index());
+  cluster.tick_all(3);
+  EXPECT_EQ(cluster.machine(4).value(), 12) << "the new voter holds the state";
+  EXPECT_TRUE(cluster.driver(4).node().membership().is_voter(4));
+  EXPECT_EQ(cluster.driver(leader).pending_requests(), 0u);
+}
+
+TEST(RuntimeDriver, AJoinOfANodeThatNeverAnswersTimesOutAndOtherRequestsKeepTheirOwnDeadline) {
+  // Proposals end after 5 ticks without an outcome (before check-quorum's 10 would depose a
+  // leader cut off from its quorum), changes after 300.
+  Cluster cluster(0, DriverOptions{.request_timeout_ticks = 5, .change_timeout_ticks = 300});
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  const RequestId join = cluster.request(leader, &Driver::add_voter, 9);  // no node 9 exists
+  // The learner step commits (learners count toward no quorum) but 9 never catches up.
+  cluster.tick_all(50);
+  EXPECT_TRUE(cluster.driver(leader).node().membership().is_learner(9));
+  EXPECT_FALSE(cluster.outcome(leader, join).has_value()) << value_of(cluster.outcome(leader, join));
+
+  // A proposal started after the join, on a leader cut off from its quorum, ends at its own
+  // deadline, not behind the join's.
+  cluster.network().isolate(leader, {1, 2, 3});
+  const RequestId proposal = cluster.propose(leader, "1");
+  cluster.tick_all(5);
+  ASSERT_TRUE(is_error(cluster.outcome(leader, proposal))) << value_of(cluster.outcome(leader, proposal));
+  EXPECT_TRUE(std::holds_alternative<TimedOut>(cluster.outcome(leader, proposal)->error()));
+  EXPECT_TRUE(cluster.driver(leader).is_leader());
+  EXPECT_FALSE(cluster.outcome(leader, join).has_value());
+
+  cluster.network().heal();
+  const auto outcome = cluster.wait(leader, join, 300);
+  ASSERT_TRUE(is_error(outcome));
+  EXPECT_TRUE(std::holds_alternative<TimedOut>(outcome->error())) << describe(outcome->error());
+  EXPECT_TRUE(cluster.driver(leader).node().membership().is_learner(9)) << "never promoted";
+}
+
+TEST(RuntimeDriver, RemoveNodeEndsOnceTheConfigurationWithoutItIsApplied) {
+  Cluster cluster;
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId follower = cluster.follower_of(leader);
+  const RequestId removal = cluster.request(leader, &Driver::remove_node, follower);
+  EXPECT_EQ(value_of(cluster.wait(leader, removal)), "");
+  EXPECT_FALSE(cluster.driver(leader).node().membership().contains(follower));
+  EXPECT_GE(cluster.driver(leader).applied_index(), cluster.driver(leader).node().last_index());
+
+  // Twice: the node is no member now, a typed refusal rather than silence.
+  const auto again = cluster.outcome(leader, cluster.request(leader, &Driver::remove_node, follower));
+  ASSERT_TRUE(is_error(again));
+  ASSERT_TRUE(std::holds_alternative<Refused>(again->error())) << describe(again->error());
+  EXPECT_EQ(std::get<Refused>(again->error()).reason, RejectReason::InvalidTarget);
+}
+
+TEST(RuntimeDriver, MembershipRequestsOnAFollowerAreRefusedWithTheLeadersId) {
+  Cluster cluster;
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId follower = cluster.follower_of(leader);
+  for (auto call : {&Driver::add_voter, &Driver::add_learner, &Driver::remove_node, &Driver::transfer_leadership}) {
+    const auto outcome = cluster.outcome(follower, cluster.request(follower, call, 3));
+    ASSERT_TRUE(is_error(outcome));
+    ASSERT_TRUE(std::holds_alternative<NotLeader>(outcome->error())) << describe(outcome->error());
+    EXPECT_EQ(std::get<NotLeader>(outcome->error()).leader, leader);
+  }
+  EXPECT_EQ(cluster.driver(follower).pending_requests(), 0u);
+}
+
+TEST(RuntimeDriver, TransferLeadershipEndsOnceTheTargetLeads) {
+  Cluster cluster;
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId target = cluster.follower_of(leader);
+  const RequestId transfer = cluster.request(leader, &Driver::transfer_leadership, target);
+  EXPECT_EQ(value_of(cluster.wait(leader, transfer)), "");
+  EXPECT_EQ(cluster.driver(leader).leader_id(), target);
+  EXPECT_TRUE(cluster.driver(target).is_leader());
+
+  const auto to_stranger = cluster.outcome(target, cluster.request(target, &Driver::transfer_leadership, 9));
+  ASSERT_TRUE(is_error(to_stranger));
+  ASSERT_TRUE(std::holds_alternative<Refused>(to_stranger->error())) << describe(to_stranger->error());
+  EXPECT_EQ(std::get<Refused>(to_stranger->error()).reason, RejectReason::InvalidTarget);
+}
+
+TEST(RuntimeDriver, ShutdownEndsPendingChangesAndTransfers) {
+  Cluster cluster;
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  cluster.network().isolate(leader, {1, 2, 3});
+  const NodeId removed = cluster.follower_of(leader);
+  const NodeId target = 6 - leader - removed;  // the third node
+  const RequestId removal = cluster.request(leader, &Driver::remove_node, removed);
+  const RequestId transfer = cluster.request(leader, &Driver::transfer_leadership, target);
+  EXPECT_EQ(cluster.driver(leader).pending_requests(), 2u) << value_of(cluster.outcome(leader, removal)) << value_of(cluster.outcome(leader, transfer));
+  cluster.driver(leader).shutdown();
+  cluster.drain(leader);
+  for (const RequestId id : {removal, transfer}) {
+    const auto outcome = cluster.outcome(leader, id);
+    ASSERT_TRUE(is_error(outcome));
+    EXPECT_TRUE(std::holds_alternative<ShuttingDown>(outcome->error())) << describe(outcome->error());
+  }
+}
+
+TEST(RuntimeDriver, StatusReportsRoleTermIndexesMembershipAndEachPeersLag) {
+  Cluster cluster;
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId behind = cluster.follower_of(leader);
+  cluster.network().isolate(behind, {1, 2, 3});
+  for (const char* amount : {"1", "2"}) ASSERT_TRUE(cluster.wait(leader, cluster.propose(leader, amount))->ok());
+
+  const Status status = cluster.driver(leader).status();
+  EXPECT_EQ(status.id, leader);
+  EXPECT_EQ(status.role, Role::Leader);
+  EXPECT_EQ(status.leader, leader);
+  EXPECT_EQ(status.term, cluster.driver(leader).node().term());
+  EXPECT_EQ(status.commit_index, status.last_index);
+  EXPECT_EQ(status.applied_index, status.last_index);
+  EXPECT_EQ(status.durable_index, status.last_index);
+  EXPECT_EQ(status.membership.voters, (std::vector<NodeId>{1, 2, 3}));
+  ASSERT_EQ(status.peers.size(), 2u);
+  for (const PeerStatus& peer : status.peers) {
+    EXPECT_TRUE(peer.voter);
+    if (peer.id == behind) {
+      EXPECT_EQ(peer.lag, 2u) << "the isolated follower misses both proposals";
+    } else {
+      EXPECT_EQ(peer.lag, 0u);
+      EXPECT_EQ(peer.match, status.last_index);
+    }
+  }
+  const Status follower = cluster.driver(behind).status();
+  EXPECT_EQ(follower.role, Role::Follower);
+  EXPECT_TRUE(follower.peers.empty());
+  EXPECT_EQ(follower.last_index, status.last_index - 2);
 }
 
 }  // namespace

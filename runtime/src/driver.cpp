@@ -14,34 +14,147 @@ Driver::Driver(RaftConfig config, std::unique_ptr<RaftLog> log, StateMachine& ma
 void Driver::tick() {
   ++ticks_;
   step(Tick{});
+  retry_changes();
   expire_requests();
 }
 
 void Driver::receive(Message message) { step(Receive{std::move(message)}); }
 
-RequestId Driver::propose(Payload command) {
+RequestId Driver::start_request(std::uint64_t timeout_ticks) {
   const RequestId id = next_id_++;
+  if (timeout_ticks != 0 && !stopped_) deadlines_.emplace(ticks_ + timeout_ticks, id);
+  return id;
+}
+
+RequestId Driver::propose(Payload command) {
+  const RequestId id = start_request(options_.request_timeout_ticks);
   if (stopped_) {
     complete(id, unexpected(*stopped_));
     return id;
   }
   writes_.emplace(id, PendingWrite{});
-  if (options_.request_timeout_ticks != 0) deadlines_.emplace_back(ticks_ + options_.request_timeout_ticks, id);
   // The request id doubles as the core's correlation id: ProposalAccepted and Reject echo it.
   step(Propose{std::move(command), id});
   return id;
 }
 
 RequestId Driver::read(Payload query) {
-  const RequestId id = next_id_++;
+  const RequestId id = start_request(options_.request_timeout_ticks);
   if (stopped_) {
     complete(id, unexpected(*stopped_));
     return id;
   }
   reads_.emplace(id, std::move(query));
-  if (options_.request_timeout_ticks != 0) deadlines_.emplace_back(ticks_ + options_.request_timeout_ticks, id);
   step(ReadIndex{id});
   return id;
+}
+
+RequestId Driver::add_voter(NodeId node) { return change(MembershipChange::AddVoter, node); }
+RequestId Driver::add_learner(NodeId node) { return change(MembershipChange::AddLearner, node); }
+RequestId Driver::remove_node(NodeId node) { return change(MembershipChange::Remove, node); }
+
+RequestId Driver::change(MembershipChange change, NodeId node) {
+  const RequestId id = start_request(options_.change_timeout_ticks);
+  if (stopped_) {
+    complete(id, unexpected(*stopped_));
+    return id;
+  }
+  writes_.emplace(id, PendingWrite{0, 0, EntryKind::Config});
+  changes_.emplace(id, PendingChange{change, node, false});
+  attempt_change(id);
+  return id;
+}
+
+// A join is two changes under one request: a node that is not a member is first added as a
+// learner; once that configuration is in effect, the same request promotes it.
+void Driver::attempt_change(RequestId id) {
+  PendingChange& pending = changes_.at(id);
+  const bool join = pending.change == MembershipChange::AddVoter && !node_.membership().contains(pending.node);
+  const bool promotion = pending.change == MembershipChange::AddVoter && node_.membership().is_learner(pending.node);
+  if (promotion && node_.is_leader() && !learner_caught_up(pending.node)) {
+    pending.retry = true;
+    return;
+  }
+  pending.retry = false;
+  step(ChangeMembership{join ? MembershipChange::AddLearner : pending.change, pending.node, id});
+}
+
+// Thesis §4.2.1: a new voter that cannot keep up makes the cluster's quorum wait for it. The core
+// refuses promotions of learners far behind; the runtime also waits until the learner has
+// answered (the leader streams to it) and is within one message of the leader's log, so that a
+// node that never came up is never promoted.
+bool Driver::learner_caught_up(NodeId node) const {
+  for (const FollowerProgress& peer : node_.progress()) {
+    if (peer.id != node) continue;
+    return peer.state == FollowerProgress::State::Replicate &&
+           peer.match + node_.config().max_entries_per_msg >= node_.last_index();
+  }
+  return false;
+}
+
+// Not from inside a step: attempting steps the node again.
+void Driver::retry_changes() {
+  std::vector<RequestId> due;
+  for (const auto& [id, pending] : changes_) {
+    if (pending.retry) due.push_back(id);
+  }
+  for (const RequestId id : due) {
+    if (changes_.count(id) != 0 && !stopped_) attempt_change(id);
+  }
+}
+
+void Driver::on_change_applied(RequestId id) {
+  const auto it = changes_.find(id);
+  if (it == changes_.end()) return;
+  const PendingChange& pending = it->second;
+  if (pending.change == MembershipChange::AddVoter && !node_.membership().is_voter(pending.node)) {
+    it->second.retry = true;  // the learner step of a join: promote at the next tick
+    return;
+  }
+  complete(id, Payload());
+}
+
+RequestId Driver::transfer_leadership(NodeId to) {
+  const RequestId id = start_request(options_.change_timeout_ticks);
+  if (stopped_) {
+    complete(id, unexpected(*stopped_));
+    return id;
+  }
+  transfers_.emplace(id, to);
+  step(TransferLeadership{to, id});
+  return id;
+}
+
+// A transfer succeeded once this node sees its target lead (the target won an election in a
+// newer term, which this node learned from it).
+void Driver::check_transfers() {
+  std::vector<RequestId> done;
+  for (const auto& [id, target] : transfers_) {
+    if (target != node_.id() && node_.leader() == target) done.push_back(id);
+  }
+  for (const RequestId id : done) complete(id, Payload());
+}
+
+Status Driver::status() const {
+  Status status;
+  status.id = node_.id();
+  status.role = node_.role();
+  status.term = node_.term();
+  status.leader = node_.leader();
+  status.first_index = node_.first_index();
+  status.last_index = node_.last_index();
+  status.durable_index = node_.durable_index();
+  status.commit_index = node_.commit_index();
+  status.applied_index = applied_;
+  status.membership = node_.membership();
+  for (const FollowerProgress& peer : node_.progress()) {
+    status.peers.push_back(PeerStatus{peer.id, peer.voter, peer.state, peer.match,
+                                      node_.last_index() > peer.match ? node_.last_index() - peer.match : 0,
+                                      peer.recent_active});
+  }
+  status.pending_requests = pending_requests();
+  status.stopped = stopped();
+  return status;
 }
 
 void Driver::persisted(Persisted done) { step(done); }
@@ -63,6 +176,7 @@ void Driver::step(Event event) {
   actions_.clear();
   node_.step(std::move(event), actions_);
   for (Action& action : actions_) handle(action);
+  if (!transfers_.empty() && !stopped_) check_transfers();
   // After the step, so the snapshot covers every entry the step applied.
   if (snapshot_wanted_ && !stopped_) take_snapshot();
 }
@@ -114,18 +228,22 @@ void Driver::on_apply(const LogEntry& entry) {
   const bool command = entry.kind == EntryKind::Normal;
   Payload response;
   if (command) response = machine_.apply(entry);
+  std::vector<RequestId> changes_applied;
   while (!writes_by_index_.empty() && writes_by_index_.begin()->first <= entry.index) {
     const auto [index, id] = *writes_by_index_.begin();
     writes_by_index_.erase(writes_by_index_.begin());
     const auto it = writes_.find(id);
     if (it == writes_.end()) continue;  // already ended (timed out)
-    const bool ours = index == entry.index && it->second.term == entry.term && command;
-    if (ours) {
+    const bool ours = index == entry.index && it->second.term == entry.term && it->second.kind == entry.kind;
+    if (ours && !command) {
+      changes_applied.push_back(id);
+    } else if (ours) {
       complete(id, response);
     } else {
       complete(id, unexpected(ProposalLost{}));
     }
   }
+  for (const RequestId id : changes_applied) on_change_applied(id);
   serve_reads();
 }
 
@@ -152,6 +270,16 @@ void Driver::on_reject(const Reject& reject) {
   if (reject.what == RequestKind::Propose && writes_.count(reject.id) != 0) {
     complete(reject.id, unexpected(error_from(reject)));
   } else if (reject.what == RequestKind::ReadIndex && reads_.count(reject.id) != 0) {
+    complete(reject.id, unexpected(error_from(reject)));
+  } else if (reject.what == RequestKind::ChangeMembership && changes_.count(reject.id) != 0) {
+    // One change at a time (thesis §4.1), and a learner is promoted only once it has nearly
+    // caught up (§4.2.1): both pass, so wait and try again.
+    if (reject.reason == RejectReason::ChangeInProgress || reject.reason == RejectReason::NotCaughtUp) {
+      changes_.at(reject.id).retry = true;
+    } else {
+      complete(reject.id, unexpected(error_from(reject)));
+    }
+  } else if (reject.what == RequestKind::TransferLeadership && transfers_.count(reject.id) != 0) {
     complete(reject.id, unexpected(error_from(reject)));
   }
   // A refused SnapshotTaken (InvalidSnapshot, SnapshotTooLarge) leaves the log uncompacted; the
@@ -182,10 +310,10 @@ void Driver::take_snapshot() {
 }
 
 void Driver::expire_requests() {
-  while (!deadlines_.empty() && deadlines_.front().first <= ticks_) {
-    const RequestId id = deadlines_.front().second;
-    deadlines_.pop_front();
-    if (writes_.count(id) != 0 || reads_.count(id) != 0) complete(id, unexpected(TimedOut{}));
+  while (!deadlines_.empty() && deadlines_.begin()->first <= ticks_) {
+    const RequestId id = deadlines_.begin()->second;
+    deadlines_.erase(deadlines_.begin());
+    if (writes_.count(id) != 0 || reads_.count(id) != 0 || transfers_.count(id) != 0) complete(id, unexpected(TimedOut{}));
   }
 }
 
@@ -195,6 +323,7 @@ void Driver::stop(Error reason) {
   pending.reserve(pending_requests());
   for (const auto& [id, write] : writes_) pending.push_back(id);
   for (const auto& [id, query] : reads_) pending.push_back(id);
+  for (const auto& [id, target] : transfers_) pending.push_back(id);
   std::sort(pending.begin(), pending.end());  // completions in request order, deterministically
   for (const RequestId id : pending) complete(id, unexpected(reason));
   writes_by_index_.clear();
@@ -205,6 +334,8 @@ void Driver::stop(Error reason) {
 void Driver::complete(RequestId id, Result<Payload, Error> result) {
   writes_.erase(id);
   reads_.erase(id);
+  changes_.erase(id);
+  transfers_.erase(id);
   out_.completions.push_back(Completion{id, std::move(result)});
 }
 

@@ -11,7 +11,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -20,6 +19,8 @@
 
 #include "raftio/actions.h"
 #include "raftio/config.h"
+#include "raftio/events.h"
+#include "raftio/follower_progress.h"
 #include "raftio/memory_log.h"
 #include "raftio/messages.h"
 #include "raftio/node.h"
@@ -40,6 +41,37 @@ struct DriverOptions {
   // applied later. Keep it above 2 * election_ticks: the core itself refuses unconfirmed reads
   // after two election timeouts, with a more precise reason.
   std::uint64_t request_timeout_ticks = 100;
+  // The same for membership changes and leadership transfers (0: never). A node that joins must
+  // first catch up, which takes as long as copying the state: keep it generous.
+  std::uint64_t change_timeout_ticks = 1000;
+};
+
+// One peer as this node (when it leads) sees it.
+struct PeerStatus {
+  NodeId id = kNoNode;
+  bool voter = false;
+  FollowerProgress::State state = FollowerProgress::State::Probe;
+  Index match = 0;
+  Index lag = 0;  // entries the leader holds beyond the peer's match
+  bool recent_active = false;
+  friend bool operator==(const PeerStatus&, const PeerStatus&) = default;
+};
+
+// What status() reports: enough for an operator's dashboard or a health check.
+struct Status {
+  NodeId id = kNoNode;
+  Role role = Role::Follower;
+  Term term = 0;
+  NodeId leader = kNoNode;
+  Index first_index = 0;
+  Index last_index = 0;
+  Index durable_index = 0;  // storage: the last index synced
+  Index commit_index = 0;
+  Index applied_index = 0;  // the state machine's
+  Membership membership;
+  std::vector<PeerStatus> peers;  // empty unless this node leads
+  std::size_t pending_requests = 0;
+  bool stopped = false;
 };
 
 // How one request ended: the state machine's response (apply's for a proposal, query's for a
@@ -73,6 +105,19 @@ class Driver {
   // A linearizable read on any node (ReadIndex, thesis §6.4): `query` is answered by
   // StateMachine::query once this node has applied everything committed before the read began.
   RequestId read(Payload query);
+  // Membership, on the leader (NotLeader elsewhere), one server at a time (thesis §4.1). Each ends
+  // with an empty response once the configuration entry that makes the change has committed and
+  // been applied here; a change the cluster cannot take yet (the previous one still committing)
+  // is retried every tick until the deadline.
+  //   add_voter: a node that is not a member joins as a learner first, catches up, and is then
+  //   promoted (thesis §4.2.1: a voter without the log could stall commitment): one request from
+  //   "a new, empty node" to "a voter".
+  RequestId add_voter(NodeId node);
+  RequestId add_learner(NodeId node);
+  RequestId remove_node(NodeId node);
+  // Thesis §3.10: the leader hands over to `to`; ends with an empty response once this node sees
+  // `to` lead.
+  RequestId transfer_leadership(NodeId to);
   // async_storage mode: the oldest Persist from take_output() is durable (write it with
   // raftio::write_persist(log(), persist)), or writing it failed.
   void persisted(Persisted done);
@@ -88,9 +133,10 @@ class Driver {
   bool is_leader() const noexcept { return node_.is_leader(); }
   NodeId leader_id() const noexcept { return node_.leader(); }
   Index applied_index() const noexcept { return applied_; }  // the state machine's
-  std::size_t pending_requests() const noexcept { return writes_.size() + reads_.size(); }
+  std::size_t pending_requests() const noexcept { return writes_.size() + reads_.size() + transfers_.size(); }
   bool stopped() const noexcept { return stopped_.has_value(); }
   const RaftNode& node() const noexcept { return node_; }
+  Status status() const;
   // The node's log: in async_storage mode the embedder writes Persist actions to it.
   RaftLog& log() noexcept { return node_.log(); }
 
@@ -98,6 +144,14 @@ class Driver {
   struct PendingWrite {
     Index index = 0;  // set once the leader appended it (ProposalAccepted)
     Term term = 0;
+    EntryKind kind = EntryKind::Normal;  // Config for a membership change
+  };
+  // A membership change in progress. A join (add_voter of a non-member) has two steps: the
+  // learner is added, then promoted.
+  struct PendingChange {
+    MembershipChange change = MembershipChange::AddVoter;
+    NodeId node = kNoNode;
+    bool retry = false;  // the last attempt was refused for now: try again at the next tick
   };
 
   void step(Event event);
@@ -110,6 +164,13 @@ class Driver {
   void serve_reads();
   void take_snapshot();
   void expire_requests();
+  RequestId change(MembershipChange change, NodeId node);
+  void attempt_change(RequestId id);
+  void retry_changes();
+  bool learner_caught_up(NodeId node) const;
+  void on_change_applied(RequestId id);
+  void check_transfers();
+  RequestId start_request(std::uint64_t timeout_ticks);
   void stop(Error reason);
   void complete(RequestId id, Result<Payload, Error> result);
 
@@ -127,9 +188,11 @@ class Driver {
   std::unordered_map<RequestId, PendingWrite> writes_;
   std::map<Index, RequestId> writes_by_index_;       // accepted proposals by log index
   std::unordered_map<RequestId, Payload> reads_;     // the query of each pending read
+  std::map<RequestId, PendingChange> changes_;       // membership changes (also in writes_ once appended)
+  std::map<RequestId, NodeId> transfers_;            // leadership transfers and their targets
   std::multimap<Index, RequestId> reads_by_index_;   // confirmed reads waiting for apply
-  // Requests in the order they expire (deadlines only grow); ended ones are skipped.
-  std::deque<std::pair<std::uint64_t, RequestId>> deadlines_;
+  // Requests by the tick they expire at; ended ones are skipped.
+  std::multimap<std::uint64_t, RequestId> deadlines_;
 };
 
 }  // namespace raftio::runtime
