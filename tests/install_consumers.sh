@@ -2,7 +2,7 @@
 # Installs raftio from this build into a temporary prefix and builds small programs against it
 # twice: once through pkg-config, once as a Meson subproject through dependency('raftio') and
 # dependency('raftio-testing'); and the runtime example (docs/RUNTIME.md) through pkg-config
-# raftio-runtime.
+# raftio-runtime; and all three again through CMake's find_package(raftio).
 # Usage: install_consumers.sh <source root> <build dir> <c++ compiler>
 set -euo pipefail
 source_root=$1
@@ -27,6 +27,44 @@ echo "pkg-config raftio-testing consumer: ok"
   -o "$work/pkgconfig_runtime_consumer"
 "$work/pkgconfig_runtime_consumer" >/dev/null
 echo "pkg-config raftio-runtime consumer: ok"
+
+# CMake: find_package(raftio) from the staged prefix (the package locates itself relative to its
+# own file, so the staged tree works as installed).
+config=$(find "$work/stage" -name raftioConfig.cmake)
+prefix=${config%/lib/*}
+mkdir -p "$work/cmake_app"
+cp "$source_root/docs/examples/tier1_single_node.cpp" "$source_root/docs/examples/runtime_driver.cpp" \
+  "$source_root/docs/examples/testing_environment.cpp" "$work/cmake_app/"
+cat >"$work/cmake_app/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.16)
+project(consumer CXX)
+find_package(raftio 0.1 REQUIRED COMPONENTS runtime testing)
+add_executable(core_consumer tier1_single_node.cpp)
+target_link_libraries(core_consumer PRIVATE raftio::raftio)
+add_executable(runtime_consumer runtime_driver.cpp)
+target_link_libraries(runtime_consumer PRIVATE raftio::runtime)
+add_executable(testing_consumer testing_environment.cpp)
+target_link_libraries(testing_consumer PRIVATE raftio::testing)
+CMAKE
+cmake -S "$work/cmake_app" -B "$work/cmake_app/build" -DCMAKE_CXX_COMPILER="$cxx" \
+  -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$work/cmake_app/build" >/dev/null
+"$work/cmake_app/build/core_consumer"
+"$work/cmake_app/build/runtime_consumer" >/dev/null
+"$work/cmake_app/build/testing_consumer"
+# A version from another 0.x series is refused (before 1.0 a minor release may break the API).
+sed -i 's/find_package(raftio 0.1 /find_package(raftio 0.2 /' "$work/cmake_app/CMakeLists.txt"
+if cmake -S "$work/cmake_app" -B "$work/cmake_app/build_wrong" -DCMAKE_CXX_COMPILER="$cxx" \
+     -DCMAKE_PREFIX_PATH="$prefix" >"$work/cmake_wrong.log" 2>&1; then
+  echo "find_package(raftio 0.2) accepted raftio $(pkg-config --modversion raftio)" >&2
+  exit 1
+fi
+grep -q "version: $(pkg-config --modversion raftio)" "$work/cmake_wrong.log" || {
+  echo "find_package(raftio 0.2) failed for another reason than the version:" >&2
+  cat "$work/cmake_wrong.log" >&2
+  exit 1
+}
+echo "cmake find_package consumers: ok"
 
 mkdir -p "$work/app/subprojects"
 # A copy without build directories, as a user would vendor it.
