@@ -59,10 +59,12 @@ TEST(TestingMd, QuotesItsExamplesVerbatim) {
 TEST(DocsQuotes, RuntimeMdQuotesTheDriverExampleVerbatim) {
   const std::string root = RAFTIO_SOURCE_ROOT;
   const std::string doc = read_file(root + "/docs/RUNTIME.md");
-  const std::string example = read_file(root + "/docs/examples/runtime_driver.cpp");
-  ASSERT_FALSE(example.empty());
-  EXPECT_NE(doc.find("```cpp\n" + example + "```"), std::string::npos)
-      << "docs/RUNTIME.md does not quote docs/examples/runtime_driver.cpp verbatim in a ```cpp block";
+  for (const char* name : {"runtime_driver.cpp", "runtime_cluster.cpp"}) {
+    const std::string example = read_file(root + "/docs/examples/" + name);
+    ASSERT_FALSE(example.empty()) << name;
+    EXPECT_NE(doc.find("```cpp\n" + example + "```"), std::string::npos)
+        << "docs/RUNTIME.md does not quote docs/examples/" << name << " verbatim in a ```cpp block";
+  }
 }
 
 }  // namespace
