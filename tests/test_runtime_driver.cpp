@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,6 +39,13 @@ class Counter final : public StateMachine {
     ++snapshots_taken_;
     return Payload::copy_of(std::to_string(value_));
   }
+  // Background snapshots: capture the value now, serialize whenever the job runs.
+  std::function<Payload()> snapshot_job() const override {
+    return [value = value_, this] {
+      ++jobs_run_;
+      return Payload::copy_of(std::to_string(value));
+    };
+  }
   bool restore(const Payload& snapshot) override {
     const std::optional<std::int64_t> value = parse(snapshot.as_string_view());
     if (!value) return false;
@@ -50,12 +58,14 @@ class Counter final : public StateMachine {
   int applied_commands() const noexcept { return applied_commands_; }
   int snapshots_taken() const noexcept { return snapshots_taken_; }
   int restores() const noexcept { return restores_; }
+  int jobs_run() const noexcept { return jobs_run_; }
 
  private:
   std::int64_t value_ = 0;
   int applied_commands_ = 0;
   mutable int snapshots_taken_ = 0;
   int restores_ = 0;
+  mutable int jobs_run_ = 0;
 };
 
 Payload text(const std::string& s) { return Payload::copy_of(s); }
@@ -88,7 +98,9 @@ class Cluster {
     DriverOutput out = drivers_.at(id)->take_output();
     for (Message& message : out.messages) network_.send(receiver_of(message), std::move(message));
     for (Completion& done : out.completions) outcomes_.insert_or_assign({id, done.id}, std::move(done.result));
+    for (SnapshotJob& job : out.snapshot_jobs) snapshot_jobs_[id].push_back(std::move(job));
   }
+  std::vector<SnapshotJob>& snapshot_jobs(NodeId id) { return snapshot_jobs_[id]; }
 
   // Delivers the oldest queued message; false when none is left.
   bool deliver_one() {
@@ -201,6 +213,7 @@ class Cluster {
   std::map<NodeId, std::unique_ptr<Counter>> machines_;
   std::map<NodeId, std::unique_ptr<Driver>> drivers_;
   std::map<std::pair<NodeId, RequestId>, Result<Payload, Error>> outcomes_;
+  std::map<NodeId, std::vector<SnapshotJob>> snapshot_jobs_;
   MemoryTransport network_{1};
 };
 
@@ -529,6 +542,54 @@ TEST(RuntimeDriver, StatusReportsRoleTermIndexesMembershipAndEachPeersLag) {
   EXPECT_EQ(follower.role, Role::Follower);
   EXPECT_TRUE(follower.peers.empty());
   EXPECT_EQ(follower.last_index, status.last_index - 2);
+}
+
+// background_snapshots: the state is captured in the loop and serialized outside it; the Driver
+// goes on applying meanwhile, and the log is compacted only once the bytes are reported.
+TEST(RuntimeDriver, BackgroundSnapshotsAreSerializedOutsideTheLoopAndCompactOnceWritten) {
+  Cluster cluster(/*snapshot_threshold=*/4, DriverOptions{.background_snapshots = true});
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  std::int64_t expected = 0;
+  int proposed = 0;
+  while (cluster.snapshot_jobs(leader).empty() && proposed < 20) {
+    expected += ++proposed;
+    ASSERT_EQ(value_of(cluster.wait(leader, cluster.propose(leader, std::to_string(proposed)))), std::to_string(expected));
+  }
+  ASSERT_EQ(cluster.snapshot_jobs(leader).size(), 1u) << "no snapshot job after " << proposed << " proposals";
+  const std::int64_t at_job = expected;
+  const Index job_index = cluster.snapshot_jobs(leader).front().index;
+  EXPECT_EQ(cluster.machine(leader).snapshots_taken(), 0) << "nothing serialized inside the loop";
+  EXPECT_EQ(cluster.machine(leader).jobs_run(), 0);
+
+  // The loop goes on: more entries are applied, the next threshold passes, and the one job out
+  // stays the only one; nothing is compacted yet.
+  for (int i = 0; i < 6; ++i) {
+    expected += ++proposed;
+    ASSERT_EQ(value_of(cluster.wait(leader, cluster.propose(leader, std::to_string(proposed)))), std::to_string(expected));
+  }
+  EXPECT_EQ(cluster.snapshot_jobs(leader).size(), 1u);
+  EXPECT_EQ(cluster.driver(leader).node().first_index(), 1u);
+
+  // The job serializes the state it captured, not the current one.
+  SnapshotJob job = std::move(cluster.snapshot_jobs(leader).front());
+  cluster.snapshot_jobs(leader).clear();
+  const Payload bytes = job.serialize();
+  EXPECT_EQ(bytes.to_string(), std::to_string(at_job));
+  EXPECT_EQ(cluster.machine(leader).jobs_run(), 1);
+  cluster.driver(leader).snapshot_written(job.index, bytes);
+  cluster.drain(leader);
+  EXPECT_EQ(cluster.driver(leader).node().first_index(), job_index + 1) << "compacted up to the job's index";
+  EXPECT_EQ(cluster.machine(leader).value(), expected);
+
+  // A repeated report is ignored; a later suggestion hands out the next job.
+  cluster.driver(leader).snapshot_written(job.index, bytes);
+  for (int i = 0; i < 8 && cluster.snapshot_jobs(leader).empty(); ++i) {
+    expected += ++proposed;
+    ASSERT_TRUE(cluster.wait(leader, cluster.propose(leader, std::to_string(proposed)))->ok());
+  }
+  ASSERT_EQ(cluster.snapshot_jobs(leader).size(), 1u);
+  EXPECT_GT(cluster.snapshot_jobs(leader).front().index, job_index);
 }
 
 }  // namespace

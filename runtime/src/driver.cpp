@@ -306,7 +306,23 @@ void Driver::serve_reads() {
 
 void Driver::take_snapshot() {
   snapshot_wanted_ = false;
-  step(SnapshotTaken{applied_, machine_.snapshot()});
+  if (!options_.background_snapshots) {
+    step(SnapshotTaken{applied_, machine_.snapshot()});
+    return;
+  }
+  // One job at a time: a suggestion while one is out is dropped (the core suggests again at its
+  // next threshold).
+  if (snapshot_job_out_) return;
+  snapshot_job_out_ = true;
+  out_.snapshot_jobs.push_back(SnapshotJob{applied_, machine_.snapshot_job()});
+}
+
+void Driver::snapshot_written(Index index, Payload bytes) {
+  if (!snapshot_job_out_) return;
+  snapshot_job_out_ = false;
+  // A job older than a snapshot installed meanwhile is refused by the core (InvalidSnapshot),
+  // which keeps its newer one.
+  step(SnapshotTaken{index, std::move(bytes)});
 }
 
 void Driver::expire_requests() {

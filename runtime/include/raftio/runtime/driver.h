@@ -44,6 +44,18 @@ struct DriverOptions {
   // The same for membership changes and leadership transfers (0: never). A node that joins must
   // first catch up, which takes as long as copying the state: keep it generous.
   std::uint64_t change_timeout_ticks = 1000;
+  // When the core suggests a snapshot: false, the Driver calls StateMachine::snapshot() and hands
+  // the bytes to the core within the same step; true, it calls snapshot_job() and hands the job
+  // out (DriverOutput::snapshot_jobs), so a large state is serialized off the loop; report the
+  // bytes with snapshot_written().
+  bool background_snapshots = false;
+};
+
+// A snapshot to serialize (background_snapshots): run `serialize` anywhere, then report its bytes
+// with Driver::snapshot_written(index, bytes).
+struct SnapshotJob {
+  Index index = 0;  // the state it captured: everything applied up to here
+  std::function<Payload()> serialize;
 };
 
 // One peer as this node (when it leads) sees it.
@@ -85,7 +97,10 @@ struct DriverOutput {
   std::vector<Message> messages;        // send each to receiver_of(message)
   std::vector<Persist> persists;        // async_storage only: write in order, report persisted()
   std::vector<Completion> completions;  // in the order the requests ended
-  bool empty() const noexcept { return messages.empty() && persists.empty() && completions.empty(); }
+  std::vector<SnapshotJob> snapshot_jobs;  // background_snapshots only: at most one in flight
+  bool empty() const noexcept {
+    return messages.empty() && persists.empty() && completions.empty() && snapshot_jobs.empty();
+  }
 };
 
 class Driver {
@@ -122,6 +137,10 @@ class Driver {
   // raftio::write_persist(log(), persist)), or writing it failed.
   void persisted(Persisted done);
   void persist_failed(StorageError error);
+  // background_snapshots: the bytes of the SnapshotJob for `index`. The core keeps them and
+  // compacts its log up to `index`, unless it has moved past it meanwhile (a newer snapshot was
+  // installed): then they are dropped, and the core suggests again later.
+  void snapshot_written(Index index, Payload bytes);
   // Ends every pending request with ShuttingDown, and every later one too; the node stops.
   void shutdown();
 
@@ -183,6 +202,7 @@ class Driver {
   std::uint64_t ticks_ = 0;
   Index applied_ = 0;
   bool snapshot_wanted_ = false;
+  bool snapshot_job_out_ = false;  // a SnapshotJob is out and not yet written
   std::optional<Error> stopped_;
 
   std::unordered_map<RequestId, PendingWrite> writes_;

@@ -3,6 +3,8 @@
 // one. All calls come from the thread that steps the Driver.
 #pragma once
 
+#include <functional>
+
 #include "raftio/entry.h"
 #include "raftio/payload.h"
 
@@ -26,6 +28,15 @@ class StateMachine {
   // snapshot; the bytes are handed to the core, which compacts its log up to that point and sends
   // them to followers that fell behind.
   virtual Payload snapshot() const = 0;
+
+  // A snapshot in two halves, for a state too large to serialize inside the loop: this call (on
+  // the Driver's thread) captures the state as of the last applied entry cheaply, e.g. by taking
+  // a reference to an immutable or copy-on-write structure, and returns the work that serializes
+  // it, which the embedder may run on any thread while the Driver goes on applying entries. The
+  // default serializes at once (it calls snapshot()). Used with DriverOptions::background_snapshots.
+  virtual std::function<Payload()> snapshot_job() const {
+    return [data = snapshot()] { return data; };
+  }
 
   // Replaces the whole state with one snapshot() produced (on this node or another). Returns
   // false when the bytes do not decode: the Driver then stops serving rather than run on a state
