@@ -3,6 +3,7 @@
 // schedule that still violates the same property, also when read back from its file.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <tuple>
@@ -181,6 +182,30 @@ TEST(Shrink, PlantedBugShrinksAndReplaysFromItsFile) {
 
   // Without the bug, the same schedule passes: the failure is the bug's, not the schedule's.
   Schedule fixed = read;
+  fixed.options.planted_bug = PlantedBug::None;
+  EXPECT_TRUE(replay(fixed).ok());
+}
+
+// docs/SIMULATION.md quotes the shrunk schedule of its example verbatim, and it replays.
+TEST(Shrink, TheDocumentedScheduleReplays) {
+  const std::string root = RAFTIO_SOURCE_ROOT;
+  std::ifstream file(root + "/docs/examples/planted_bug.schedule");
+  std::stringstream text;
+  text << file.rdbuf();
+  std::ifstream doc_file(root + "/docs/SIMULATION.md");
+  std::stringstream doc;
+  doc << doc_file.rdbuf();
+  ASSERT_FALSE(text.str().empty());
+  EXPECT_NE(doc.str().find("```json\n" + text.str() + "```"), std::string::npos)
+      << "docs/SIMULATION.md does not quote docs/examples/planted_bug.schedule verbatim";
+  std::istringstream in(text.str());
+  const ScheduleReadResult read = read_schedule(in);
+  ASSERT_TRUE(read.ok()) << read.error;
+  const SimReport replayed = replay(read.schedule);
+  ASSERT_FALSE(replayed.ok());
+  EXPECT_EQ(replayed.violations.front().property, read.schedule.property);
+  EXPECT_EQ(replayed.faults.total(), read.schedule.faults.size());
+  Schedule fixed = read.schedule;
   fixed.options.planted_bug = PlantedBug::None;
   EXPECT_TRUE(replay(fixed).ok());
 }
