@@ -179,6 +179,9 @@ TEST(Shrink, PlantedBugShrinksAndReplaysFromItsFile) {
   ASSERT_FALSE(replayed.ok());
   EXPECT_EQ(replayed.violations.front().property, "Durability");
   EXPECT_EQ(replayed.trace_hash, result.shrunk_trace_hash);
+  for (const ScheduledFault& fault : read.faults) {
+    EXPECT_LE(fault.time_us, replayed.first_violation_us) << "a fault after the violation cannot have caused it";
+  }
 
   // Without the bug, the same schedule passes: the failure is the bug's, not the schedule's.
   Schedule fixed = read;

@@ -42,10 +42,34 @@ class Shrinker {
     ++result_.runs;
     const SimReport report = replay(candidate);
     if (report.ok() || report.violations.front().property != result_.property) return false;
+    accept(report);
+    return true;
+  }
+
+  void accept(const SimReport& report) {
     result_.shrunk = report.schedule;
     result_.shrunk.property = result_.property;
     result_.shrunk_trace_hash = report.trace_hash;
-    return true;
+    invoke_us_ = report.invoke_us;
+    violation_us_ = report.first_violation_us;
+  }
+
+  // Nothing after the first violation can have caused it: a fault or an operation that comes
+  // later changes no choice made before (each has its own streams), so the run up to the
+  // violation, and the violation, stay. One run confirms it.
+  void cut_after_violation() {
+    Schedule candidate = result_.shrunk;
+    const auto late = [this](const ScheduledFault& f) { return f.time_us > violation_us_; };
+    candidate.faults.erase(std::remove_if(candidate.faults.begin(), candidate.faults.end(), late), candidate.faults.end());
+    for (std::size_t c = 0; c < candidate.client_ops.size() && c < invoke_us_.size(); ++c) {
+      std::vector<std::uint64_t> kept;
+      for (std::size_t i = 0; i < candidate.client_ops[c].size() && i < invoke_us_[c].size(); ++i) {
+        if (invoke_us_[c][i] <= violation_us_) kept.push_back(candidate.client_ops[c][i]);
+      }
+      candidate.client_ops[c] = std::move(kept);
+    }
+    if (candidate.faults.size() == result_.shrunk.faults.size() && candidate.operations() == result_.shrunk.operations()) return;
+    try_candidate(std::move(candidate));
   }
 
   // ddmin, complements only: split the list in n chunks and try leaving each out; on success
@@ -97,6 +121,25 @@ class Shrinker {
         [](const Schedule& s) { return s.faults; });
   }
 
+  // Whole clients first: a handful of runs, and most of the operations can go at once.
+  void shrink_clients() {
+    ddmin<std::size_t>(
+        [this](std::vector<std::size_t> clients) {
+          Schedule candidate = result_.shrunk;
+          for (std::size_t c = 0; c < candidate.client_ops.size(); ++c) {
+            if (std::find(clients.begin(), clients.end(), c) == clients.end()) candidate.client_ops[c].clear();
+          }
+          return candidate;
+        },
+        [](const Schedule& s) {
+          std::vector<std::size_t> active;
+          for (std::size_t c = 0; c < s.client_ops.size(); ++c) {
+            if (!s.client_ops[c].empty()) active.push_back(c);
+          }
+          return active;
+        });
+  }
+
   void shrink_operations() {
     ddmin<OpId>(
         [this](std::vector<OpId> ops) {
@@ -118,6 +161,8 @@ class Shrinker {
  private:
   ShrinkResult& result_;
   const ShrinkOptions& options_;
+  std::vector<std::vector<std::uint64_t>> invoke_us_;  // of the current schedule's run
+  std::uint64_t violation_us_ = 0;
 };
 
 }  // namespace
@@ -145,18 +190,22 @@ ShrinkResult shrink(SimOptions options, const ShrinkOptions& shrink_options) {
   result.property = first.violations.front().property;
   result.original.property = result.property;
   result.shrunk.property = result.property;
-  result.shrunk_trace_hash = first.trace_hash;
   Shrinker shrinker(result, shrink_options);
+  shrinker.accept(first);
   // The recorded schedule must reproduce the failure before anything is left out of it.
   result.reproduced = shrinker.try_candidate(result.original);
   if (!result.reproduced) return result;
-  // Faults first (they are few and each run without one is cheaper to reason about), then the
-  // operations; once operations went, faults they needed may go too: again while either shrinks.
+  // What comes after the violation, then the faults (few, and each can matter), then whole
+  // clients, then single operations; once operations went, faults they needed may go too: again
+  // while anything shrinks.
   for (int round = 0; round < 3 && !result.budget_exhausted; ++round) {
     const std::size_t faults = result.shrunk.faults.size();
     const std::size_t operations = result.shrunk.operations();
+    shrinker.cut_after_violation();
+    shrinker.report("after the violation");
     shrinker.shrink_faults();
     shrinker.report("faults");
+    shrinker.shrink_clients();
     shrinker.shrink_operations();
     shrinker.report("client operations");
     if (result.shrunk.faults.size() == faults && result.shrunk.operations() == operations) break;

@@ -218,6 +218,7 @@ struct Simulation::Engine {
   std::vector<ScheduledFault> applied_faults_;
   std::size_t next_fault_ = 0;  // SimOptions::schedule: the next fault to replay
   std::vector<std::vector<std::uint64_t>> invoked_ops_;  // [client - 1]: session numbers
+  std::vector<std::vector<std::uint64_t>> invoke_us_;    // [client - 1]: when each was invoked
   std::uint64_t now_ = 0;
   std::uint64_t end_time_ = 0;
   std::uint64_t faults_stop_time_ = 0;
@@ -253,6 +254,7 @@ struct Simulation::Engine {
   std::uint64_t trace_hash_ = 0;
   std::size_t violations_seen_ = 0;
   std::uint64_t first_violation_step_ = 0;
+  std::uint64_t first_violation_us_ = 0;
   std::string trace_buffer_;  // one trace line, reused
   std::deque<std::string> last_events_;
   std::vector<std::string> frozen_last_events_;

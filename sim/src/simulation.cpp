@@ -133,6 +133,7 @@ Simulation::Engine::Engine(SimOptions options)
     at(client_rng_.below(10 * tick), Kind::ClientWake, c, 0);
   }
   invoked_ops_.resize(config_.clients);
+  invoke_us_.resize(config_.clients);
   if (options_.schedule != nullptr) {
     if (!options_.schedule->faults.empty()) at_nemesis(options_.schedule->faults.front().time_us);
   } else if (options_.faults != FaultProfile::None) {
@@ -362,6 +363,7 @@ void Simulation::Engine::after_step(NodeId id) {
     violations_seen_ = violations.size();
     if (first_violation_step_ == 0) {
       first_violation_step_ = steps_;
+      first_violation_us_ = now_;
       frozen_last_events_.assign(last_events_.begin(), last_events_.end());
       freeze_sequence("violation: " + violations.front().property);
     }

@@ -37,6 +37,7 @@ void Simulation::Engine::finish(SimReport& report) {
   auto violation = [&report, this](std::string property, std::vector<NodeId> nodes, std::string detail) {
     if (report.violations.empty() && first_violation_step_ == 0) {
       first_violation_step_ = steps_;
+      first_violation_us_ = now_;
       frozen_last_events_.assign(last_events_.begin(), last_events_.end());
       freeze_sequence("violation: " + property);
     }
@@ -107,12 +108,14 @@ void Simulation::Engine::finish(SimReport& report) {
     violation("Linearizability", {}, explanation);
   }
   report.first_violation_step = first_violation_step_;
+  report.first_violation_us = first_violation_us_;
   report.last_events = frozen_last_events_;
   report.trace_hash = trace_hash_;
   report.schedule.options = report.options;
   report.schedule.options.schedule = nullptr;
   report.schedule.faults = std::move(applied_faults_);
   report.schedule.client_ops = std::move(invoked_ops_);
+  report.invoke_us = std::move(invoke_us_);
   if (!report.violations.empty()) report.schedule.property = report.violations.front().property;
   if (options_.timeline) {
     for (NodeId id = 1; id <= options_.nodes; ++id) {

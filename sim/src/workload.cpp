@@ -56,6 +56,7 @@ void Simulation::Engine::start_operation(Client& client) {
   }
   client.seq = command.seq;
   invoked_ops_[client.id - 1].push_back(command.seq);
+  invoke_us_[client.id - 1].push_back(now_);
   // What the operation does is drawn from a stream of its own, so that leaving other operations
   // out (a shrunk schedule) does not change it.
   SimRng op_rng{options_.seed * 0x9e3779b97f4a7c15ULL ^ (client.id << 40) ^ command.seq ^ 0x0b5eed0000000000ULL};

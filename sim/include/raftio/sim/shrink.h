@@ -1,6 +1,7 @@
-// Shrinking a failing run: delta debugging (Zeller's ddmin) over the faults the run applied, then
-// over the client operations it invoked, keeping a smaller schedule only while its replay still
-// violates the same property first. The result is a Schedule that replays the failure with as few
+// Shrinking a failing run: what came after the first violation goes, then delta debugging
+// (Zeller's ddmin) over the faults the run applied, over whole clients and over the client
+// operations they invoked, keeping a smaller schedule only while its replay still violates the
+// same property first. The result is a Schedule that replays the failure with as few
 // faults and operations as the budget of runs found. See docs/SIMULATION.md.
 #pragma once
 

@@ -251,9 +251,11 @@ struct SimReport {
   LinearizabilityReport linearizability;
   std::vector<Violation> violations;
   std::uint64_t first_violation_step = 0;
+  std::uint64_t first_violation_us = 0;  // virtual time of the first violation (the end, for end-of-run checks)
   std::vector<std::string> last_events;  // before the first violation, when options.last_events > 0
   std::uint64_t trace_hash = 0;
   Schedule schedule;  // the faults applied and the client operations invoked (options included)
+  std::vector<std::vector<std::uint64_t>> invoke_us;  // [client - 1]: when each of schedule.client_ops was invoked
 
   bool ok() const noexcept { return violations.empty(); }
   double events_per_second() const noexcept { return wall_seconds > 0 ? static_cast<double>(steps) / wall_seconds : 0; }
