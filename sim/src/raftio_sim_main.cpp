@@ -349,7 +349,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!cli.schedule_file.empty()) return replay_schedule(cli, app.count("--seed") > 0);
-  if (cli.shrink) return shrink_seed(options, cli);
+  if (cli.shrink) {
+    if (!cli.trace_file.empty() || !cli.html_file.empty() || !cli.history_file.empty()) {
+      std::fprintf(stderr, "raftio-sim: --shrink runs many runs: give --trace, --html or --history to the replay of its "
+                           "schedule (--schedule FILE)\n");
+      return 2;
+    }
+    return shrink_seed(options, cli);
+  }
   if (!cli.seeds.empty()) {
     std::uint64_t first = 0;
     std::uint64_t last = 0;
