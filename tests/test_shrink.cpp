@@ -132,6 +132,32 @@ TEST(Schedule, ClientsInvokeOnlyTheListedOperations) {
   EXPECT_EQ(replayed.ops_invoked, few.operations());
 }
 
+// A replayed membership change is asked only where the nemesis could have decided it: a shrunk
+// schedule that lost the change adding a node back as a learner must not promote it straight
+// from removed to voter (seed 350 of the sync sweep shrank to such a path).
+TEST(Schedule, MembershipChangesTheNemesisWouldNotAskAreLeftOut) {
+  const auto change = [](std::uint64_t time_us, MembershipChange kind, NodeId node) {
+    ScheduledFault f;
+    f.time_us = time_us;
+    f.kind = FaultKind::Membership;
+    f.change = kind;
+    f.node = node;
+    return f;
+  };
+  Schedule schedule;
+  schedule.options = options(3, 2000);
+  schedule.options.swarm = false;
+  schedule.faults = {change(4'000'000, MembershipChange::Remove, 2), change(8'000'000, MembershipChange::AddVoter, 2)};
+  const SimReport removed_then_voter = replay(schedule);
+  ASSERT_EQ(removed_then_voter.schedule.faults.size(), 1u) << "a removed node is added back as a learner first";
+  EXPECT_EQ(removed_then_voter.schedule.faults[0].change, MembershipChange::Remove);
+  EXPECT_EQ(removed_then_voter.faults.membership_changes, 1u);
+  schedule.faults[1].change = MembershipChange::AddLearner;
+  const SimReport removed_then_learner = replay(schedule);
+  EXPECT_EQ(removed_then_learner.schedule.faults, schedule.faults);
+  EXPECT_EQ(removed_then_learner.faults.membership_changes, 2u);
+}
+
 TEST(Schedule, MalformedFilesAreRefusedWithTheLine) {
   const std::string header =
       R"({"type":"schedule","version":1,"seed":3,"nodes":3,"ticks":3000,"faults":"all","storage":"wal",)"

@@ -116,10 +116,8 @@ void Simulation::Engine::churn_membership() {
   }
 }
 
-std::optional<ScheduledFault> Simulation::Engine::decide_membership_change() {
-  const std::optional<NodeId> leader = cluster_.leader();
-  if (!leader || nodes_[*leader - 1].down || nodes_[*leader - 1].paused) return std::nullopt;
-  const Membership& members = cluster_.node(*leader).membership();
+std::vector<std::pair<MembershipChange, NodeId>> Simulation::Engine::membership_options(NodeId leader) const {
+  const Membership& members = cluster_.node(leader).membership();
   std::vector<std::pair<MembershipChange, NodeId>> options;
   for (NodeId id = 1; id <= options_.nodes; ++id) {
     if (!members.contains(id)) {
@@ -132,6 +130,13 @@ std::optional<ScheduledFault> Simulation::Engine::decide_membership_change() {
       options.emplace_back(MembershipChange::Remove, id);
     }
   }
+  return options;
+}
+
+std::optional<ScheduledFault> Simulation::Engine::decide_membership_change() {
+  const std::optional<NodeId> leader = cluster_.leader();
+  if (!leader || nodes_[*leader - 1].down || nodes_[*leader - 1].paused) return std::nullopt;
+  const std::vector<std::pair<MembershipChange, NodeId>> options = membership_options(*leader);
   if (options.empty()) return std::nullopt;
   ScheduledFault fault;
   fault.kind = FaultKind::Membership;
@@ -140,10 +145,14 @@ std::optional<ScheduledFault> Simulation::Engine::decide_membership_change() {
 }
 
 // Asked of whichever node leads when the change is applied (the one it was decided for, unless a
-// shrunk schedule changed the run).
+// shrunk schedule changed the run), and only if the nemesis could have decided it there: a shrunk
+// schedule that left out earlier changes must not ask what the nemesis never asks (a removed
+// node straight back as a voter), or its failure is no longer the seed's.
 bool Simulation::Engine::apply_membership_change(const ScheduledFault& fault) {
   const std::optional<NodeId> leader = cluster_.leader();
   if (!leader || nodes_[*leader - 1].down || nodes_[*leader - 1].paused) return false;
+  const std::vector<std::pair<MembershipChange, NodeId>> options = membership_options(*leader);
+  if (std::find(options.begin(), options.end(), std::pair{fault.change, fault.node}) == options.end()) return false;
   static constexpr const char* kNames[] = {"add voter", "add learner", "remove"};
   const std::string text = std::string(kNames[static_cast<int>(fault.change)]) + " " + std::to_string(fault.node);
   ++counts_.membership_changes;

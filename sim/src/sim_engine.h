@@ -124,6 +124,7 @@ struct Simulation::Engine {
   bool apply_transfer(const ScheduledFault& fault);
   bool majority_would_be_lost() const;
   void churn_membership();
+  std::vector<std::pair<MembershipChange, NodeId>> membership_options(NodeId leader) const;
   std::optional<ScheduledFault> decide_membership_change();
   std::optional<ScheduledFault> decide_transfer();
   std::optional<ScheduledFault> decide_network_fault(FaultKind kind);
