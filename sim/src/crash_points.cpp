@@ -20,48 +20,57 @@ bool has_config_entry(const EntryBatch& entries) {
 
 }  // namespace
 
-void Simulation::Engine::arm_crash_point() {
+std::optional<ScheduledFault> Simulation::Engine::decide_crash_point() {
   const std::size_t n = options_.nodes;
   const std::uint64_t tick = options_.tick_us;
-  ArmedPoint point;
-  point.point = static_cast<CrashPoint>(rng_.below(kCrashPoints));
-  point.node = rng_.chance(0.5) ? kNoNode : static_cast<NodeId>(1 + rng_.below(n));
+  ScheduledFault fault;
+  fault.kind = FaultKind::CrashPoint;
+  fault.point = static_cast<CrashPoint>(nemesis_rng_.below(kCrashPoints));
+  fault.node = nemesis_rng_.chance(0.5) ? kNoNode : static_cast<NodeId>(1 + nemesis_rng_.below(n));
   // A pause only where it cannot break the promise lease reads rely on (SwarmConfig).
-  point.pause = config_.max_pause_ticks > 0 && rng_.chance(0.3);
-  if (point.pause) {
-    point.duration_us = rng_.between(tick / 10, config_.max_pause_ticks * tick);
+  fault.pause = config_.max_pause_ticks > 0 && nemesis_rng_.chance(0.3);
+  if (fault.pause) {
+    fault.duration_us = nemesis_rng_.between(tick / 10, config_.max_pause_ticks * tick);
   } else {
     // Mostly back before an election could finish without the node: a forgotten vote or
     // acknowledgement matters most when its node returns while the term it voted in still runs.
-    point.duration_us = rng_.chance(0.7) ? rng_.between(tick / 2, 2ULL * config_.election_ticks * tick)
-                                         : rng_.between(20 * tick, 300 * tick);
+    fault.duration_us = nemesis_rng_.chance(0.7) ? nemesis_rng_.between(tick / 2, 2ULL * config_.election_ticks * tick)
+                                                 : nemesis_rng_.between(20 * tick, 300 * tick);
   }
-  point.until = now_ + 500 * tick;
-  ++counts_.crash_points_armed;
-  if (point.point == CrashPoint::BeforeSync) {
+  // Before a sync needs a node: for a synchronous one the point fires at once (apply_crash_point).
+  if (fault.point == CrashPoint::BeforeSync && fault.node == kNoNode) {
+    fault.node = static_cast<NodeId>(1 + nemesis_rng_.below(n));
+  }
+  return fault;
+}
+
+bool Simulation::Engine::apply_crash_point(const ScheduledFault& fault) {
+  if (fault.node > options_.nodes || majority_would_be_lost()) return false;
+  if (fault.point == CrashPoint::BeforeSync && fault.node == kNoNode) return false;  // needs its node
+  ArmedPoint point;
+  point.point = fault.point;
+  point.node = fault.node;
+  point.pause = fault.pause;
+  point.duration_us = fault.duration_us;
+  point.until = now_ + 500 * options_.tick_us;
+  if (point.point == CrashPoint::BeforeSync && !cluster_.async_storage(point.node)) {
     // A synchronous node writes and syncs inside its step: there is no moment between the two to
     // stop it, so its next fdatasync fails instead and the node stops there, its write unsynced.
-    const NodeId victim = point.node != kNoNode ? point.node : static_cast<NodeId>(1 + rng_.below(n));
-    if (!cluster_.async_storage(victim)) {
-      wal::FaultyFileSystem* disk = cluster_.disk(victim);
-      if (disk == nullptr || nodes_[victim - 1].down) return;
-      disk->fail_next(wal::FaultyFileSystem::Op::Sync, StorageError::Code::Io);
-      ++counts_.crash_points[static_cast<std::size_t>(CrashPoint::BeforeSync)];
-      trace_fault("crash-point-fired", "\"point\":\"before-sync\",\"node\":" + std::to_string(victim) +
-                                           ",\"effect\":\"next-sync-fails\"");
-      return;
-    }
-    point.node = victim;
+    wal::FaultyFileSystem* disk = cluster_.disk(point.node);
+    if (disk == nullptr || nodes_[point.node - 1].down) return false;
+    ++counts_.crash_points_armed;
+    disk->fail_next(wal::FaultyFileSystem::Op::Sync, StorageError::Code::Io);
+    ++counts_.crash_points[static_cast<std::size_t>(CrashPoint::BeforeSync)];
+    trace_fault("crash-point-fired", "\"point\":\"before-sync\",\"node\":" + std::to_string(point.node) +
+                                         ",\"effect\":\"next-sync-fails\"");
+    return true;
   }
+  ++counts_.crash_points_armed;
   armed_ = point;
   trace_fault("crash-point-armed", "\"point\":\"" + std::string(to_string(point.point)) +
                                        "\",\"node\":" + std::to_string(point.node) + ",\"effect\":\"" +
                                        (point.pause ? "pause" : "crash") + "\"");
-  if (point.point == CrashPoint::MidMembership && options_.faults == FaultProfile::All && options_.nodes >= 2) {
-    // Changes come seconds apart and commit in milliseconds: ask for one now, so that there is a
-    // change half done for the point to catch.
-    churn_membership();
-  }
+  return true;
 }
 
 bool Simulation::Engine::armed_for(CrashPoint point, NodeId id) const {

@@ -4,6 +4,8 @@
 //   raftio-sim --seeds 1..200 --until-violation   stop the sweep at the first failing seed
 //   raftio-sim --seed 42 --trace t.jsonl --html t.html --history h.jsonl
 //   raftio-sim --check-history h.jsonl         check a client history from anywhere
+//   raftio-sim --seed 42 --shrink              shrink a failure to a schedule file, print its replay
+//   raftio-sim --seed 42 --schedule FILE       replay a schedule file
 // A failing run prints the violated property, the nodes, the last events before it and the
 // command that replays it. See docs/SIMULATION.md.
 #include <CLI/CLI.hpp>
@@ -15,6 +17,8 @@
 #include <string>
 
 #include "raftio/sim/history_io.h"
+#include "raftio/sim/schedule_io.h"
+#include "raftio/sim/shrink.h"
 #include "raftio/sim/simulation.h"
 
 namespace {
@@ -40,6 +44,11 @@ struct Cli {
   bool until_violation = false;
   std::string history_file;
   std::string check_history_file;
+  std::string plant_bug = "none";
+  std::string schedule_file;
+  bool shrink = false;
+  std::size_t shrink_budget = raftio::sim::ShrinkOptions{}.budget;
+  std::string shrink_out;  // default raftio-sim-<seed>.schedule
 };
 
 bool parse_range(const std::string& text, std::uint64_t& first, std::uint64_t& last) {
@@ -95,8 +104,81 @@ int run_one(SimOptions options, const Cli& cli) {
     const SimReport detailed = replay_for_report(options);
     if (detailed.trace_hash == report.trace_hash) report.last_events = detailed.last_events;
   }
-  std::fputs(raftio::sim::format_report(report).c_str(), stdout);
+  std::string text = raftio::sim::format_report(report);
+  if (!cli.schedule_file.empty()) {
+    // A replay is replayed by its file: the seed's own command would run the nemesis again.
+    const std::string seed_command = raftio::sim::command_line(options);
+    const std::string schedule_command = "raftio-sim --seed " + std::to_string(options.seed) + " --schedule " + cli.schedule_file;
+    if (const std::size_t at = text.find(seed_command); at != std::string::npos) text.replace(at, seed_command.size(), schedule_command);
+    text = "schedule " + cli.schedule_file + ": " + std::to_string(options.schedule->faults.size()) + " faults, " +
+           std::to_string(options.schedule->operations()) + " client operations" +
+           (options.schedule->property.empty() ? "" : ", recorded violating " + options.schedule->property) + "\n" + text;
+  }
+  std::fputs(text.c_str(), stdout);
   return report.ok() ? 0 : 1;
+}
+
+// --schedule FILE: the run the file describes (its header holds the seed and the options).
+int replay_schedule(const Cli& cli, bool seed_given) {
+  std::ifstream in(cli.schedule_file);
+  if (!in) {
+    std::fprintf(stderr, "raftio-sim: cannot read %s\n", cli.schedule_file.c_str());
+    return 2;
+  }
+  const raftio::sim::ScheduleReadResult read = raftio::sim::read_schedule(in);
+  if (!read.ok()) {
+    std::fprintf(stderr, "raftio-sim: %s: %s\n", cli.schedule_file.c_str(), read.error.c_str());
+    return 2;
+  }
+  if (seed_given && cli.seed != read.schedule.options.seed) {
+    std::fprintf(stderr, "raftio-sim: %s is a schedule of seed %llu, not %llu\n", cli.schedule_file.c_str(),
+                 static_cast<unsigned long long>(read.schedule.options.seed), static_cast<unsigned long long>(cli.seed));
+    return 2;
+  }
+  SimOptions options = read.schedule.options;
+  options.schedule = &read.schedule;
+  return run_one(options, cli);
+}
+
+// --shrink: the seed's failure reduced to a schedule file, and the command that replays it.
+int shrink_seed(const SimOptions& options, const Cli& cli) {
+  raftio::sim::ShrinkOptions shrink_options;
+  shrink_options.budget = cli.shrink_budget;
+  shrink_options.progress = [](const std::string& line) {
+    std::printf("  %s\n", line.c_str());
+    std::fflush(stdout);
+  };
+  std::printf("shrinking seed %llu (budget %zu runs)\n", static_cast<unsigned long long>(options.seed), cli.shrink_budget);
+  std::fflush(stdout);
+  const auto start = std::chrono::steady_clock::now();
+  const raftio::sim::ShrinkResult result = raftio::sim::shrink(options, shrink_options);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!result.failed) {
+    std::printf("seed %llu passes: nothing to shrink\n", static_cast<unsigned long long>(options.seed));
+    return 0;
+  }
+  if (!result.reproduced) {
+    std::printf("seed %llu violates %s, but replaying its recorded schedule does not (a replay bug: please report "
+                "it); nothing shrunk\n",
+                static_cast<unsigned long long>(options.seed), result.property.c_str());
+    return 2;
+  }
+  const std::string file = cli.shrink_out.empty() ? "raftio-sim-" + std::to_string(options.seed) + ".schedule" : cli.shrink_out;
+  std::ofstream out(file);
+  raftio::sim::write_schedule(out, result.shrunk);
+  out.close();
+  if (!out) {
+    std::fprintf(stderr, "raftio-sim: cannot write %s\n", file.c_str());
+    return 2;
+  }
+  std::printf("seed %llu violates %s\n", static_cast<unsigned long long>(options.seed), result.property.c_str());
+  std::printf("  faults              %zu -> %zu\n", result.original.faults.size(), result.shrunk.faults.size());
+  std::printf("  client operations   %zu -> %zu\n", result.original.operations(), result.shrunk.operations());
+  std::printf("  runs                %zu of %zu%s, %.1f s\n", result.runs, cli.shrink_budget,
+              result.budget_exhausted ? " (budget used up: a larger --shrink-budget may shrink further)" : "", wall);
+  std::printf("wrote %s\nreplay: raftio-sim --seed %llu --schedule %s\n", file.c_str(),
+              static_cast<unsigned long long>(options.seed), file.c_str());
+  return 1;
 }
 
 int run_sweep(SimOptions options, std::uint64_t first, std::uint64_t last, bool until_violation) {
@@ -228,6 +310,22 @@ int main(int argc, char** argv) {
   app.add_option("--check-history", cli.check_history_file,
                  "check a client history (JSON lines, from --history, --trace or a real cluster) for "
                  "linearizability instead of running; exit 1 if it is not linearizable");
+  app.add_option("--plant-bug", cli.plant_bug,
+                 "plant a bug to see a failure found, shrunk and replayed: crash-loses-log-tail (a restarted node "
+                 "lost its last log entries; needs --storage mem)")
+      ->check(CLI::IsMember({"none", "crash-loses-log-tail"}))
+      ->capture_default_str();
+  auto* schedule_option = app.add_option(
+      "--schedule", cli.schedule_file,
+      "replay a schedule file (written by --shrink): its faults instead of the nemesis's, only its client operations");
+  auto* shrink_flag = app.add_flag("--shrink", cli.shrink,
+                                   "shrink the seed's failure to the fewest faults and client operations that still "
+                                   "violate the same property; write the schedule file and print its replay command");
+  app.add_option("--shrink-budget", cli.shrink_budget, "with --shrink: simulation runs at most")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  app.add_option("--shrink-out", cli.shrink_out, "with --shrink: the schedule file (default raftio-sim-<seed>.schedule)");
+  shrink_flag->excludes(schedule_option);
   CLI11_PARSE(app, argc, argv);
   if (!cli.check_history_file.empty()) return check_history(cli.check_history_file);
 
@@ -241,6 +339,24 @@ int main(int argc, char** argv) {
   options.clients = cli.clients;
   options.swarm = cli.swarm == "on";
   options.snapshot_every = cli.snapshot_every;
+  raftio::sim::parse_planted_bug(cli.plant_bug, options.planted_bug);
+  if (options.planted_bug != raftio::sim::PlantedBug::None && options.storage != raftio::sim::Storage::Memory) {
+    std::fprintf(stderr, "raftio-sim: --plant-bug %s needs --storage mem\n", cli.plant_bug.c_str());
+    return 2;
+  }
+  if ((cli.shrink || !cli.schedule_file.empty()) && !cli.seeds.empty()) {
+    std::fprintf(stderr, "raftio-sim: --shrink and --schedule work on one run: use --seed, not --seeds\n");
+    return 2;
+  }
+  if (!cli.schedule_file.empty()) return replay_schedule(cli, app.count("--seed") > 0);
+  if (cli.shrink) {
+    if (!cli.trace_file.empty() || !cli.html_file.empty() || !cli.history_file.empty()) {
+      std::fprintf(stderr, "raftio-sim: --shrink runs many runs: give --trace, --html or --history to the replay of its "
+                           "schedule (--schedule FILE)\n");
+      return 2;
+    }
+    return shrink_seed(options, cli);
+  }
   if (!cli.seeds.empty()) {
     std::uint64_t first = 0;
     std::uint64_t last = 0;

@@ -16,7 +16,9 @@
 
 namespace raftio::sim {
 
-// SplitMix64: the engine's stream of choices, seeded from the run's seed.
+// SplitMix64: a stream of choices, seeded from the run's seed. The engine keeps one stream per
+// concern (see Simulation::Engine), so that replaying the nemesis's faults from a schedule
+// leaves every other draw where it was.
 struct SimRng {
   std::uint64_t state;
   std::uint64_t next() noexcept {
@@ -109,12 +111,24 @@ struct Simulation::Engine {
   std::size_t unavailable() const;
 
   // --- the nemesis (nemesis.cpp) ---
+  // Deciding (draws from nemesis_rng_, reads the cluster's state) is apart from applying (no
+  // draws), so that a run can take its faults from a Schedule instead.
   void nemesis_step();
+  void replay_faults();  // SimOptions::schedule: applies the faults due now, waits for the next
+  void at_nemesis(std::uint64_t time);
+  bool perform(ScheduledFault fault);  // applies it and, when it took effect, records it (true)
+  bool apply_fault(const ScheduledFault& fault);
+  bool apply_network_fault(const ScheduledFault& fault);
+  bool apply_crash_fault(const ScheduledFault& fault);
+  bool apply_membership_change(const ScheduledFault& fault);
+  bool apply_transfer(const ScheduledFault& fault);
+  bool majority_would_be_lost() const;
   void churn_membership();
-  void request_membership_change();
-  void transfer_leadership();
-  void network_fault(FaultKind kind);
-  void crash_fault(FaultKind kind);
+  std::vector<std::pair<MembershipChange, NodeId>> membership_options(NodeId leader) const;
+  std::optional<ScheduledFault> decide_membership_change();
+  std::optional<ScheduledFault> decide_transfer();
+  std::optional<ScheduledFault> decide_network_fault(FaultKind kind);
+  std::optional<ScheduledFault> decide_crash_fault(FaultKind kind);
   std::uint64_t pause_ticks();
   void heal_network(bool count);
   void stop_faults();
@@ -131,7 +145,8 @@ struct Simulation::Engine {
     std::uint64_t duration_us = 0;
     std::uint64_t until = 0;  // disarmed after this time
   };
-  void arm_crash_point();
+  std::optional<ScheduledFault> decide_crash_point();
+  bool apply_crash_point(const ScheduledFault& fault);
   bool armed_for(CrashPoint point, NodeId id) const;
   void crash_point_event(NodeId id, const Event& event);    // before a step: what it receives
   void crash_point_action(NodeId id, const Action& action);  // during a step: what it does
@@ -150,6 +165,7 @@ struct Simulation::Engine {
     bool read_index = false;        // this operation is a ReadIndex get
     std::uint64_t token = 0;        // bumped on every attempt: older wake-ups and refusals are ignored
     std::map<std::string, std::string> last_seen;  // values this client saw, for plausible CAS
+    std::size_t next_listed = 0;    // SimOptions::schedule: the next of this client's listed operations
   };
   // A request from a client to a node, or the node's answer, in flight on the simulated network.
   struct ClientMessage {
@@ -193,7 +209,17 @@ struct Simulation::Engine {
 
   SimOptions options_;
   SwarmConfig config_;
+  // The streams of choices: the engine's own (clock drift, disk latency), the nemesis's (every
+  // fault, and when), the clients' traffic (which node, losses, delays, think times). What each
+  // client operation does comes from a stream of its own (client, session number): see
+  // start_operation.
   SimRng rng_;
+  SimRng nemesis_rng_;
+  SimRng client_rng_;
+  std::vector<ScheduledFault> applied_faults_;
+  std::size_t next_fault_ = 0;  // SimOptions::schedule: the next fault to replay
+  std::vector<std::vector<std::uint64_t>> invoked_ops_;  // [client - 1]: session numbers
+  std::vector<std::vector<std::uint64_t>> invoke_us_;    // [client - 1]: when each was invoked
   std::uint64_t now_ = 0;
   std::uint64_t end_time_ = 0;
   std::uint64_t faults_stop_time_ = 0;
@@ -229,6 +255,7 @@ struct Simulation::Engine {
   std::uint64_t trace_hash_ = 0;
   std::size_t violations_seen_ = 0;
   std::uint64_t first_violation_step_ = 0;
+  std::uint64_t first_violation_us_ = 0;
   std::string trace_buffer_;  // one trace line, reused
   std::deque<std::string> last_events_;
   std::vector<std::string> frozen_last_events_;

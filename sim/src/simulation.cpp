@@ -75,6 +75,24 @@ bool parse_storage_mode(std::string_view text, StorageMode& mode) noexcept {
   return false;
 }
 
+std::string_view to_string(PlantedBug bug) noexcept {
+  switch (bug) {
+    case PlantedBug::None: return "none";
+    case PlantedBug::CrashLosesLogTail: return "crash-loses-log-tail";
+  }
+  return "?";
+}
+
+bool parse_planted_bug(std::string_view text, PlantedBug& bug) noexcept {
+  for (PlantedBug b : {PlantedBug::None, PlantedBug::CrashLosesLogTail}) {
+    if (text == to_string(b)) {
+      bug = b;
+      return true;
+    }
+  }
+  return false;
+}
+
 bool parse_fault_profile(std::string_view text, FaultProfile& profile) noexcept {
   for (FaultProfile p : {FaultProfile::None, FaultProfile::Network, FaultProfile::Crash, FaultProfile::All}) {
     if (text == to_string(p)) {
@@ -89,6 +107,8 @@ Simulation::Engine::Engine(SimOptions options)
     : options_(options),
       config_(draw_config(options)),
       rng_{options.seed * 0x2545f4914f6cdd1dULL + 0x5eed},
+      nemesis_rng_{options.seed * 0xd1342543de82ef95ULL + 0x4e3e},
+      client_rng_{options.seed * 0xaf251af3b0f025b5ULL + 0xc1e7},
       cluster_(cluster_options(options, config_)),
       network_(options.seed ^ 0xa5a5a5a5a5a5a5a5ULL, &now_) {
   const std::uint64_t tick = options_.tick_us;
@@ -110,9 +130,15 @@ Simulation::Engine::Engine(SimOptions options)
   for (std::uint64_t c = 1; c <= config_.clients; ++c) {
     clients_.push_back(Client{});
     clients_.back().id = c;
-    at(rng_.below(10 * tick), Kind::ClientWake, c, 0);
+    at(client_rng_.below(10 * tick), Kind::ClientWake, c, 0);
   }
-  if (options_.faults != FaultProfile::None) at(50 * tick + rng_.below(50 * tick), Kind::Nemesis);
+  invoked_ops_.resize(config_.clients);
+  invoke_us_.resize(config_.clients);
+  if (options_.schedule != nullptr) {
+    if (!options_.schedule->faults.empty()) at_nemesis(options_.schedule->faults.front().time_us);
+  } else if (options_.faults != FaultProfile::None) {
+    at_nemesis(50 * tick + nemesis_rng_.below(50 * tick));
+  }
   at(faults_stop_time_, Kind::FaultsStop);
   timeline_.end_time = end_time_;
   timeline_.title = "raftio-sim seed " + std::to_string(options_.seed) + ", " + std::to_string(options_.nodes) +
@@ -337,6 +363,7 @@ void Simulation::Engine::after_step(NodeId id) {
     violations_seen_ = violations.size();
     if (first_violation_step_ == 0) {
       first_violation_step_ = steps_;
+      first_violation_us_ = now_;
       frozen_last_events_.assign(last_events_.begin(), last_events_.end());
       freeze_sequence("violation: " + violations.front().property);
     }
@@ -389,7 +416,15 @@ void Simulation::Engine::crash(NodeId id, std::uint64_t downtime_us) {
 
 void Simulation::Engine::restart(NodeId id) {
   NodeState& node = nodes_[id - 1];
-  cluster_.restart(id);  // the disk loses what was not synced; the log recovers
+  if (options_.planted_bug == PlantedBug::CrashLosesLogTail && options_.storage == Storage::Memory) {
+    // The planted bug: a disk that acknowledged a sync it never did loses the log's last entries.
+    cluster_.restart_with_log_change(id, [](MemoryLog& log) {
+      if (log.last_index() < log.first_index()) return;
+      (void)log.truncate_suffix(std::max(log.first_index(), log.last_index() - 1));
+    });
+  } else {
+    cluster_.restart(id);  // the disk loses what was not synced; the log recovers
+  }
   node.store.clear();    // the state machine is rebuilt by applying the log again
   node.store_applied = 0;
   node.down = false;

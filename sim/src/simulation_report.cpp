@@ -37,6 +37,7 @@ void Simulation::Engine::finish(SimReport& report) {
   auto violation = [&report, this](std::string property, std::vector<NodeId> nodes, std::string detail) {
     if (report.violations.empty() && first_violation_step_ == 0) {
       first_violation_step_ = steps_;
+      first_violation_us_ = now_;
       frozen_last_events_.assign(last_events_.begin(), last_events_.end());
       freeze_sequence("violation: " + property);
     }
@@ -107,8 +108,15 @@ void Simulation::Engine::finish(SimReport& report) {
     violation("Linearizability", {}, explanation);
   }
   report.first_violation_step = first_violation_step_;
+  report.first_violation_us = first_violation_us_;
   report.last_events = frozen_last_events_;
   report.trace_hash = trace_hash_;
+  report.schedule.options = report.options;
+  report.schedule.options.schedule = nullptr;
+  report.schedule.faults = std::move(applied_faults_);
+  report.schedule.client_ops = std::move(invoked_ops_);
+  report.invoke_us = std::move(invoke_us_);
+  if (!report.violations.empty()) report.schedule.property = report.violations.front().property;
   if (options_.timeline) {
     for (NodeId id = 1; id <= options_.nodes; ++id) {
       const NodeState& node = nodes_[id - 1];
@@ -121,6 +129,16 @@ void Simulation::Engine::finish(SimReport& report) {
     }
     finish_sequence();
   }
+}
+
+std::string command_line(const SimOptions& o) {
+  return "raftio-sim --seed " + std::to_string(o.seed) + " --nodes " + std::to_string(o.nodes) + " --ticks " +
+         std::to_string(o.ticks) + (o.swarm ? "" : " --swarm off") +
+         (o.clients != SimOptions{}.clients ? " --clients " + std::to_string(o.clients) : "") + " --faults " +
+         std::string(to_string(o.faults)) + " --storage " + (o.storage == Storage::Wal ? "wal" : "mem") +
+         " --storage-mode " + std::string(to_string(o.storage_mode)) +
+         (o.snapshot_every != SimOptions{}.snapshot_every ? " --snapshot-every " + std::to_string(o.snapshot_every) : "") +
+         (o.planted_bug != PlantedBug::None ? " --plant-bug " + std::string(to_string(o.planted_bug)) : "");
 }
 
 std::string format_report(const SimReport& r) {
@@ -189,12 +207,7 @@ std::string format_report(const SimReport& r) {
       out += "\n\nlast events before step " + std::to_string(r.first_violation_step) + ":\n";
       for (const std::string& line : r.last_events) out += "  " + line + "\n";
     }
-    out += "\nreplay: raftio-sim --seed " + std::to_string(o.seed) + " --nodes " + std::to_string(o.nodes) + " --ticks " +
-           std::to_string(o.ticks) + (o.swarm ? "" : " --swarm off") +
-           (o.clients != SimOptions{}.clients ? " --clients " + std::to_string(o.clients) : "") + " --faults " + std::string(to_string(o.faults)) + " --storage " +
-           (o.storage == Storage::Wal ? "wal" : "mem") + " --storage-mode " + std::string(to_string(o.storage_mode)) +
-           (o.snapshot_every != SimOptions{}.snapshot_every ? " --snapshot-every " + std::to_string(o.snapshot_every) : "") +
-           "\n";
+    out += "\nreplay: " + command_line(o) + "\n";
   }
   return out;
 }

@@ -42,20 +42,38 @@ void Simulation::Engine::start_operation(Client& client) {
   KvCommand& command = client.command;
   command = KvCommand{};
   command.client = client.id;
-  command.seq = ++client.seq;
-  const std::uint64_t pick = rng_.below(100);
+  command.seq = client.seq + 1;
+  if (options_.schedule != nullptr) {
+    // A replay: the client skips the session numbers the schedule leaves out, and stops after
+    // its last listed operation.
+    const auto& ops = options_.schedule->client_ops;
+    const std::vector<std::uint64_t>* listed = client.id <= ops.size() ? &ops[client.id - 1] : nullptr;
+    while (listed != nullptr && client.next_listed < listed->size() && (*listed)[client.next_listed] < command.seq) {
+      ++client.next_listed;
+    }
+    if (listed == nullptr || client.next_listed == listed->size()) return;
+    command.seq = (*listed)[client.next_listed++];
+  }
+  client.seq = command.seq;
+  invoked_ops_[client.id - 1].push_back(command.seq);
+  invoke_us_[client.id - 1].push_back(now_);
+  // What the operation does is drawn from a stream of its own, so that leaving other operations
+  // out (a shrunk schedule) does not change it.
+  SimRng op_rng{options_.seed * 0x9e3779b97f4a7c15ULL ^ (client.id << 40) ^ command.seq ^ 0x0b5eed0000000000ULL};
+  const std::uint64_t pick = op_rng.below(100);
   command.kind = pick < 40 ? KvOpKind::Put : pick < 75 ? KvOpKind::Get : KvOpKind::Cas;
-  command.key = "k" + std::to_string(rng_.below(config_.keys));
+  command.key = "k" + std::to_string(op_rng.below(config_.keys));
   command.value = "c" + std::to_string(client.id) + "." + std::to_string(command.seq);
   if (config_.value_bytes > 0 && command.kind != KvOpKind::Get) {
     command.value += '.';
-    command.value.append(rng_.below(config_.value_bytes + 1), static_cast<char>('a' + command.seq % 26));
+    command.value.append(op_rng.below(config_.value_bytes + 1), static_cast<char>('a' + command.seq % 26));
   }
   if (command.kind == KvOpKind::Cas) {
     // Mostly a value this client saw for the key, so that some swaps succeed.
     auto seen = client.last_seen.find(command.key);
-    command.expected = seen != client.last_seen.end() && rng_.chance(0.8) ? seen->second : "never";
+    command.expected = seen != client.last_seen.end() && op_rng.chance(0.8) ? seen->second : "never";
   }
+  const bool read_index = command.kind == KvOpKind::Get && op_rng.chance(kReadIndexShare);
   KvOperation op;
   op.client = client.id;
   op.kind = command.kind;
@@ -67,7 +85,7 @@ void Simulation::Engine::start_operation(Client& client) {
   client.op = history_.size() - 1;
   trace_client("invoke", *client.op);
   client.timeouts = 0;
-  client.read_index = command.kind == KvOpKind::Get && rng_.chance(kReadIndexShare);
+  client.read_index = read_index;
   if (client.read_index) ++read_index_gets_;
   attempt(client);
 }
@@ -76,7 +94,7 @@ void Simulation::Engine::start_operation(Client& client) {
 // (the client cannot know which nodes are up), and waits for an answer until the timeout.
 void Simulation::Engine::attempt(Client& client) {
   const std::uint64_t token = ++client.token;
-  const NodeId target = client.leader_guess != kNoNode ? client.leader_guess : static_cast<NodeId>(1 + rng_.below(options_.nodes));
+  const NodeId target = client.leader_guess != kNoNode ? client.leader_guess : static_cast<NodeId>(1 + client_rng_.below(options_.nodes));
   ClientMessage request;
   request.client = client.id;
   request.seq = client.command.seq;
@@ -93,7 +111,7 @@ void Simulation::Engine::attempt(Client& client) {
 bool Simulation::Engine::client_message_lost() {
   if (faults_stopped_ || options_.faults == FaultProfile::None) return false;
   const double loss = config_.client_loss + burst_loss_;
-  return loss > 0 && rng_.chance(loss);
+  return loss > 0 && client_rng_.chance(loss);
 }
 
 void Simulation::Engine::send_client_message(Kind kind, ClientMessage message) {
@@ -104,7 +122,7 @@ void Simulation::Engine::send_client_message(Kind kind, ClientMessage message) {
   const std::uint64_t id = next_client_message_++;
   client_messages_.emplace(id, std::move(message));
   const std::uint64_t tick = options_.tick_us;
-  at(now_ + rng_.between(tick / 100, tick / 10), kind, id);
+  at(now_ + client_rng_.between(tick / 100, tick / 10), kind, id);
 }
 
 void Simulation::Engine::request_arrives(std::uint64_t message_id) {
@@ -287,14 +305,14 @@ void Simulation::Engine::complete(Client& client, const KvResult& result) {
   trace_client("ok", *client.op);
   client.op.reset();
   client.waiting = false;
-  at(now_ + rng_.below(config_.think_ticks * options_.tick_us + 1), Kind::ClientWake, client.id, ++client.token);
+  at(now_ + client_rng_.below(config_.think_ticks * options_.tick_us + 1), Kind::ClientWake, client.id, ++client.token);
 }
 
 void Simulation::Engine::give_up(Client& client) {
   trace_client("unknown", *client.op);
   client.op.reset();  // complete_time stays empty: the outcome is unknown
   client.waiting = false;
-  at(now_ + rng_.below(config_.think_ticks * options_.tick_us + 1), Kind::ClientWake, client.id, ++client.token);
+  at(now_ + client_rng_.below(config_.think_ticks * options_.tick_us + 1), Kind::ClientWake, client.id, ++client.token);
 }
 
 }  // namespace raftio::sim

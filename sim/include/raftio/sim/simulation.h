@@ -115,6 +115,18 @@ struct SwarmConfig {
   std::string describe() const;
 };
 
+// A bug the simulator itself can plant at run time, to show that a failure is found, shrunk and
+// replayed (tests, docs/SIMULATION.md); the compiled mutants of sim/mutants/ are the real score.
+enum class PlantedBug : std::uint8_t {
+  None,
+  CrashLosesLogTail,  // Memory storage: a crashed node restarts without the last entries of its log
+};
+
+std::string_view to_string(PlantedBug bug) noexcept;
+bool parse_planted_bug(std::string_view text, PlantedBug& bug) noexcept;
+
+struct Schedule;
+
 struct SimOptions {
   std::uint64_t seed = 1;
   // Swarm testing: the seed draws the Raft configuration, the workload and the fault mix
@@ -135,6 +147,50 @@ struct SimOptions {
   std::ostream* trace = nullptr;   // JSON lines of every event, action, fault and client record, when set
   bool timeline = false;           // record the Timeline (for --html)
   std::size_t last_events = 0;     // remember this many described events for a violation report
+  PlantedBug planted_bug = PlantedBug::None;
+  // Replay: faults come from this schedule instead of the nemesis, and each client invokes only
+  // the operations it lists (see Schedule). Not owned; must outlive the run.
+  const Schedule* schedule = nullptr;
+};
+
+// One fault as the nemesis applied it, every random choice resolved: replaying it at the same
+// moment of the same run does the very same thing. Which fields mean something depends on kind
+// (docs/SIMULATION.md, "Shrinking and schedules").
+struct ScheduledFault {
+  std::uint64_t time_us = 0;
+  FaultKind kind = FaultKind::Heal;  // Crash covers CrashLeader: the leader is resolved to a node
+  bool quiet = false;                // Heal: the start of a quiet stretch (not counted as a heal)
+  // crash, pause, disk, isolate-leader, bridge (the bridging node), one-way (the sender),
+  // transfer and membership (the target), crash-point (kNoNode: whichever node gets there first)
+  NodeId node = kNoNode;
+  std::vector<NodeId> side;          // partition: one side; bridge: one side; one-way: the receivers cut off
+  std::vector<NodeId> other;         // partition, bridge: the other side
+  std::vector<std::pair<NodeId, NodeId>> links;  // clog: from, to
+  std::uint32_t ppm = 0;             // loss, duplicate: the rate in parts per million
+  std::uint64_t duration_us = 0;     // crash: downtime; pause: its length; crash-point: the outage it causes
+  MembershipChange change = MembershipChange::AddVoter;  // membership
+  bool disk_sync = false;            // disk: the next sync fails (else the next append)
+  bool disk_no_space = false;        // disk: ENOSPC (else EIO)
+  CrashPoint point = CrashPoint::AfterVote;  // crash-point
+  bool pause = false;                // crash-point: pause the node rather than crash it
+  bool operator==(const ScheduledFault&) const = default;
+};
+
+// What a run did that its seed alone does not pin once faults are replayed: the faults applied
+// and the client operations invoked (by client, their session numbers; each operation's content
+// follows from the seed, the client and the number). SimReport::schedule records it; passed as
+// SimOptions::schedule, a run replays it: the same run when nothing was left out, and a smaller
+// one when the shrinker (shrink.h) left faults or operations out.
+struct Schedule {
+  SimOptions options;    // seed, cluster, profile and storage: trace, timeline, schedule unused
+  std::string property;  // the property the shrunk run violates (empty: none recorded)
+  std::vector<ScheduledFault> faults;
+  std::vector<std::vector<std::uint64_t>> client_ops;  // [client - 1]: session numbers, ascending
+  std::size_t operations() const noexcept {
+    std::size_t n = 0;
+    for (const auto& ops : client_ops) n += ops.size();
+    return n;
+  }
 };
 
 // After the faults stop, the cluster gets this many ticks to elect a leader everyone follows and
@@ -195,8 +251,11 @@ struct SimReport {
   LinearizabilityReport linearizability;
   std::vector<Violation> violations;
   std::uint64_t first_violation_step = 0;
+  std::uint64_t first_violation_us = 0;  // virtual time of the first violation (the end, for end-of-run checks)
   std::vector<std::string> last_events;  // before the first violation, when options.last_events > 0
   std::uint64_t trace_hash = 0;
+  Schedule schedule;  // the faults applied and the client operations invoked (options included)
+  std::vector<std::vector<std::uint64_t>> invoke_us;  // [client - 1]: when each of schedule.client_ops was invoked
 
   bool ok() const noexcept { return violations.empty(); }
   double events_per_second() const noexcept { return wall_seconds > 0 ? static_cast<double>(steps) / wall_seconds : 0; }
@@ -223,6 +282,9 @@ class Simulation {
 // The report as text, ending with the trace hash; on a violation, the property, nodes, last
 // events and the command that replays the run.
 std::string format_report(const SimReport& report);
+
+// The raftio-sim command that runs these options (seed, cluster, profile, storage, planted bug).
+std::string command_line(const SimOptions& options);
 
 // The configuration a seed runs with: drawn from the seed when options.swarm, else the fixed
 // profile (options.clients, keys and snapshot_every included).
