@@ -175,6 +175,27 @@ TEST(Membership, RemovedServerCannotDisrupt) {
   EXPECT_TRUE(all_sent(actions).empty());
 }
 
+// Thesis §4.1: a node outside its own configuration (removed, then re-added and promoted while it
+// was cut off) must answer a candidate it does not know: the new configuration may need its vote.
+// Dropping such requests left the simulator's seed 350 (sync) without a leader forever.
+TEST(Membership, ANodeOutsideItsOwnConfigurationStillVotes_4_1) {
+  NodeHarness h(3, {1, 2, 3});
+  h.follow(1, 2);
+  // Node 3 learns of its removal, and nothing after it.
+  h.receive(AppendEntries{1, 3, 2, 0, 0, 0,
+                          EntryBatch({LogEntry{2, 1, EntryKind::Config, encode_membership(Membership{{1, 2}, {}})}})});
+  ASSERT_FALSE(h.node().membership().contains(3));
+  h.tick(50);  // no word from the leader for long: no lease
+  // Node 4 leads a configuration node 3 never saw ({3, 4}, say), and needs 3's vote.
+  const auto pre = sent<PreVoteReply>(h.receive(PreVote{4, 3, 4, 10, 3}));
+  ASSERT_EQ(pre.size(), 1u);
+  EXPECT_TRUE(pre[0].granted);
+  const auto vote = sent<RequestVoteReply>(h.receive(RequestVote{4, 3, 4, 10, 3, false}));
+  ASSERT_EQ(vote.size(), 1u);
+  EXPECT_TRUE(vote[0].granted);
+  EXPECT_EQ(h.node().term(), 4u);
+}
+
 // The configuration survives a restart: rebuilt from the Config entries in the log, and carried
 // by snapshots.
 TEST(Membership, ConfigurationSurvivesRestartAndSnapshot) {

@@ -88,8 +88,15 @@ bool NodeCore::term_prelude(const Message& message) {
   // Thesis §4.1: servers answer RPCs without consulting their configuration (a re-added server
   // with an old configuration must still accept its new leader; a leader that removed itself
   // leads until the removal commits). The exception is campaigning: a removed server that never
-  // learned of its removal would otherwise disrupt the cluster with elections (§4.2.3).
-  if ((kind == MessageKind::RequestVote || kind == MessageKind::PreVote) && !membership_.contains(from)) return false;
+  // learned of its removal would otherwise disrupt the cluster with elections when no leader
+  // lease protects it (§4.2.3, check-quorum off). But a node outside its own configuration cannot
+  // judge who is a member: it is one that missed its re-addition, and the new configuration may
+  // need its vote (refusing left a cluster without a leader forever, simulator seed 350 sync:
+  // node 1 re-added and promoted while cut off, leader 2 unknown to it, and 2 needing its vote).
+  if ((kind == MessageKind::RequestVote || kind == MessageKind::PreVote) && !membership_.contains(from) &&
+      membership_.contains(config_.id)) {
+    return false;
+  }
   if (!indexes_in_bounds(message)) return false;
   if (kind == MessageKind::PreVoteReply) return pre_vote_reply_prelude(std::get<PreVoteReply>(message));
   const Term term = term_of(message);
