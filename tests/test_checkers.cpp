@@ -2,6 +2,8 @@
 // correct one must pass). A checker that cannot fail would make every green sweep meaningless.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "raftio/sim/linearizability.h"
 #include "raftio/sim/safety_checker.h"
 
@@ -37,6 +39,21 @@ TEST(CheckerSelfTest, TwoLeadersInOneTermBreakElectionSafety) {
   checker.after_step(View{1, Role::Leader, 5, 0, false}, {});
   checker.after_step(View{2, Role::Leader, 5, 0, false}, {});
   EXPECT_TRUE(caught(checker, "Election Safety")) << checker.report();
+}
+
+// A run that keeps breaking a property reports the first violations and counts the rest.
+TEST(CheckerSelfTest, ReportShowsTheFirstViolationsAndCountsTheRest) {
+  SafetyChecker checker;
+  for (Term term = 1; term <= 50; ++term) {
+    checker.after_step(View{1, Role::Leader, term, 0, false}, {});
+    checker.after_step(View{2, Role::Leader, term, 0, false}, {});
+  }
+  ASSERT_GE(checker.violations().size(), 50u);
+  const std::string report = checker.report();
+  EXPECT_EQ(static_cast<std::size_t>(std::count(report.begin(), report.end(), '\n')), 21u) << report;
+  const std::string rest = std::to_string(checker.violations().size() - 20);
+  EXPECT_NE(report.find("\n... and " + rest + " more: Election Safety " + rest + "\n"), std::string::npos) << report;
+  EXPECT_NE(report.find("Election Safety violated"), std::string::npos);
 }
 
 TEST(CheckerSelfTest, LeaderOverwritingItsOwnEntryBreaksLeaderAppendOnly) {

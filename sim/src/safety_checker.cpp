@@ -1,6 +1,7 @@
 #include "raftio/sim/safety_checker.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
 
 #include <xxhash.h>
@@ -558,13 +559,27 @@ void SafetyChecker::check_applies(const NodeView& node, std::span<const Action> 
   }
 }
 
+// The first violation is the one to debug; a broken run can go on to break thousands of times,
+// so the report shows the first few and counts the rest by property.
 std::string SafetyChecker::report() const {
   if (violations_.empty()) return "no violation";
+  constexpr std::size_t kShown = 20;
   std::string out;
-  for (const Violation& v : violations_) {
+  std::map<std::string, std::size_t> more;
+  for (std::size_t i = 0; i < violations_.size(); ++i) {
+    const Violation& v = violations_[i];
+    if (i >= kShown) {
+      ++more[v.property];
+      continue;
+    }
     out += v.property + " violated (nodes";
     for (NodeId n : v.nodes) out += " " + std::to_string(n);
     out += "): " + v.detail + "\n";
+  }
+  if (!more.empty()) {
+    out += "... and " + std::to_string(violations_.size() - kShown) + " more:";
+    for (const auto& [property, count] : more) out += " " + property + " " + std::to_string(count);
+    out += "\n";
   }
   return out;
 }
