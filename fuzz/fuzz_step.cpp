@@ -1,18 +1,20 @@
 // Fuzz target: the fuzzer's bytes become a schedule of events for a 3-node cluster: ticks,
 // deliveries in any order, drops, duplications, partitions, restarts, proposals, reads,
 // leadership transfers, snapshots and membership changes (to any id, valid or not). The first
-// byte picks a mode (bit 0) and options (bits 1-2):
+// value consumed (FuzzedDataProvider takes integers from the end: the input's last byte) picks a
+// mode (bit 0) and options (bits 1-2):
 //   - schedule mode: the safety checker runs after every step, and any violation is a finding;
 //     so is a leader's match index for a follower moving backwards within its term (Figure 2:
 //     matchIndex only increases; restarts here keep every acknowledged entry);
 //   - forgery mode: messages decoded from fuzzer-chosen frames are also delivered, and so are
 //     forged messages built field by field from extreme values (terms, indexes, offsets and
 //     lengths at 0, 1, near 2^62, 2^63 and 2^64) with a plausible sender and term, so that they
-//     reach every handler, snapshot chunks included. Raft does not survive Byzantine peers, so
-//     only crash-freedom and each node's local invariants are checked (commit <= last,
-//     applied <= commit, durable <= last, no storage failure, a term that leaves room to
-//     campaign (no forged term may exhaust the term space), and an unfinished snapshot that
-//     holds at most max_snapshot_bytes whatever the chunks claim).
+//     reach every handler, snapshot chunks included (some as a leader would send them, with only
+//     the declared snapshot size extreme, so that chunks get assembled). Raft does not survive
+//     Byzantine peers, so only crash-freedom and each node's local invariants are checked
+//     (commit <= last, applied <= commit, durable <= last, no storage failure, a term that
+//     leaves room to campaign (no forged term may exhaust the term space), and an unfinished
+//     snapshot that holds at most max_snapshot_bytes whatever the chunks claim).
 //   - bit 1: the application keeps its state machine across restarts (RaftConfig::applied), and
 //     the checker requires that nothing at or below it is applied again;
 //   - bit 2: nodes keep their logs in a WalLog on a simulated disk, so a restart is a crash that
@@ -20,6 +22,7 @@
 // Crashes and sanitizer reports are findings in every mode.
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <map>
@@ -98,9 +101,18 @@ std::uint64_t extreme(FuzzedDataProvider& provider, std::uint64_t near) {
 // the next chunk of the same snapshot, so chunks add up the way a leader's do.
 Message forge_extreme(FuzzedDataProvider& provider, const RaftNode& node, std::optional<InstallSnapshot>& previous) {
   const NodeId to = node.id();
-  const NodeId from = provider.ConsumeBool() && node.leader() != kNoNode && node.leader() != to
-                          ? node.leader()
-                          : provider.ConsumeIntegralInRange<NodeId>(0, 4);
+  // Usually another member (a quarter of the time the node's leader, when it knows one), and any
+  // id (0, itself, a non-member) a quarter of the time: the prelude drops a message from 0 or from
+  // the node itself unread, and with every sender drawn from 0..4 that was two forged messages in
+  // five, so too few reached their handler.
+  NodeId from = static_cast<NodeId>(1 + (to + provider.ConsumeIntegralInRange<NodeId>(0, 1)) % 3);
+  switch (provider.ConsumeIntegralInRange(0, 3)) {
+    case 0:
+      if (node.leader() != kNoNode && node.leader() != to) from = node.leader();
+      break;
+    case 1: from = provider.ConsumeIntegralInRange<NodeId>(0, 4); break;
+    default: break;
+  }
   const Term term = provider.ConsumeBool() ? node.term() : extreme(provider, node.term());
   const auto index = [&] { return extreme(provider, node.last_index()); };
   const auto a_term = [&] { return provider.ConsumeBool() ? term : extreme(provider, node.term()); };
@@ -134,6 +146,23 @@ Message forge_extreme(FuzzedDataProvider& provider, const RaftNode& node, std::o
         bytes.assign(provider.ConsumeIntegralInRange<std::size_t>(0, 2 * kMaxSnapshotBytes), provider.ConsumeIntegral<std::uint8_t>());
       }
       const Payload chunk = Payload::copy_of(bytes.data(), bytes.size());
+      if (provider.ConsumeBool()) {
+        // The first chunk of a snapshot as a leader would send it: from a plausible sender in the
+        // node's term, just past its commit index, with a size and done flag that agree with the
+        // chunk. Only the declared size is extreme, so a snapshot larger than the bound (or one
+        // whose chunks would add up past it) reaches the assembly. Built field by field from
+        // extreme values, a chunk passes every check at once too rarely to be assembled at all.
+        constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+        const Term leader_term = std::max<Term>(node.term(), 1);
+        const Index past_commit = node.commit_index() + 1 + provider.ConsumeIntegralInRange<Index>(0, 8);
+        const SnapshotMeta leader_meta{past_commit, leader_term, members};
+        const std::uint64_t total = chunk.size() + std::min(extreme(provider, 0), kMax - chunk.size());
+        const std::uint64_t checksum =
+            provider.ConsumeBool() ? snapshot_checksum(chunk.bytes()) : extreme(provider, 0);
+        const bool done = chunk.size() == total;
+        previous = InstallSnapshot{from, to, leader_term, leader_meta, 0, chunk, done, total, checksum};
+        return *previous;
+      }
       if (previous && provider.ConsumeBool()) {
         InstallSnapshot next = *previous;
         next.offset = node.incoming_snapshot_bytes();
