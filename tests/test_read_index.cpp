@@ -128,14 +128,36 @@ TEST(ReadIndex, FollowerForwardsToLeaderAndRelaysTheAnswer) {
   const auto forwarded = sent<ReadIndexRequest>(h.step(ReadIndex{8}));
   ASSERT_EQ(forwarded.size(), 1u);
   EXPECT_EQ(forwarded[0].to, 1u);
-  EXPECT_EQ(forwarded[0].id, 8u);
+  const std::uint64_t wire_id = forwarded[0].id;  // the follower's own number for this read
   // A reply from anyone but the leader is ignored.
-  EXPECT_TRUE(actions_of<ReadReady>(h.receive(ReadIndexReply{3, 2, 3, 8, 5, true})).empty());
-  const auto ready = actions_of<ReadReady>(h.receive(ReadIndexReply{1, 2, 3, 8, 5, true}));
+  EXPECT_TRUE(actions_of<ReadReady>(h.receive(ReadIndexReply{3, 2, 3, wire_id, 5, true})).empty());
+  const auto ready = actions_of<ReadReady>(h.receive(ReadIndexReply{1, 2, 3, wire_id, 5, true}));
   ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].id, 8u) << "relayed under the application's id";
   EXPECT_EQ(ready[0].index, 5u);
   // A duplicate of the answer is ignored.
-  EXPECT_TRUE(actions_of<ReadReady>(h.receive(ReadIndexReply{1, 2, 3, 8, 5, true})).empty());
+  EXPECT_TRUE(actions_of<ReadReady>(h.receive(ReadIndexReply{1, 2, 3, wire_id, 5, true})).empty());
+}
+
+// An application may reuse a read id. A duplicated answer to the earlier read must not answer the
+// new one with the earlier, possibly stale, index: each forwarded read travels under a number of
+// the follower's own (a stale read fuzz_step found, fuzz/corpus/step/regress_duplicated_read_answer).
+TEST(ReadIndex, ADuplicatedAnswerToAnEarlierReadDoesNotAnswerAReusedId) {
+  NodeHarness h(2, {1, 2, 3});
+  h.follow(1, 3);
+  const auto first = sent<ReadIndexRequest>(h.step(ReadIndex{8}));
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(actions_of<ReadReady>(h.receive(ReadIndexReply{1, 2, 3, first[0].id, 5, true})).size(), 1u);
+
+  const auto second = sent<ReadIndexRequest>(h.step(ReadIndex{8}));  // the same application id
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_NE(second[0].id, first[0].id);
+  EXPECT_TRUE(actions_of<ReadReady>(h.receive(ReadIndexReply{1, 2, 3, first[0].id, 5, true})).empty())
+      << "the duplicate of the first answer must not answer the second read";
+  const auto ready = actions_of<ReadReady>(h.receive(ReadIndexReply{1, 2, 3, second[0].id, 9, true}));
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].id, 8u);
+  EXPECT_EQ(ready[0].index, 9u);
 }
 
 TEST(ReadIndex, FollowerWithoutLeaderRejects) {

@@ -269,12 +269,17 @@ class NodeCore {
   std::uint32_t randomized_timeout_ = 0;
   std::uint64_t ticks_ = 0;  // ticks seen since start: the clock for request time limits
 
-  // Reads this follower forwarded to the leader, waiting for its ReadIndexReply.
+  // Reads this follower forwarded to the leader, waiting for its ReadIndexReply. Each travels
+  // under a number of this node's (forward_id), not the application's id: an application may
+  // reuse its ids, and a duplicated answer to an earlier read that carried the same id would
+  // answer the new read with an old index (a stale read, found by fuzz_step).
   struct ForwardedRead {
-    std::uint64_t id = 0;
+    std::uint64_t id = 0;          // the application's
+    std::uint64_t forward_id = 0;  // in the ReadIndexRequest and its reply
     std::uint64_t since = 0;
   };
   std::vector<ForwardedRead> forwarded_reads_;
+  std::uint64_t next_forward_id_ = 1;
 
   // --- persistence bookkeeping ---
   HardState persisted_hard_state_;

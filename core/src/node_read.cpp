@@ -32,8 +32,9 @@ void NodeCore::on_read_index(const ReadIndex& request) {
     emit(Reject{RequestKind::ReadIndex, RejectReason::NotLeader, leader_, request.id});
     return;
   }
-  forwarded_reads_.push_back(ForwardedRead{request.id, ticks_});
-  send(ReadIndexRequest{config_.id, leader_, term_, request.id});
+  const std::uint64_t forward_id = next_forward_id_++;
+  forwarded_reads_.push_back(ForwardedRead{request.id, forward_id, ticks_});
+  send(ReadIndexRequest{config_.id, leader_, term_, forward_id});
 }
 
 void NodeCore::accept_read(NodeId origin, std::uint64_t id) {
@@ -132,13 +133,14 @@ void NodeCore::on_read_index_request(const ReadIndexRequest& m) {
 void NodeCore::on_read_index_reply(const ReadIndexReply& m) {
   if (m.from != leader_ || role_ != Role::Follower) return;  // not from the leader we asked
   auto it = std::find_if(forwarded_reads_.begin(), forwarded_reads_.end(),
-                         [&m](const ForwardedRead& read) { return read.id == m.id; });
+                         [&m](const ForwardedRead& read) { return read.forward_id == m.id; });
   if (it == forwarded_reads_.end()) return;  // duplicated, or answered already (timed out)
+  const std::uint64_t id = it->id;
   forwarded_reads_.erase(it);
   if (m.ok) {
-    emit(ReadReady{m.id, m.index});
+    emit(ReadReady{id, m.index});
   } else {
-    emit(Reject{RequestKind::ReadIndex, RejectReason::NotLeader, leader_, m.id});
+    emit(Reject{RequestKind::ReadIndex, RejectReason::NotLeader, leader_, id});
   }
 }
 
