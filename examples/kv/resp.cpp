@@ -5,7 +5,7 @@
 namespace kv::resp {
 namespace {
 
-constexpr std::size_t kMaxNumberLine = 24;  // prefix, sign, 20 digits, CR
+constexpr std::size_t kMaxNumberLine = 24;  // longest "<prefix><integer>" before its CRLF: a sign, 20 digits, slack
 
 ParseResult need_more() { return ParseResult{ParseStatus::NeedMore, 0, {}}; }
 ParseResult error(std::string text) { return ParseResult{ParseStatus::Error, 0, std::move(text)}; }
@@ -15,7 +15,12 @@ ParseResult error(std::string text) { return ParseResult{ParseStatus::Error, 0, 
 ParseStatus read_number_line(std::string_view input, std::size_t pos, std::int64_t& value, std::size_t& next) {
   const std::size_t end = input.find("\r\n", pos);
   if (end == std::string_view::npos) {
-    return input.size() - pos > kMaxNumberLine ? ParseStatus::Error : ParseStatus::NeedMore;
+    // Without its CRLF the line is already too long only once it has more than kMaxNumberLine
+    // bytes besides a final CR (whose LF may be in the next chunk): deciding earlier would make a
+    // stream split after that CR fail where the same stream read whole succeeds.
+    const std::size_t pending = input.size() - pos;
+    const bool may_still_end = pending <= kMaxNumberLine || (pending == kMaxNumberLine + 1 && input.back() == '\r');
+    return may_still_end ? ParseStatus::NeedMore : ParseStatus::Error;
   }
   if (end - pos > kMaxNumberLine || end - pos < 2) return ParseStatus::Error;
   const char* first = input.data() + pos + 1;

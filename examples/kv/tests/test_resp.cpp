@@ -197,6 +197,32 @@ TEST(Resp, ReaderGivesTheSameCommandsWholeOrSplit) {
   }
 }
 
+// Found by fuzz_resp: a number line of the longest allowed length whose CR arrived in one chunk
+// and its LF in the next was refused as too long, while the same stream read whole was accepted.
+TEST(Resp, ALongestNumberLineSplitBetweenItsCrAndLfIsStillAccepted) {
+  const std::string count_line = "*-0007751640039368417471";  // 24 bytes: the longest allowed
+  const std::string stream = count_line + "\r\n*1\r\n$4\r\nPING\r\n";
+  kv::resp::CommandReader whole;
+  whole.append(stream);
+  std::string whole_error;
+  ASSERT_EQ(read_all(whole, &whole_error), (std::vector<std::string>{"", "PING|"}));
+  ASSERT_EQ(whole_error, "");
+
+  kv::resp::CommandReader split;
+  std::string error;
+  split.append(std::string_view(stream).substr(0, count_line.size() + 1));  // up to the CR
+  EXPECT_EQ(read_all(split, &error), std::vector<std::string>{});
+  EXPECT_EQ(error, "") << "the LF may still come";
+  split.append(std::string_view(stream).substr(count_line.size() + 1));
+  EXPECT_EQ(read_all(split, &error), (std::vector<std::string>{"", "PING|"}));
+  EXPECT_EQ(error, "");
+
+  kv::resp::CommandReader too_long;  // one byte more than that can never become a valid line
+  too_long.append(count_line + "7");
+  EXPECT_EQ(read_all(too_long, &error), std::vector<std::string>{});
+  EXPECT_EQ(error, "Protocol error: invalid multibulk length");
+}
+
 TEST(Resp, ReaderErrorIsFinal) {
   kv::resp::CommandReader reader;
   reader.append("*x\r\n");
