@@ -23,14 +23,15 @@ run_suite() {  # name, compiler, meson options...
       cat "$dir.setup.log"; status=1; return; }
   fi
   ninja -C "$dir" || { status=1; return; }
-  echo "=== $name: test"
+  echo "=== $name: test (built at ${SECONDS} s)"
   meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
+  echo "=== $name: done at ${SECONDS} s"
 }
 
 mkdir -p build
 run_suite gcc g++ --buildtype=debugoptimized
 
-echo "=== mutation score"
+echo "=== mutation score (at ${SECONDS} s)"
 builds+=(build/mutation)  # its JUnit log counts one case per mutant; none (a crash) counts as a failure
 rm -f build/mutation/meson-logs/testlog.junit.xml
 python3 scripts/mutation-score.py --junit build/mutation/meson-logs/testlog.junit.xml || status=1
