@@ -99,6 +99,7 @@ class Cluster {
     for (Message& message : out.messages) network_.send(receiver_of(message), std::move(message));
     for (Completion& done : out.completions) outcomes_.insert_or_assign({id, done.id}, std::move(done.result));
     for (SnapshotJob& job : out.snapshot_jobs) snapshot_jobs_[id].push_back(std::move(job));
+    addresses_changed_[id] = out.addresses_changed;
   }
   std::vector<SnapshotJob>& snapshot_jobs(NodeId id) { return snapshot_jobs_[id]; }
 
@@ -193,6 +194,21 @@ class Cluster {
     drain(id);
     return request;
   }
+  RequestId request(NodeId id, RequestId (Driver::*call)(NodeId, std::string), NodeId target, std::string address) {
+    const RequestId request = (drivers_.at(id).get()->*call)(target, std::move(address));
+    drain(id);
+    return request;
+  }
+  // Whether the last drain of `id` said its addresses changed.
+  bool addresses_changed(NodeId id) const {
+    const auto it = addresses_changed_.find(id);
+    return it != addresses_changed_.end() && it->second;
+  }
+  std::vector<NodeId> ids() const {
+    std::vector<NodeId> out;
+    for (const auto& [id, driver] : drivers_) out.push_back(id);
+    return out;
+  }
 
   // The node crashes and comes back on a copy of the log it had persisted and a new, empty state
   // machine.
@@ -214,6 +230,7 @@ class Cluster {
   std::map<NodeId, std::unique_ptr<Driver>> drivers_;
   std::map<std::pair<NodeId, RequestId>, Result<Payload, Error>> outcomes_;
   std::map<NodeId, std::vector<SnapshotJob>> snapshot_jobs_;
+  std::map<NodeId, bool> addresses_changed_;
   MemoryTransport network_{1};
 };
 
@@ -575,7 +592,9 @@ TEST(RuntimeDriver, BackgroundSnapshotsAreSerializedOutsideTheLoopAndCompactOnce
   SnapshotJob job = std::move(cluster.snapshot_jobs(leader).front());
   cluster.snapshot_jobs(leader).clear();
   const Payload bytes = job.serialize();
-  EXPECT_EQ(bytes.to_string(), std::to_string(at_job));
+  const std::optional<OpenedSnapshot> opened = open_snapshot(bytes);  // the address book, then the machine's
+  ASSERT_TRUE(opened.has_value());
+  EXPECT_EQ(opened->machine.to_string(), std::to_string(at_job));
   EXPECT_EQ(cluster.machine(leader).jobs_run(), 1);
   cluster.driver(leader).snapshot_written(job.index, bytes);
   cluster.drain(leader);
@@ -590,6 +609,140 @@ TEST(RuntimeDriver, BackgroundSnapshotsAreSerializedOutsideTheLoopAndCompactOnce
   }
   ASSERT_EQ(cluster.snapshot_jobs(leader).size(), 1u);
   EXPECT_GT(cluster.snapshot_jobs(leader).front().index, job_index);
+}
+
+}  // namespace
+}  // namespace raftio::runtime
+
+namespace raftio::runtime {
+namespace {
+
+// The address book: where a node that joined listens, learnt by every member from the log.
+
+TEST(RuntimeDriver, AddVoterWithAnAddressTeachesEveryMemberWhereTheNewNodeListens) {
+  Cluster cluster;
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  cluster.start_new_node(4);
+  const RequestId join = cluster.request(leader, &Driver::add_voter, 4, "node-4.example:7004");
+  // The leader replicates to 4 before anything commits, so it uses the address at once.
+  EXPECT_TRUE(cluster.addresses_changed(leader));
+  EXPECT_EQ(cluster.driver(leader).addresses(), (AddressBook{{4, "node-4.example:7004"}}));
+  EXPECT_EQ(cluster.driver(cluster.follower_of(leader)).addresses(), AddressBook{}) << "nothing committed yet";
+
+  EXPECT_EQ(value_of(cluster.wait(leader, join)), "");
+  cluster.tick_all(3);
+  for (const NodeId id : cluster.ids()) {
+    EXPECT_EQ(cluster.driver(id).addresses(), (AddressBook{{4, "node-4.example:7004"}})) << "node " << id;
+    EXPECT_EQ(cluster.driver(id).status().addresses, cluster.driver(id).addresses()) << "node " << id;
+  }
+  EXPECT_EQ(cluster.machine(4).applied_commands(), 0) << "an address record is not the user's command";
+
+  // A later change of address replaces the old one everywhere.
+  const RequestId moved = cluster.request(leader, &Driver::add_learner, 4, "10.0.0.44:7004");
+  EXPECT_EQ(value_of(cluster.wait(leader, moved)), "");
+  cluster.tick_all(3);
+  for (const NodeId id : cluster.ids()) {
+    EXPECT_EQ(cluster.driver(id).addresses().at(4), "10.0.0.44:7004") << "node " << id;
+  }
+}
+
+TEST(RuntimeDriver, TheAddressBookSurvivesCompactionARestartAndAnInstalledSnapshot) {
+  Cluster cluster(/*snapshot_threshold=*/4);
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId behind = cluster.follower_of(leader);
+  cluster.start_new_node(4);
+  ASSERT_EQ(value_of(cluster.wait(leader, cluster.request(leader, &Driver::add_learner, 4, "[::1]:7004"))), "");
+  cluster.network().isolate(behind, {1, 2, 3, 4});
+  for (int i = 1; i <= 12; ++i) ASSERT_TRUE(cluster.wait(leader, cluster.propose(leader, std::to_string(i)))->ok());
+  cluster.tick_all(3);
+  ASSERT_GT(cluster.driver(leader).node().first_index(), 4u) << "the record was never compacted away";
+
+  const NodeId restarted = 6 - leader - behind;  // the third original member
+  cluster.restart(restarted);
+  cluster.tick_all(3);
+  EXPECT_EQ(cluster.driver(restarted).addresses(), (AddressBook{{4, "[::1]:7004"}})) << "from its own snapshot";
+
+  cluster.restart(behind);
+  cluster.network().heal();
+  cluster.tick_all(20);
+  EXPECT_EQ(cluster.machine(behind).restores(), 1) << "the leader's snapshot was installed";
+  EXPECT_EQ(cluster.driver(behind).addresses(), (AddressBook{{4, "[::1]:7004"}}));
+  EXPECT_EQ(cluster.machine(behind).value(), 78);
+}
+
+TEST(RuntimeDriver, AnAddressLongerThanTheBoundIsAnInvalidRequest) {
+  Cluster cluster;
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  const RequestId id = cluster.request(leader, &Driver::add_voter, 4, std::string(kMaxAddressBytes + 1, 'a'));
+  ASSERT_TRUE(is_error(cluster.outcome(leader, id)));
+  EXPECT_TRUE(std::holds_alternative<InvalidRequest>(cluster.outcome(leader, id)->error()));
+  EXPECT_EQ(cluster.driver(leader).addresses(), AddressBook{});
+  EXPECT_FALSE(cluster.driver(leader).node().membership().contains(4));
+}
+
+// A log holding a committed entry that the runtime did not write (another program's log, or a
+// damaged one that still passed the checksums): the node stops with the index rather than guess.
+TEST(RuntimeDriver, ACommittedEntryTheRuntimeDidNotWriteStopsTheNodeAndSaysWhere) {
+  MemoryLog::Contents contents;
+  contents.hard_state = HardState{1, kNoNode};
+  contents.entries.push_back(LogEntry{1, 1, EntryKind::Normal, Payload::copy_of("\x07not ours")});
+  auto log = MemoryLog::from(std::move(contents));
+  ASSERT_TRUE(log.ok());
+  Counter machine;
+  Driver driver(RaftConfig::builder(1).voters({1}).seed(7).build().value(),
+                std::make_unique<MemoryLog>(std::move(log.value())), machine);
+  for (int t = 0; t < 100 && !driver.stopped(); ++t) driver.tick();
+  ASSERT_TRUE(driver.stopped());
+  EXPECT_EQ(machine.applied_commands(), 0);
+  EXPECT_EQ(driver.applied_index(), 0u) << "nothing past the foreign entry was applied";
+  const RequestId later = driver.propose(text("5"));  // every request now ends with the reason
+  const DriverOutput out = driver.take_output();
+  ASSERT_FALSE(out.completions.empty());
+  const Completion& done = out.completions.back();
+  ASSERT_EQ(done.id, later);
+  ASSERT_FALSE(done.result.ok());
+  ASSERT_TRUE(std::holds_alternative<StorageFailed>(done.result.error()));
+  EXPECT_NE(describe(done.result.error()).find("index 1 "), std::string::npos) << describe(done.result.error());
+}
+
+// The envelope's decoders, on hostile bytes: never a book from a truncated or forged snapshot.
+TEST(RuntimeAddressBook, RecordsAndSnapshotsRoundTripAndEveryTruncationOfTheBookIsRefused) {
+  const AddressBook book{{1, "127.0.0.1:7001"}, {2, ""}, {~NodeId{0}, std::string(kMaxAddressBytes, 'x')}};
+  const Payload machine = text("state");
+  const Payload wrapped = wrap_snapshot(book, machine);
+  const auto opened = open_snapshot(wrapped);
+  ASSERT_TRUE(opened.has_value());
+  EXPECT_EQ(opened->book, book);
+  EXPECT_EQ(opened->machine, machine);
+  EXPECT_TRUE(opened->machine.shares_buffer_with(wrapped)) << "the state machine's bytes are not copied";
+  const std::size_t book_bytes = wrapped.size() - machine.size();
+  for (std::size_t cut = 0; cut < book_bytes; ++cut) {
+    EXPECT_FALSE(open_snapshot(wrapped.slice(0, cut)).has_value()) << "cut at " << cut;
+  }
+  std::string forged = wrapped.to_string();
+  forged[1] = forged[2] = forged[3] = forged[4] = '\xff';  // 2^32 - 1 records
+  EXPECT_FALSE(open_snapshot(text(forged)).has_value());
+  forged = wrapped.to_string();
+  forged[0] = 2;  // an unknown version
+  EXPECT_FALSE(open_snapshot(text(forged)).has_value());
+
+  const auto record = open_entry(encode_address_record(9, "h:1"));
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->tag, EntryTag::Address);
+  EXPECT_EQ(record->node, 9u);
+  EXPECT_EQ(record->address, "h:1");
+  EXPECT_FALSE(open_entry(encode_address_record(kNoNode, "h:1")).has_value());
+  EXPECT_FALSE(open_entry(encode_address_record(9, "h:1").slice(0, 5)).has_value());
+  EXPECT_FALSE(open_entry(Payload()).has_value());
+  EXPECT_FALSE(open_entry(text("\x02")).has_value());
+  const auto command = open_entry(wrap_command(text("SET k v")));
+  ASSERT_TRUE(command.has_value());
+  EXPECT_EQ(command->tag, EntryTag::Command);
+  EXPECT_EQ(command->command, text("SET k v"));
+  EXPECT_TRUE(open_entry(wrap_command(Payload()))->command.empty());
 }
 
 }  // namespace

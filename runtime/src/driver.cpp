@@ -34,7 +34,7 @@ RequestId Driver::propose(Payload command) {
   }
   writes_.emplace(id, PendingWrite{});
   // The request id doubles as the core's correlation id: ProposalAccepted and Reject echo it.
-  step(Propose{std::move(command), id});
+  step(Propose{wrap_command(command), id});
   return id;
 }
 
@@ -50,19 +50,48 @@ RequestId Driver::read(Payload query) {
 }
 
 RequestId Driver::add_voter(NodeId node) { return change(MembershipChange::AddVoter, node); }
+RequestId Driver::add_voter(NodeId node, std::string address) {
+  return change(MembershipChange::AddVoter, node, std::move(address));
+}
 RequestId Driver::add_learner(NodeId node) { return change(MembershipChange::AddLearner, node); }
+RequestId Driver::add_learner(NodeId node, std::string address) {
+  return change(MembershipChange::AddLearner, node, std::move(address));
+}
 RequestId Driver::remove_node(NodeId node) { return change(MembershipChange::Remove, node); }
 
-RequestId Driver::change(MembershipChange change, NodeId node) {
+RequestId Driver::change(MembershipChange change, NodeId node, std::string address) {
   const RequestId id = start_request(options_.change_timeout_ticks);
   if (stopped_) {
     complete(id, unexpected(*stopped_));
     return id;
   }
+  if (address.size() > kMaxAddressBytes) {
+    complete(id, unexpected(InvalidRequest{"an address is at most " + std::to_string(kMaxAddressBytes) + " bytes"}));
+    return id;
+  }
   writes_.emplace(id, PendingWrite{0, 0, EntryKind::Config});
-  changes_.emplace(id, PendingChange{change, node, false});
-  attempt_change(id);
+  changes_.emplace(id, PendingChange{change, node, false, std::move(address)});
+  record_address(id);
+  if (changes_.count(id) != 0) attempt_change(id);
   return id;
+}
+
+// The address goes into the log before the configuration that adds the node, so every node that
+// applies the configuration's entries has learnt the address by then. The leader uses it at once:
+// it replicates to the new node before either entry commits. Proposed once per request: a record
+// lost with a leader change is written again by the next add of the same node.
+void Driver::record_address(RequestId id) {
+  const PendingChange& pending = changes_.at(id);
+  if (pending.address.empty() || !node_.is_leader()) return;  // elsewhere the change is refused
+  if (pending.node != kNoNode && pending.node != node_.id()) {
+    const auto it = committed_addresses_.find(pending.node);
+    if (it == committed_addresses_.end() || it->second != pending.address) {
+      proposed_addresses_[pending.node] = pending.address;
+      out_.addresses_changed = true;
+    }
+  }
+  // Id 0: no request waits for the record itself; the change's request does.
+  step(Propose{encode_address_record(pending.node, pending.address), 0});
 }
 
 // A join is two changes under one request: a node that is not a member is first added as a
@@ -154,7 +183,14 @@ Status Driver::status() const {
   }
   status.pending_requests = pending_requests();
   status.stopped = stopped();
+  status.addresses = addresses();
   return status;
+}
+
+AddressBook Driver::addresses() const {
+  AddressBook book = committed_addresses_;
+  for (const auto& [node, address] : proposed_addresses_) book.emplace(node, address);  // committed ones win
+  return book;
 }
 
 void Driver::persisted(Persisted done) { step(done); }
@@ -224,10 +260,26 @@ void Driver::on_accepted(const ProposalAccepted& accepted) {
 // if the entry at its index carries its term: a different term there means a new leader replaced
 // it before it committed (§5.3), so it was not applied.
 void Driver::on_apply(const LogEntry& entry) {
-  applied_ = entry.index;
   const bool command = entry.kind == EntryKind::Normal;
+  std::optional<OpenedEntry> opened;
+  if (command) {
+    opened = open_entry(entry.data);
+    if (!opened) {
+      // Every replica holds this entry: applying around it would be guessing. Stop and say where.
+      stop(StorageFailed{"the committed entry at index " + std::to_string(entry.index) +
+                         " was not written by the runtime (unknown tag or malformed record)"});
+      return;
+    }
+  }
+  applied_ = entry.index;
   Payload response;
-  if (command) response = machine_.apply(entry);
+  if (command) {
+    if (opened->tag == EntryTag::Address) {
+      apply_address(opened->node, std::move(opened->address));
+    } else {
+      response = machine_.apply(LogEntry{entry.term, entry.index, entry.kind, std::move(opened->command)});
+    }
+  }
   std::vector<RequestId> changes_applied;
   while (!writes_by_index_.empty() && writes_by_index_.begin()->first <= entry.index) {
     const auto [index, id] = *writes_by_index_.begin();
@@ -247,13 +299,26 @@ void Driver::on_apply(const LogEntry& entry) {
   serve_reads();
 }
 
+void Driver::apply_address(NodeId node, std::string address) {
+  proposed_addresses_.erase(node);
+  AddressBook::iterator it = committed_addresses_.find(node);
+  if (it != committed_addresses_.end() && it->second == address) return;
+  committed_addresses_[node] = std::move(address);
+  out_.addresses_changed = true;
+}
+
 void Driver::on_restore(const Snapshot& snapshot) {
-  if (!machine_.restore(snapshot.data)) {
+  std::optional<OpenedSnapshot> opened = open_snapshot(snapshot.data);
+  if (!opened || !machine_.restore(opened->machine)) {
     // The node has already kept this snapshot: running on would serve a state that differs from
     // every other replica's, so stop and say why.
     stop(StorageFailed{"the state machine could not restore the snapshot at index " +
                        std::to_string(snapshot.last_index)});
     return;
+  }
+  if (opened->book != committed_addresses_) {
+    committed_addresses_ = std::move(opened->book);
+    out_.addresses_changed = true;
   }
   applied_ = snapshot.last_index;
   // Entries up to the snapshot were applied somewhere, but not one by one here: whether a pending
@@ -307,14 +372,17 @@ void Driver::serve_reads() {
 void Driver::take_snapshot() {
   snapshot_wanted_ = false;
   if (!options_.background_snapshots) {
-    step(SnapshotTaken{applied_, machine_.snapshot()});
+    step(SnapshotTaken{applied_, wrap_snapshot(committed_addresses_, machine_.snapshot())});
     return;
   }
   // One job at a time: a suggestion while one is out is dropped (the core suggests again at its
   // next threshold).
   if (snapshot_job_out_) return;
   snapshot_job_out_ = true;
-  out_.snapshot_jobs.push_back(SnapshotJob{applied_, machine_.snapshot_job()});
+  out_.snapshot_jobs.push_back(SnapshotJob{
+      applied_, [book = committed_addresses_, serialize = machine_.snapshot_job()] {
+        return wrap_snapshot(book, serialize());
+      }});
 }
 
 void Driver::snapshot_written(Index index, Payload bytes) {

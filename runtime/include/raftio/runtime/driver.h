@@ -27,6 +27,7 @@
 #include "raftio/payload.h"
 #include "raftio/raft_log.h"
 #include "raftio/result.h"
+#include "raftio/runtime/address_book.h"
 #include "raftio/runtime/error.h"
 #include "raftio/runtime/state_machine.h"
 
@@ -82,6 +83,7 @@ struct Status {
   Index applied_index = 0;  // the state machine's
   Membership membership;
   std::vector<PeerStatus> peers;  // empty unless this node leads
+  AddressBook addresses;          // Driver::addresses()
   std::size_t pending_requests = 0;
   bool stopped = false;
 };
@@ -98,8 +100,10 @@ struct DriverOutput {
   std::vector<Persist> persists;        // async_storage only: write in order, report persisted()
   std::vector<Completion> completions;  // in the order the requests ended
   std::vector<SnapshotJob> snapshot_jobs;  // background_snapshots only: at most one in flight
+  bool addresses_changed = false;          // Driver::addresses() differs: update the transport
   bool empty() const noexcept {
-    return messages.empty() && persists.empty() && completions.empty() && snapshot_jobs.empty();
+    return messages.empty() && persists.empty() && completions.empty() && snapshot_jobs.empty() &&
+           !addresses_changed;
   }
 };
 
@@ -127,8 +131,12 @@ class Driver {
   //   add_voter: a node that is not a member joins as a learner first, catches up, and is then
   //   promoted (thesis §4.2.1: a voter without the log could stall commitment): one request from
   //   "a new, empty node" to "a voter".
+  //   With an address, the change is preceded by an address record (address_book.h), so that every
+  //   member learns where `node` listens; this leader uses it at once.
   RequestId add_voter(NodeId node);
+  RequestId add_voter(NodeId node, std::string address);
   RequestId add_learner(NodeId node);
+  RequestId add_learner(NodeId node, std::string address);
   RequestId remove_node(NodeId node);
   // Thesis §3.10: the leader hands over to `to`; ends with an empty response once this node sees
   // `to` lead.
@@ -156,6 +164,9 @@ class Driver {
   bool stopped() const noexcept { return stopped_.has_value(); }
   const RaftNode& node() const noexcept { return node_; }
   Status status() const;
+  // Where each node listens, as far as this node knows: the records committed in its log (or its
+  // snapshot), plus, on a leader, the addresses of changes it proposed that have not committed.
+  AddressBook addresses() const;
   // The node's log: in async_storage mode the embedder writes Persist actions to it.
   RaftLog& log() noexcept { return node_.log(); }
 
@@ -171,6 +182,7 @@ class Driver {
     MembershipChange change = MembershipChange::AddVoter;
     NodeId node = kNoNode;
     bool retry = false;  // the last attempt was refused for now: try again at the next tick
+    std::string address;  // recorded before the first attempt (empty: none)
   };
 
   void step(Event event);
@@ -178,12 +190,14 @@ class Driver {
   void on_accepted(const ProposalAccepted& accepted);
   void on_apply(const LogEntry& entry);
   void on_restore(const Snapshot& snapshot);
+  void apply_address(NodeId node, std::string address);
+  void record_address(RequestId id);
   void on_reject(const Reject& reject);
   void on_read_ready(const ReadReady& ready);
   void serve_reads();
   void take_snapshot();
   void expire_requests();
-  RequestId change(MembershipChange change, NodeId node);
+  RequestId change(MembershipChange change, NodeId node, std::string address = {});
   void attempt_change(RequestId id);
   void retry_changes();
   bool learner_caught_up(NodeId node) const;
@@ -204,6 +218,8 @@ class Driver {
   bool snapshot_wanted_ = false;
   bool snapshot_job_out_ = false;  // a SnapshotJob is out and not yet written
   std::optional<Error> stopped_;
+  AddressBook committed_addresses_;  // from committed records: the same on every node
+  AddressBook proposed_addresses_;   // leader: records appended, not yet committed
 
   std::unordered_map<RequestId, PendingWrite> writes_;
   std::map<Index, RequestId> writes_by_index_;       // accepted proposals by log index

@@ -55,7 +55,14 @@ struct Refused {
   friend bool operator==(const Refused&, const Refused&) = default;
 };
 
-using Error = std::variant<NotLeader, TimedOut, ShuttingDown, StorageFailed, ProposalLost, OutcomeUnknown, Refused>;
+// The request itself is invalid (an address longer than kMaxAddressBytes, ...): `why` says how.
+struct InvalidRequest {
+  std::string why;
+  friend bool operator==(const InvalidRequest&, const InvalidRequest&) = default;
+};
+
+using Error =
+    std::variant<NotLeader, TimedOut, ShuttingDown, StorageFailed, ProposalLost, OutcomeUnknown, Refused, InvalidRequest>;
 
 // The error a core Reject maps to.
 Error error_from(const Reject& reject);
