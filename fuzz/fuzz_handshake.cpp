@@ -1,4 +1,4 @@
-// Fuzz target: the peer hello codec of raftio-kv's transport (examples/kv/runtime/handshake.h).
+// Fuzz target: the peer hello codec of the runtime's peer transport (<raftio/runtime/handshake.h>).
 // decode_hello is total: any bytes give a hello, "need more" or a typed error, never a crash or an
 // out-of-bounds read (ASan). What decodes re-encodes to exactly the bytes it consumed, and every
 // shorter prefix of those needs more; an error stays the same error whatever follows it; and the
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "fuzz_common.h"
-#include "runtime/handshake.h"
+#include <raftio/runtime/handshake.h>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace raftio::runtime;

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "resp.h"
-#include "runtime/stream.h"
+#include <raftio/runtime/stream.h>
 
 namespace kv {
 

@@ -16,8 +16,8 @@
 
 #include <raftio/wal/wal_log.h>
 
-#include "runtime/endpoint.h"
-#include "runtime/handshake.h"
+#include <raftio/runtime/endpoint.h>
+#include <raftio/runtime/handshake.h>
 #include "server.h"
 
 namespace {

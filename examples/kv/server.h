@@ -37,9 +37,9 @@
 #include "client_session.h"
 #include "kv_state.h"
 #include "persist_thread.h"
-#include "runtime/acceptor.h"
-#include "runtime/peer_transport.h"
-#include "runtime/tls.h"
+#include <raftio/runtime/acceptor.h>
+#include <raftio/runtime/peer_transport.h>
+#include <raftio/runtime/tls.h>
 
 namespace kv {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/handshake.h"
+#include <raftio/runtime/handshake.h>
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "handshake.h"
+#include "raftio/runtime/handshake.h"
 
 #include <algorithm>
 

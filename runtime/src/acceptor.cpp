@@ -1,9 +1,9 @@
-#include "acceptor.h"
+#include "raftio/runtime/acceptor.h"
 
 #include <algorithm>
 #include <stdexcept>
 
-#include "endpoint.h"
+#include "raftio/runtime/endpoint.h"
 
 namespace raftio::runtime {
 

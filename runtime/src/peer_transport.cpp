@@ -1,4 +1,4 @@
-#include "peer_transport.h"
+#include "raftio/runtime/peer_transport.h"
 
 #include <stdexcept>
 

@@ -1,4 +1,4 @@
-#include "tls.h"
+#include "raftio/runtime/tls.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>

@@ -6,8 +6,6 @@
 // core and logs nothing while new connections hang. Here a failed accept is logged once per
 // burst (the first failure, then a summary when an accept succeeds again) and retried after a
 // backoff that doubles from 10 ms to 1 s.
-//
-// Part of the node runtime: no dependency on the key-value code.
 #pragma once
 
 #include <asio.hpp>

@@ -1,4 +1,4 @@
-#include "endpoint.h"
+#include "raftio/runtime/endpoint.h"
 
 #include <exception>
 

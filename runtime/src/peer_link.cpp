@@ -1,8 +1,8 @@
-#include "peer_link.h"
+#include "raftio/runtime/peer_link.h"
 
 #include <algorithm>
 
-#include "endpoint.h"
+#include "raftio/runtime/endpoint.h"
 
 namespace raftio::runtime {
 

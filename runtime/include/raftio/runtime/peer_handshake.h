@@ -10,8 +10,6 @@
 // All of it within PeerSecurity::handshake_timeout, so a connection that never says hello does
 // not hold a descriptor for long. On refusal the stream is closed and the reason is returned,
 // for a log line that names the remote address.
-//
-// Part of the node runtime: no dependency on the key-value code.
 #pragma once
 
 #include <array>
@@ -25,8 +23,8 @@
 
 #include <raftio/types.h>
 
-#include "handshake.h"
-#include "stream.h"
+#include "raftio/runtime/handshake.h"
+#include "raftio/runtime/stream.h"
 
 namespace raftio::runtime {
 

@@ -1,7 +1,5 @@
 // Endpoints as text: "127.0.0.1:7001" and "[::1]:7001" (IP literals only; no name lookup, so a
 // node's behaviour never depends on DNS).
-//
-// Part of the node runtime: no dependency on the key-value code.
 #pragma once
 
 #include <asio.hpp>

@@ -1,8 +1,6 @@
 // A connected byte stream that is either plain TCP or TLS over TCP, with the handful of
 // asynchronous operations the transport and the client sessions use. With plain TCP the
 // "handshake" completes at once, so callers do not branch on the mode.
-//
-// Part of the node runtime: no dependency on the key-value code.
 #pragma once
 
 #include <asio.hpp>
@@ -12,7 +10,7 @@
 #include <string>
 #include <utility>
 
-#include "endpoint.h"
+#include "raftio/runtime/endpoint.h"
 
 namespace raftio::runtime {
 

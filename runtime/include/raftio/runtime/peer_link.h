@@ -3,8 +3,6 @@
 // through the handshake first (peer_handshake.h). Every message travels as one wire frame
 // (<raftio/wire.h>); Raft tolerates loss, so a message for a peer that is down is dropped, and the
 // link redials with exponential backoff.
-//
-// Part of the node runtime: no dependency on the key-value code.
 #pragma once
 
 #include <array>
@@ -18,9 +16,9 @@
 
 #include <raftio/raftio.h>
 
-#include "acceptor.h"
-#include "peer_handshake.h"
-#include "stream.h"
+#include "raftio/runtime/acceptor.h"
+#include "raftio/runtime/peer_handshake.h"
+#include "raftio/runtime/stream.h"
 
 namespace raftio::runtime {
 

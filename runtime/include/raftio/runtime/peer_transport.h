@@ -2,8 +2,6 @@
 // the membership check every connection passes (a cluster-id handshake always, mutual TLS when
 // configured). Messages that arrive on authenticated links go to `deliver`; everything else is
 // refused with a log line naming the remote address and the reason.
-//
-// Part of the node runtime: no dependency on the key-value code.
 #pragma once
 
 #include <asio.hpp>
@@ -16,10 +14,10 @@
 
 #include <raftio/raftio.h>
 
-#include "acceptor.h"
-#include "peer_handshake.h"
-#include "peer_link.h"
-#include "tls.h"
+#include "raftio/runtime/acceptor.h"
+#include "raftio/runtime/peer_handshake.h"
+#include "raftio/runtime/peer_link.h"
+#include "raftio/runtime/tls.h"
 
 namespace raftio::runtime {
 

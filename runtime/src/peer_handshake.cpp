@@ -1,6 +1,6 @@
-#include "peer_handshake.h"
+#include "raftio/runtime/peer_handshake.h"
 
-#include "tls.h"
+#include "raftio/runtime/tls.h"
 
 namespace raftio::runtime {
 

@@ -7,8 +7,6 @@
 // "node-<id>.<cluster id>" (peer_certificate_name), which the hello's node id must match. So a
 // certificate issued to node 3 cannot speak for node 1, nor for node 3 of another cluster that
 // shares the CA.
-//
-// Part of the node runtime: no dependency on the key-value code.
 #pragma once
 
 #include <asio.hpp>
