@@ -97,7 +97,7 @@ Server::Server(asio::io_context& io, ServerOptions options, std::unique_ptr<raft
   }
   if (options_.async_storage) {
     // From here on only the I/O thread touches the WalLog (the node read it in its constructor).
-    persist_thread_ = std::make_unique<PersistThread>(node_.log(), io_, [this](std::vector<raftio::Event> events) {
+    persist_thread_ = std::make_unique<raftio::runtime::PersistThread>(node_.log(), io_, [this](std::vector<raftio::Event> events) {
       for (raftio::Event& event : events) enqueue(std::move(event));
     });
   }

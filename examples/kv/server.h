@@ -14,7 +14,7 @@
 // always durable when it is written to the socket (persist, then send).
 //
 // With ServerOptions::async_storage the step does not write: it returns a Persist action, which
-// goes to the I/O thread (persist_thread.h), and the leader's AppendEntries leave at once. The
+// goes to the I/O thread (<raftio/runtime/persist_thread.h>), and the leader's AppendEntries leave at once. The
 // thread posts Persisted back; it is stepped with the next turn's events. The node holds back
 // whatever depends on the write (acknowledgements, votes, its own count toward a commit, Apply).
 #pragma once
@@ -36,9 +36,9 @@
 
 #include "client_session.h"
 #include "kv_state.h"
-#include "persist_thread.h"
 #include <raftio/runtime/acceptor.h>
 #include <raftio/runtime/peer_transport.h>
+#include <raftio/runtime/persist_thread.h>
 #include <raftio/runtime/tls.h>
 
 namespace kv {
@@ -156,7 +156,7 @@ class Server {
   raftio::RaftNode node_;
   // --async-storage: owns the WAL's writes. Declared after node_ so that it is joined before
   // the node (and its WalLog) is destroyed.
-  std::unique_ptr<PersistThread> persist_thread_;
+  std::unique_ptr<raftio::runtime::PersistThread> persist_thread_;
   KvState state_;
   raftio::Index applied_ = 0;
   raftio::runtime::PeerTransport peers_;

@@ -25,9 +25,17 @@ void Acceptor::start(OnAccept on_accept) {
   accept();
 }
 
+void Acceptor::close() {
+  closed_ = true;
+  asio::error_code ignored;
+  acceptor_.close(ignored);
+  retry_timer_.cancel();
+}
+
 void Acceptor::accept() {
+  if (closed_) return;
   acceptor_.async_accept([this](const asio::error_code& error, asio::ip::tcp::socket socket) {
-    if (error == asio::error::operation_aborted) return;
+    if (error == asio::error::operation_aborted || closed_) return;
     if (error) {
       on_failure(error);
       return;

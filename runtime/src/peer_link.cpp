@@ -17,6 +17,16 @@ PeerLink::PeerLink(asio::io_context& io, NodeId peer, asio::ip::tcp::endpoint en
 
 void PeerLink::start() { dial(); }
 
+void PeerLink::stop() {
+  ++epoch_;  // every handler still queued sees an old epoch and does nothing
+  connected_ = false;
+  writing_ = false;
+  queued_.clear();
+  in_flight_.clear();
+  if (stream_) stream_->close();
+  redial_timer_.cancel();
+}
+
 void PeerLink::dial() {
   stream_ = security_.tls ? std::make_shared<Stream>(asio::ip::tcp::socket(io_), *security_.tls)
                           : std::make_shared<Stream>(asio::ip::tcp::socket(io_));

@@ -37,8 +37,42 @@ PeerTransport::PeerTransport(asio::io_context& io, PeerTransportOptions options,
 void PeerTransport::listen() { acceptor_.listen(listen_on_); }
 
 void PeerTransport::start() {
+  started_ = true;
   acceptor_.start([this](asio::ip::tcp::socket socket) { on_accept(std::move(socket)); });
   for (auto& [id, link] : links_) link->start();
+}
+
+void PeerTransport::stop() {
+  started_ = false;
+  acceptor_.close();
+  for (auto& [id, link] : links_) link->stop();
+  for (const std::weak_ptr<PeerInbound>& weak : inbound_) {
+    if (const auto inbound = weak.lock()) inbound->close();
+  }
+  inbound_.clear();
+}
+
+void PeerTransport::set_peers(const std::map<NodeId, asio::ip::tcp::endpoint>& peers) {
+  security_.members = {security_.self};
+  for (const auto& [id, endpoint] : peers) {
+    if (id != security_.self) security_.members.push_back(id);
+  }
+  for (auto it = links_.begin(); it != links_.end();) {
+    const auto wanted = peers.find(it->first);
+    if (wanted != peers.end() && wanted->second == it->second->endpoint()) {
+      ++it;
+      continue;
+    }
+    it->second->stop();
+    stopped_links_.push_back(std::move(it->second));
+    it = links_.erase(it);
+  }
+  for (const auto& [id, endpoint] : peers) {
+    if (id == security_.self || links_.count(id) != 0) continue;
+    auto link = std::make_unique<PeerLink>(io_, id, endpoint, security_, log_);
+    if (started_) link->start();
+    links_.emplace(id, std::move(link));
+  }
 }
 
 void PeerTransport::on_accept(asio::ip::tcp::socket socket) {
@@ -64,7 +98,13 @@ void PeerTransport::on_accept(asio::ip::tcp::socket socket) {
       refuse(remote, result.refusal);
       return;
     }
+    if (!started_) {
+      stream->close();
+      return;
+    }
     auto inbound = std::make_shared<PeerInbound>(stream, remote, result.peer, security_.self, deliver_, log_);
+    std::erase_if(inbound_, [](const std::weak_ptr<PeerInbound>& weak) { return weak.expired(); });
+    inbound_.push_back(inbound);
     inbound->start(std::move(result.leftover));
   });
 }

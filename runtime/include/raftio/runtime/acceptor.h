@@ -31,6 +31,7 @@ class Acceptor {
   // Binds and listens. Throws std::runtime_error "cannot listen for <what> on <address>: <reason>".
   void listen(const asio::ip::tcp::endpoint& endpoint);
   void start(OnAccept on_accept);
+  void close();  // stops listening for good (a pending retry included)
 
   std::uint64_t failed_accepts() const noexcept { return failed_total_; }
 
@@ -50,6 +51,7 @@ class Acceptor {
   std::chrono::milliseconds backoff_ = kMinBackoff;
   std::uint64_t failed_in_burst_ = 0;
   std::uint64_t failed_total_ = 0;
+  bool closed_ = false;
 };
 
 }  // namespace raftio::runtime

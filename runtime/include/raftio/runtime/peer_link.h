@@ -32,10 +32,14 @@ class PeerLink {
   PeerLink& operator=(const PeerLink&) = delete;
 
   void start();                          // dial
+  // Closes the connection for good: no redial. The object must outlive its queued handlers, so a
+  // transport keeps stopped links until it is destroyed.
+  void stop();
   void send(const Message& message);     // queue one frame (dropped while not connected)
   void flush();                          // write everything queued, if no write is running
 
   NodeId peer() const noexcept { return peer_; }
+  const asio::ip::tcp::endpoint& endpoint() const noexcept { return endpoint_; }
   bool connected() const noexcept { return connected_; }
 
   static constexpr std::size_t kMaxQueuedBytes = std::size_t{64} << 20;  // beyond: drop (loss is fine)
@@ -73,6 +77,7 @@ class PeerInbound : public std::enable_shared_from_this<PeerInbound> {
   PeerInbound(std::shared_ptr<Stream> stream, std::string remote, NodeId peer, NodeId self, Deliver deliver,
               Logger log);
   void start(std::vector<std::byte> leftover);
+  void close() { stream_->close(); }
 
  private:
   void read();

@@ -43,6 +43,13 @@ class PeerTransport {
   void start();
   void send(const Message& message);  // to receiver_of(message); dropped if it is not a peer
   void flush();                       // the end of a turn: one write per peer
+  // The members changed (a node joined, left or moved): dials new ones, stops the links of those
+  // gone or moved, and admits exactly these nodes in later handshakes. This node's own entry, if
+  // present, is ignored (it keeps listening where it started).
+  void set_peers(const std::map<NodeId, asio::ip::tcp::endpoint>& peers);
+  // Stops listening and closes every connection, in and out; nothing is delivered afterwards
+  // except what a read already completed. Keep the transport alive until its io_context stops.
+  void stop();
 
   std::uint64_t refused_connections() const noexcept { return refused_; }
   std::size_t connected_links() const;
@@ -61,6 +68,9 @@ class PeerTransport {
   Deliver deliver_;
   Acceptor acceptor_;
   std::map<NodeId, std::unique_ptr<PeerLink>> links_;
+  std::vector<std::unique_ptr<PeerLink>> stopped_links_;  // kept: their handlers may still be queued
+  std::vector<std::weak_ptr<PeerInbound>> inbound_;  // to close them on stop()
+  bool started_ = false;
   std::size_t pending_handshakes_ = 0;
   bool over_pending_logged_ = false;
   std::uint64_t refused_ = 0;

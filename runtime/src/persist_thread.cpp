@@ -1,9 +1,10 @@
-#include "persist_thread.h"
+#include "raftio/runtime/persist_thread.h"
 
 #include <utility>
 
-namespace kv {
-PersistThread::PersistThread(raftio::RaftLog& log, asio::io_context& loop, Report report)
+namespace raftio::runtime {
+
+PersistThread::PersistThread(RaftLog& log, asio::io_context& loop, Report report)
     : log_(log), loop_(loop), report_(std::move(report)), thread_([this] { run(); }) {}
 
 PersistThread::~PersistThread() {
@@ -15,7 +16,7 @@ PersistThread::~PersistThread() {
   thread_.join();
 }
 
-void PersistThread::submit(raftio::Persist persist) {
+void PersistThread::submit(Persist persist) {
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(persist));
@@ -24,7 +25,7 @@ void PersistThread::submit(raftio::Persist persist) {
 }
 
 void PersistThread::run() {
-  std::vector<raftio::Persist> batch;
+  std::vector<Persist> batch;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -33,15 +34,15 @@ void PersistThread::run() {
       batch.swap(queue_);
     }
     // Everything queued while the previous sync ran goes out under one fdatasync.
-    const raftio::StorageStatus status = raftio::write_persist(log_, batch);
-    std::vector<raftio::Event> events;
+    const StorageStatus status = write_persist(log_, batch);
+    std::vector<Event> events;
     if (status) {
       events.reserve(batch.size());
-      for (const raftio::Persist& persist : batch) events.emplace_back(raftio::Persisted{persist.index, persist.term});
+      for (const Persist& persist : batch) events.emplace_back(Persisted{persist.index, persist.term});
       persists_.fetch_add(batch.size(), std::memory_order_relaxed);
       syncs_.fetch_add(1, std::memory_order_relaxed);
     } else {
-      events.emplace_back(raftio::PersistFailed{status.error()});
+      events.emplace_back(PersistFailed{status.error()});
     }
     batch.clear();  // drops this thread's references to the entries before the loop hears back
     asio::post(loop_, [this, events = std::move(events)]() mutable { report_(std::move(events)); });
@@ -49,4 +50,4 @@ void PersistThread::run() {
   }
 }
 
-}  // namespace kv
+}  // namespace raftio::runtime

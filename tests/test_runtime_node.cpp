@@ -1,0 +1,184 @@
+// raftio::runtime::Node end to end, in one process: real sockets on loopback, WALs in temporary
+// directories, each node on its own thread. A cluster bootstraps, serves proposals and reads,
+// takes in a node that started empty, hands leadership over, removes a member, and a node that
+// stopped comes back from its WAL with the replicated address book.
+#include <gtest/gtest.h>
+
+#include <asio.hpp>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+#include "raftio/runtime/node.h"
+#include "support/runtime_counter.h"
+
+namespace raftio::runtime {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A loopback port nobody listens on now (the acceptor reuses addresses, so it can bind it next).
+std::uint16_t free_port() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return acceptor.local_endpoint().port();
+}
+
+std::string describe_outcome(const Node::Outcome& outcome) {
+  return outcome.ok() ? outcome.value().to_string() : "<error: " + describe(outcome.error()) + ">";
+}
+
+std::string get(std::future<Node::Outcome> future) {
+  if (future.wait_for(20s) != std::future_status::ready) return "<no outcome in 20 s>";
+  return describe_outcome(future.get());
+}
+
+class NodeCluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("raftio-node-test-" + std::to_string(::getpid()) + "-" + std::to_string(free_port()));
+    std::filesystem::create_directories(dir_);
+    for (NodeId id = 1; id <= 4; ++id) addresses_[id] = "127.0.0.1:" + std::to_string(free_port());
+    addresses_[2] = "localhost:" + addresses_[2].substr(addresses_[2].rfind(':') + 1);  // a DNS name
+  }
+  void TearDown() override {
+    nodes_.clear();
+    std::filesystem::remove_all(dir_);
+  }
+
+  NodeOptions options(NodeId id, NodeOptions::Start start) {
+    NodeOptions out;
+    out.id = id;
+    out.cluster_id = "node-test";
+    for (NodeId member = 1; member <= 3; ++member) out.members[member] = addresses_[member];
+    out.start = start;
+    out.listen = addresses_[id];
+    out.data_dir = (dir_ / ("node-" + std::to_string(id))).string();
+    out.tick = 5ms;
+    out.election_timeout = 100ms;
+    out.heartbeat = 20ms;
+    out.snapshot_entries = 8;
+    out.log = [](std::string_view) {};
+    return out;
+  }
+
+  Node& start(NodeId id, NodeOptions::Start start = NodeOptions::Start::Bootstrap) {
+    if (machines_.count(id) == 0) machines_[id] = std::make_unique<Counter>();
+    auto node = Node::start(options(id, start), *machines_[id]);
+    EXPECT_TRUE(node.ok()) << (node.ok() ? "" : node.error());
+    nodes_[id] = std::move(node).value();
+    return *nodes_[id];
+  }
+  void stop(NodeId id) {
+    nodes_.erase(id);
+    machines_.erase(id);
+  }
+
+  // The leader every running node agrees on, within 10 s.
+  NodeId agreed_leader() {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      NodeId leader = kNoNode;
+      bool agreed = true;
+      for (auto& [id, node] : nodes_) {
+        const NodeId seen = node->leader_id();
+        if (seen == kNoNode || (leader != kNoNode && seen != leader)) agreed = false;
+        leader = seen;
+      }
+      if (agreed && leader != kNoNode && nodes_.count(leader) != 0 && nodes_.at(leader)->is_leader()) return leader;
+      std::this_thread::sleep_for(5ms);
+    }
+    return kNoNode;
+  }
+
+  std::filesystem::path dir_;
+  std::map<NodeId, std::string> addresses_;
+  std::map<NodeId, std::unique_ptr<Counter>> machines_;
+  std::map<NodeId, std::unique_ptr<Node>> nodes_;
+};
+
+TEST_F(NodeCluster, BootstrapsServesJoinsTransfersRemovesAndRestartsFromItsLog) {
+  for (NodeId id = 1; id <= 3; ++id) start(id);
+  ASSERT_TRUE(nodes_[1]->wait_for_leader(10s).ok());
+  NodeId leader = agreed_leader();
+  ASSERT_NE(leader, kNoNode);
+  EXPECT_EQ(get(nodes_[leader]->propose(Payload::copy_of("5"))), "5") << "apply()'s response";
+
+  const NodeId follower = leader == 1 ? 2 : 1;
+  const Node::Outcome refused = nodes_[follower]->propose(Payload::copy_of("1")).get();
+  ASSERT_FALSE(refused.ok());
+  ASSERT_TRUE(std::holds_alternative<NotLeader>(refused.error()));
+  EXPECT_EQ(std::get<NotLeader>(refused.error()).leader, leader);
+  EXPECT_EQ(nodes_[follower]->address_of(leader), addresses_[leader]) << "where to send it instead";
+  EXPECT_EQ(get(nodes_[follower]->read(Payload::copy_of("value"))), "5") << "a linearizable read on a follower";
+
+  // A new, empty node joins: one call on each side.
+  start(4, NodeOptions::Start::Join);
+  EXPECT_EQ(get(nodes_[leader]->add_voter(4, addresses_[4])), "");
+  for (int i = 1; i <= 10; ++i) ASSERT_EQ(get(nodes_[leader]->propose(Payload::copy_of("1"))), std::to_string(5 + i));
+  EXPECT_EQ(get(nodes_[4]->read(Payload::copy_of("value"))), "15") << "the new voter serves the state";
+  const Status joined = nodes_[4]->status();
+  EXPECT_TRUE(joined.membership.is_voter(4));
+  EXPECT_EQ(joined.addresses.at(4), addresses_[4]) << "learnt from the replicated address book";
+
+  // Leadership moves to the new node, which then removes the old leader.
+  EXPECT_EQ(get(nodes_[leader]->transfer_leadership(4)), "");
+  ASSERT_TRUE(nodes_[4]->is_leader() || agreed_leader() == 4);
+  const NodeId removed = leader;
+  EXPECT_EQ(get(nodes_[4]->remove_node(removed)), "");
+  stop(removed);
+  ASSERT_EQ(agreed_leader(), 4u);
+  EXPECT_FALSE(nodes_[4]->status().membership.contains(removed));
+  EXPECT_EQ(get(nodes_[4]->propose(Payload::copy_of("100"))), "115") << "the remaining three have a quorum";
+
+  // A member stops and comes back on its WAL (snapshot and entries), knowing node 4's address
+  // from its own log: the options given at restart list only 1..3.
+  const NodeId restarted = removed == 3 ? 2 : 3;
+  stop(restarted);
+  EXPECT_EQ(get(nodes_[4]->propose(Payload::copy_of("1"))), "116");
+  start(restarted);
+  ASSERT_EQ(nodes_[restarted]->wait_for_leader(10s).value(), 4u) << "reads need a known leader";
+  EXPECT_EQ(get(nodes_[restarted]->read(Payload::copy_of("value"))), "116");
+  EXPECT_EQ(nodes_[restarted]->status().addresses.at(4), addresses_[4]);
+}
+
+TEST_F(NodeCluster, ShutdownHandsLeadershipOverAndEndsEveryLaterRequest) {
+  for (NodeId id = 1; id <= 3; ++id) start(id);
+  const NodeId leader = agreed_leader();
+  ASSERT_NE(leader, kNoNode);
+  ASSERT_EQ(get(nodes_[leader]->propose(Payload::copy_of("7"))), "7");
+  nodes_[leader]->shutdown();
+  const NodeId handed_to = nodes_[leader]->status().leader;
+  EXPECT_NE(handed_to, leader) << "it stopped without handing leadership over";
+  EXPECT_NE(handed_to, kNoNode);
+  const Node::Outcome after = nodes_[leader]->propose(Payload::copy_of("1")).get();
+  ASSERT_FALSE(after.ok());
+  EXPECT_TRUE(std::holds_alternative<ShuttingDown>(after.error()));
+  EXPECT_TRUE(nodes_[leader]->status().stopped);
+  stop(leader);
+  const NodeId next = agreed_leader();
+  EXPECT_EQ(next, handed_to);
+  EXPECT_EQ(get(nodes_[next]->propose(Payload::copy_of("1"))), "8");
+}
+
+TEST(Node, InvalidOptionsAreOneLineErrorsNotExceptions) {
+  Counter machine;
+  NodeOptions options;
+  options.id = 1;
+  EXPECT_EQ(Node::start(options, machine).error(), "members do not list node 1 and no listen address is set");
+  options.members = {{1, "no-port-here"}};
+  EXPECT_NE(Node::start(options, machine).error().find("'no-port-here' is not host:port"), std::string::npos);
+  options.members = {{1, "127.0.0.1:" + std::to_string(free_port())}};
+  options.cluster_id = "bad id!";
+  EXPECT_NE(Node::start(options, machine).error().find("cluster id"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace raftio::runtime
