@@ -59,7 +59,7 @@ TEST(TestingMd, QuotesItsExamplesVerbatim) {
 TEST(DocsQuotes, RuntimeMdQuotesTheDriverExampleVerbatim) {
   const std::string root = RAFTIO_SOURCE_ROOT;
   const std::string doc = read_file(root + "/docs/RUNTIME.md");
-  for (const char* name : {"runtime_driver.cpp", "runtime_cluster.cpp"}) {
+  for (const char* name : {"runtime_driver.cpp", "runtime_cluster.cpp", "runtime_node.cpp"}) {
     const std::string example = read_file(root + "/docs/examples/" + name);
     ASSERT_FALSE(example.empty()) << name;
     EXPECT_NE(doc.find("```cpp\n" + example + "```"), std::string::npos)
