@@ -11,11 +11,15 @@
 
 #include <chrono>
 #include <cstdio>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "bench_cluster.h"
 #include "codec_bench.h"
+#ifdef RAFTIO_BENCH_NODE
+#include "node_bench.h"
+#endif
 #include "wal_bench.h"
 
 namespace {
@@ -103,6 +107,27 @@ void run_wal_cases(const std::string& dir, std::uint64_t syncs, std::uint64_t re
   std::fflush(stdout);
 }
 
+// Three Nodes over loopback TCP; on the WAL (fdatasync) and on in-memory logs.
+void run_node_cases(const std::string& dir, const std::vector<std::size_t>& proposers, double seconds,
+                    std::size_t payload) {
+#ifndef RAFTIO_BENCH_NODE
+  (void)dir, (void)proposers, (void)seconds, (void)payload;
+  throw std::runtime_error("raftio-bench was built without the runtime's network transport (libasio-dev, libssl-dev)");
+#else
+  const double fdatasync_per_s = bench::measure_fdatasync_per_s(dir, 1.0);
+  for (const bool durable : {true, false}) {
+    for (const std::size_t count : proposers) {
+      const bench::NodeCaseResult r = bench::measure_node_proposals(dir, durable, count, seconds, payload);
+      std::printf("node storage=%s proposers=%zu payload=%zu seconds=%.1f proposals=%llu proposals_per_s=%.0f "
+                  "p50_us=%.0f p99_us=%.0f fdatasync_per_s=%.0f\n",
+                  durable ? "wal" : "memory", count, payload, r.seconds, static_cast<unsigned long long>(r.proposals),
+                  r.proposals_per_s, r.p50_us, r.p99_us, fdatasync_per_s);
+      std::fflush(stdout);
+    }
+  }
+#endif
+}
+
 int main(int argc, char** argv) {
   std::uint64_t entries = 200'000;
   std::size_t payload = 128;
@@ -114,21 +139,29 @@ int main(int argc, char** argv) {
   std::uint64_t wal_syncs = 2000;
   std::uint64_t recovery_mib = 256;
   double codec_seconds = 0.5;
+  std::vector<std::size_t> proposer_counts{1, 16, 64, 256};
+  double node_seconds = 3;
   CLI::App app{"raftio-bench: committed-and-applied entries per second, in-memory, one thread"};
   app.add_option("--entries", entries, "entries per case")->capture_default_str();
   app.add_option("--payload", payload, "payload bytes per entry")->capture_default_str();
   app.add_option("--nodes", node_counts, "cluster sizes")->capture_default_str();
   app.add_option("--batch", batches, "proposals per round")->capture_default_str();
   app.add_option("--repeat", repeat, "runs per case; the best is reported")->capture_default_str();
-  app.add_option("--suite", suite, "what to measure")->check(CLI::IsMember({"all", "cluster", "codec", "wal"}))->capture_default_str();
+  app.add_option("--suite", suite, "what to measure")->check(CLI::IsMember({"all", "cluster", "codec", "wal", "node"}))->capture_default_str();
   app.add_option("--wal-dir", wal_dir, "directory (on the disk to measure) for the WAL cases")->capture_default_str();
   app.add_option("--wal-syncs", wal_syncs, "synced batches per WAL case")->capture_default_str();
   app.add_option("--recovery-mib", recovery_mib, "size of the log recovered")->capture_default_str();
   app.add_option("--codec-seconds", codec_seconds, "time per codec measurement")->capture_default_str();
+  app.add_option("--proposers", proposer_counts, "node suite: concurrent proposals")->capture_default_str();
+  app.add_option("--node-seconds", node_seconds, "node suite: measured time per case")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   if (suite == "all" || suite == "codec") run_codec_cases(codec_seconds);
   if (suite == "all" || suite == "wal") run_wal_cases(wal_dir, wal_syncs, recovery_mib);
+  if (suite == "node") {
+    run_node_cases(wal_dir, proposer_counts, node_seconds, payload);
+    return 0;
+  }
   if (suite == "codec" || suite == "wal") return 0;
 
   for (std::size_t nodes : node_counts) {

@@ -26,7 +26,11 @@ echo "pkg-config raftio-testing consumer: ok"
 "$cxx" -std=c++20 "$source_root/docs/examples/runtime_driver.cpp" $(pkg-config --cflags --libs raftio-runtime) \
   -o "$work/pkgconfig_runtime_consumer"
 "$work/pkgconfig_runtime_consumer" >/dev/null
-echo "pkg-config raftio-runtime consumer: ok"
+# The Node: Asio's defines, OpenSSL and threads come from raftio-runtime.pc.
+"$cxx" -std=c++20 "$source_root/docs/examples/runtime_node.cpp" $(pkg-config --cflags --libs raftio-runtime) \
+  -o "$work/pkgconfig_node_consumer"
+"$work/pkgconfig_node_consumer" >/dev/null
+echo "pkg-config raftio-runtime consumers: ok"
 
 # CMake: find_package(raftio) from the staged prefix (the package locates itself relative to its
 # own file, so the staged tree works as installed).
@@ -34,7 +38,7 @@ config=$(find "$work/stage" -name raftioConfig.cmake)
 prefix=${config%/lib/*}
 mkdir -p "$work/cmake_app"
 cp "$source_root/docs/examples/tier1_single_node.cpp" "$source_root/docs/examples/runtime_driver.cpp" \
-  "$source_root/docs/examples/testing_environment.cpp" "$work/cmake_app/"
+  "$source_root/docs/examples/runtime_node.cpp" "$source_root/docs/examples/testing_environment.cpp" "$work/cmake_app/"
 cat >"$work/cmake_app/CMakeLists.txt" <<'CMAKE'
 cmake_minimum_required(VERSION 3.16)
 project(consumer CXX)
@@ -43,6 +47,8 @@ add_executable(core_consumer tier1_single_node.cpp)
 target_link_libraries(core_consumer PRIVATE raftio::raftio)
 add_executable(runtime_consumer runtime_driver.cpp)
 target_link_libraries(runtime_consumer PRIVATE raftio::runtime)
+add_executable(node_consumer runtime_node.cpp)
+target_link_libraries(node_consumer PRIVATE raftio::runtime)
 add_executable(testing_consumer testing_environment.cpp)
 target_link_libraries(testing_consumer PRIVATE raftio::testing)
 CMAKE
@@ -51,6 +57,7 @@ cmake -S "$work/cmake_app" -B "$work/cmake_app/build" -DCMAKE_CXX_COMPILER="$cxx
 cmake --build "$work/cmake_app/build" >/dev/null
 "$work/cmake_app/build/core_consumer"
 "$work/cmake_app/build/runtime_consumer" >/dev/null
+"$work/cmake_app/build/node_consumer" >/dev/null
 "$work/cmake_app/build/testing_consumer"
 # A version from another 0.x series is refused (before 1.0 a minor release may break the API).
 sed -i 's/find_package(raftio 0.1 /find_package(raftio 0.2 /' "$work/cmake_app/CMakeLists.txt"

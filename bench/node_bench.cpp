@@ -1,0 +1,135 @@
+#include "node_bench.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "raftio/runtime/node.h"
+
+namespace raftio::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Counts what it applies; the response is empty. The bench measures the node, not a state.
+class Sink final : public runtime::StateMachine {
+ public:
+  Payload apply(const LogEntry&) override {
+    ++applied_;
+    return Payload();
+  }
+  Payload query(const Payload&) const override { return Payload::copy_of(std::to_string(applied_)); }
+  Payload snapshot() const override { return Payload::copy_of(std::to_string(applied_)); }
+  bool restore(const Payload& data) override {
+    applied_ = std::stoull(data.to_string());
+    return true;
+  }
+
+ private:
+  std::uint64_t applied_ = 0;
+};
+
+std::uint16_t free_port() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return acceptor.local_endpoint().port();
+}
+
+double percentile(std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const auto at = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1));
+  return sorted[at];
+}
+
+}  // namespace
+
+NodeCaseResult measure_node_proposals(const std::string& dir, bool durable, std::size_t proposers, double seconds,
+                                      std::size_t payload_bytes) {
+  const std::string root = dir + "/raftio-node-bench";
+  std::filesystem::remove_all(root);
+  std::map<NodeId, std::string> members;
+  for (NodeId id = 1; id <= 3; ++id) members[id] = "127.0.0.1:" + std::to_string(free_port());
+  std::map<NodeId, Sink> machines;
+  std::map<NodeId, std::unique_ptr<runtime::Node>> nodes;
+  for (NodeId id = 1; id <= 3; ++id) {
+    runtime::NodeOptions options;
+    options.id = id;
+    options.cluster_id = "bench";
+    options.members = members;
+    options.data_dir = durable ? root + "/node-" + std::to_string(id) : std::string();
+    options.log = [](std::string_view) {};
+    auto node = runtime::Node::start(options, machines[id]);
+    if (!node) throw std::runtime_error("node " + std::to_string(id) + ": " + node.error());
+    nodes[id] = std::move(node).value();
+  }
+  const auto leader = nodes[1]->wait_for_leader(std::chrono::seconds(10));
+  if (!leader) throw std::runtime_error("no leader within 10 s");
+  runtime::Node& target = *nodes[leader.value()];
+
+  // One client thread keeps `proposers` proposals outstanding. A node's proposals complete in log
+  // order, so waiting on the oldest first observes each completion when it happens.
+  const Payload payload = Payload::copy_of(std::string(payload_bytes, 'p'));
+  std::deque<std::pair<Clock::time_point, std::future<runtime::Node::Outcome>>> outstanding;
+  std::vector<double> latencies_us;
+  const auto warmup_end = Clock::now() + std::chrono::milliseconds(300);
+  const auto end = warmup_end + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  std::uint64_t failed = 0;
+  for (;;) {
+    const auto now = Clock::now();
+    const bool running = now < end;
+    while (running && outstanding.size() < proposers) outstanding.emplace_back(Clock::now(), target.propose(payload));
+    if (outstanding.empty()) break;
+    auto [start, future] = std::move(outstanding.front());
+    outstanding.pop_front();
+    const bool ok = future.get().ok();
+    const auto done = Clock::now();
+    if (!ok) ++failed;
+    if (ok && start >= warmup_end && start < end) {
+      latencies_us.push_back(std::chrono::duration<double, std::micro>(done - start).count());
+    }
+  }
+  nodes.clear();
+  std::filesystem::remove_all(root);
+  if (failed > 0 && latencies_us.empty()) throw std::runtime_error("every proposal failed");
+
+  NodeCaseResult result;
+  result.proposals = latencies_us.size();
+  result.seconds = seconds;
+  result.proposals_per_s = static_cast<double>(latencies_us.size()) / seconds;
+  std::sort(latencies_us.begin(), latencies_us.end());
+  result.p50_us = percentile(latencies_us, 0.50);
+  result.p99_us = percentile(latencies_us, 0.99);
+  return result;
+}
+
+double measure_fdatasync_per_s(const std::string& dir, double seconds) {
+  const std::string path = dir + "/raftio-fdatasync-probe";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("open " + path);
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  std::uint64_t syncs = 0;
+  while (Clock::now() < end) {
+    const char byte = 's';
+    if (::write(fd, &byte, 1) != 1 || ::fdatasync(fd) != 0) {
+      ::close(fd);
+      throw std::runtime_error("write/fdatasync failed on " + path);
+    }
+    ++syncs;
+  }
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  ::close(fd);
+  std::filesystem::remove(path);
+  return static_cast<double>(syncs) / elapsed;
+}
+
+}  // namespace raftio::bench

@@ -1,0 +1,26 @@
+// raftio-bench --suite node: three raftio::runtime::Node in one process over loopback TCP, and N
+// concurrent proposers on the leader. Proposals per second and the latency of each, from
+// propose() to its response, next to the raw write+fdatasync rate of the same disk.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace raftio::bench {
+
+struct NodeCaseResult {
+  std::uint64_t proposals = 0;
+  double seconds = 0;
+  double proposals_per_s = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+};
+
+// `durable`: each node on a WAL in `dir` (fdatasync); otherwise on an in-memory log.
+NodeCaseResult measure_node_proposals(const std::string& dir, bool durable, std::size_t proposers, double seconds,
+                                      std::size_t payload_bytes);
+
+// 1-byte write + fdatasync on a file in `dir`, for about `seconds`.
+double measure_fdatasync_per_s(const std::string& dir, double seconds);
+
+}  // namespace raftio::bench
