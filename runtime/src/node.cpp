@@ -189,7 +189,15 @@ void Node::on_storage(std::vector<Event> events) {
 void Node::drain() {
   DriverOutput out = driver_->take_output();
   for (const Message& message : out.messages) transport_->send(message);
-  transport_->flush();
+  if (!out.messages.empty() && !flush_posted_) {
+    // One write per peer per turn: the inputs already queued on the loop (more requests, more
+    // messages) run first and add their frames to the same write.
+    flush_posted_ = true;
+    asio::post(io_, [this] {
+      flush_posted_ = false;
+      if (!stopped_) transport_->flush();
+    });
+  }
   for (Persist& persist : out.persists) persist_thread_->submit(std::move(persist));
   for (Completion& done : out.completions) {
     const auto it = waiting_.find(done.id);

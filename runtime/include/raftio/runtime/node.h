@@ -133,6 +133,7 @@ class Node {
   std::atomic<NodeId> leader_{kNoNode};
   std::atomic<bool> stopped_{false};
   bool running_ = false;  // start() succeeded
+  bool flush_posted_ = false;  // a transport flush is queued on the loop
   std::thread thread_;  // the Node's own loop (io == nullptr); last, started once all is set
 };
 
