@@ -19,11 +19,13 @@
 //     the checker requires that nothing at or below it is applied again;
 //   - bit 2: nodes keep their logs in a WalLog on a simulated disk, so a restart is a crash that
 //     loses what was not synced (a commit index that only moved, for one).
-// Crashes and sanitizer reports are findings in every mode.
+// Crashes and sanitizer reports are findings in every mode. To see what a finding did, replay it
+// with RAFTIO_FUZZ_VERBOSE=1: every operation and every event and action of the cluster is printed.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <optional>
@@ -192,6 +194,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FuzzedDataProvider provider(data, size);
   const auto mode = provider.ConsumeIntegral<std::uint8_t>();
   const bool forgery = (mode & 1) != 0;
+  static const bool verbose = std::getenv("RAFTIO_FUZZ_VERBOSE") != nullptr;
   sim::Cluster cluster(sim::ClusterOptions{.nodes = 3,
                                            .storage = (mode & 4) != 0 ? sim::Storage::Wal : sim::Storage::Memory,
                                            .seed = provider.ConsumeIntegral<std::uint8_t>(),
@@ -199,15 +202,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                            .check_quorum = provider.ConsumeBool(),
                                            .check_safety = !forgery,
                                            .max_snapshot_bytes = kMaxSnapshotBytes,
-                                           .trace = false,
+                                           .trace = verbose,
                                            .durable_state_machine = (mode & 2) != 0,
-                                           .record_applied = !forgery});
+                                           .record_applied = !forgery,
+                                           .trace_sink = verbose ? [](NodeId id, const std::string& line) {
+                                             std::fprintf(stderr, "  node %llu: %s\n", static_cast<unsigned long long>(id), line.c_str());
+                                           } : std::function<void(NodeId, const std::string&)>()});
   auto& net = cluster.network();
   MatchMonotonicity match;
   std::map<NodeId, std::optional<InstallSnapshot>> forged_snapshots;
   for (int op = 0; op < 2000 && provider.remaining_bytes() > 0; ++op) {
     const NodeId node = provider.ConsumeIntegralInRange<NodeId>(1, 3);
-    switch (provider.ConsumeIntegralInRange(0, forgery ? 17 : 14)) {
+    const int what = provider.ConsumeIntegralInRange(0, forgery ? 17 : 14);
+    if (verbose) std::fprintf(stderr, "op %d: %d on node %llu (network: %zu pending)\n", op, what, static_cast<unsigned long long>(node), net.pending());
+    switch (what) {
       case 0:
       case 1: cluster.tick_all(); break;
       case 2: cluster.tick(node); break;

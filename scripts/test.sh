@@ -35,7 +35,7 @@ echo "=== mutation score (at ${SECONDS} s)"
 builds+=(build/mutation)  # its JUnit log counts one case per mutant; none (a crash) counts as a failure
 rm -f build/mutation/meson-logs/testlog.junit.xml
 python3 scripts/mutation-score.py --junit build/mutation/meson-logs/testlog.junit.xml || status=1
-run_suite clang-asan clang++ -Doptimization=1 -Ddebug=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false \
+run_suite clang-asan clang++ -Doptimization=0 -Dlibrary_optimization=1 -Ddebug=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false \
   -Dfuzz=true -Dfuzz_seconds="${FUZZ_SECONDS:-45}"
 
 python3 scripts/junit_summary.py "${builds[@]}" || status=1

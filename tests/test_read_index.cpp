@@ -160,6 +160,32 @@ TEST(ReadIndex, ADuplicatedAnswerToAnEarlierReadDoesNotAnswerAReusedId) {
   EXPECT_EQ(ready[0].index, 9u);
 }
 
+// Found by fuzz_step in CI: a follower forwarded a read, restarted in the same term, and forwarded
+// a new read under the same number (it started again from 1), so the answer to the read from
+// before the restart, still in flight, answered the new one with an old index (a stale read).
+// Each start has its own incarnation, and numbers reads from a base derived from it.
+TEST(ReadIndex, AnAnswerToAReadFromBeforeARestartDoesNotAnswerAReadAfterIt) {
+  const auto incarnation = [](std::uint64_t n) { return [n](RaftConfig::Builder& b) { b.incarnation(n); }; };
+  NodeHarness before(2, {1, 2, 3}, incarnation(0));
+  before.follow(1, 3);
+  const auto first = sent<ReadIndexRequest>(before.step(ReadIndex{8}));
+  ASSERT_EQ(first.size(), 1u);
+
+  NodeHarness after(2, {1, 2, 3}, incarnation(1), std::make_unique<MemoryLog>(before.memory_log()));
+  after.follow(1, 3);
+  const auto second = sent<ReadIndexRequest>(after.step(ReadIndex{8}));
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_NE(second[0].id, first[0].id);
+  EXPECT_TRUE(actions_of<ReadReady>(after.receive(ReadIndexReply{1, 2, 3, first[0].id, 5, true})).empty())
+      << "the answer to the read from before the restart must not answer the new read";
+  const auto ready = actions_of<ReadReady>(after.receive(ReadIndexReply{1, 2, 3, second[0].id, 9, true}));
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].index, 9u);
+
+  // Incarnation 0 keeps the numbering from 1, as before incarnations existed.
+  EXPECT_EQ(first[0].id, 1u);
+}
+
 TEST(ReadIndex, FollowerWithoutLeaderRejects) {
   NodeHarness h(2, {1, 2, 3});
   const auto rejects = rejects_for(h.step(ReadIndex{4}), RequestKind::ReadIndex);

@@ -122,6 +122,11 @@ RaftConfig::Builder& RaftConfig::Builder::seed(std::uint64_t value) {
   config_.seed = value;
   return *this;
 }
+
+RaftConfig::Builder& RaftConfig::Builder::incarnation(std::uint64_t value) {
+  config_.incarnation = value;
+  return *this;
+}
 RaftConfig::Builder& RaftConfig::Builder::async_storage(bool enabled) {
   config_.async_storage = enabled;
   return *this;

@@ -14,6 +14,13 @@ std::uint64_t mix_seed(std::uint64_t seed, NodeId id) noexcept {
   return seed ^ (id * 0x9e3779b97f4a7c15ULL);
 }
 
+// Where a node's forwarded read numbers start: 1 for incarnation 0 (as before incarnations
+// existed), else a SplitMix64 value of it, so two incarnations' ranges overlap only with
+// probability about reads / 2^64.
+std::uint64_t first_forward_id(std::uint64_t incarnation) noexcept {
+  return incarnation == 0 ? 1 : Prng(incarnation).next();
+}
+
 const RaftConfig& validated(const RaftConfig& config) {
   if (auto error = config.validate()) throw std::invalid_argument(error->describe());
   return config;
@@ -25,7 +32,8 @@ NodeCore::NodeCore(RaftConfig config, std::unique_ptr<RaftLog> log)
     : config_(validated(config)),
       log_(std::move(log)),
       membership_(config_.membership),
-      prng_(mix_seed(config_.seed, config_.id)) {
+      prng_(mix_seed(config_.seed, config_.id)),
+      next_forward_id_(first_forward_id(config_.incarnation)) {
   if (!log_) throw std::invalid_argument("raftio: RaftNode needs a RaftLog (got nullptr)");
   recover();
 }

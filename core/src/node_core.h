@@ -272,7 +272,9 @@ class NodeCore {
   // Reads this follower forwarded to the leader, waiting for its ReadIndexReply. Each travels
   // under a number of this node's (forward_id), not the application's id: an application may
   // reuse its ids, and a duplicated answer to an earlier read that carried the same id would
-  // answer the new read with an old index (a stale read, found by fuzz_step).
+  // answer the new read with an old index (a stale read, found by fuzz_step). The numbers start
+  // from a base derived from RaftConfig::incarnation, so that an answer to a read forwarded
+  // before a restart cannot answer one forwarded after it either (found by fuzz_step in CI).
   struct ForwardedRead {
     std::uint64_t id = 0;          // the application's
     std::uint64_t forward_id = 0;  // in the ReadIndexRequest and its reply

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <random>
 #include <stdexcept>
 
 #include "raftio/memory_log.h"
@@ -67,7 +68,12 @@ Result<std::unique_ptr<Node>, std::string> Node::start(NodeOptions options, Stat
       .check_quorum(true)
       .snapshot_threshold(options.snapshot_entries)
       .async_storage(options.async_storage)
-      .seed(options.id);
+      // Different on every start: election timeouts differ from the last run's, and the reads a
+      // follower forwards are numbered apart from those of its previous life (an answer still in
+      // flight from before a restart cannot answer a new read).
+      .seed(std::random_device{}())
+      .incarnation((std::uint64_t{std::random_device{}()} << 32) ^
+                   static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()));
   if (options.start == NodeOptions::Start::Join) builder.learners({options.id});
   auto config = builder.build();
   if (!config) return unexpected(config.error().describe());

@@ -20,6 +20,7 @@ Cluster::Cluster(ClusterOptions options) : options_(options), network_(options.s
     if (async_storage(id)) checker_.set_async_storage(id);
   }
   pending_writes_.resize(options_.nodes);
+  starts_.resize(options_.nodes, 0);
   for (NodeId id : ids_) {
     if (options_.storage == Storage::Wal) {
       disks_.push_back(std::make_shared<wal::FaultyFileSystem>(options_.seed * 1000 + id));
@@ -55,6 +56,7 @@ std::unique_ptr<RaftNode> Cluster::make_node(NodeId id, Index applied) {
                     .max_bytes_per_msg(options_.max_bytes_per_msg)
                     .max_inflight_msgs(options_.max_inflight_msgs)
                     .seed(options_.seed)
+                    .incarnation(starts_[id - 1]++)  // 0 at the first start, then 1, 2, ...
                     .snapshot_threshold(options_.snapshot_threshold)
                     .lease_reads(options_.lease_reads)
                     .snapshot_chunk_bytes(options_.snapshot_chunk_bytes)
@@ -70,6 +72,7 @@ std::unique_ptr<RaftNode> Cluster::make_node(NodeId id, Index applied) {
 
 void Cluster::trace(NodeId id, const std::string& line) {
   trace_hash_ = XXH3_64bits_withSeed(line.data(), line.size(), trace_hash_ ^ id);
+  if (options_.trace_sink) options_.trace_sink(id, line);
 }
 
 void Cluster::step(NodeId id, Event event) {

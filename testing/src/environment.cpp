@@ -384,6 +384,7 @@ void Environment::restart(NodeId id) {
   if (m.node) return print(std::to_string(id) + " is running");
   auto log = std::make_unique<MemoryLog>(std::move(m.crashed_log));
   m.crashed_log = MemoryLog();
+  ++m.config.incarnation;  // every start differs (RaftConfig::incarnation): forwarded reads stay fresh
   m.node = std::make_unique<RaftNode>(m.config, std::move(log));
   const HardState hs = m.node->log().hard_state();
   print(std::to_string(id) + " restarted: t" + std::to_string(m.node->term()) + " vote=" + std::to_string(hs.vote) +

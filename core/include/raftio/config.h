@@ -45,6 +45,13 @@ struct RaftConfig {
   // Seeds the PRNG behind randomized election timeouts (mixed with `id`, so every node of a
   // cluster may share one seed and still draw different timeouts).
   std::uint64_t seed = 0;
+  // A number that differs on every start of this node: a boot counter the embedder keeps, or the
+  // wall-clock time or a random number drawn at start (raftio::runtime::Node draws one). A
+  // follower numbers the reads it forwards to the leader from a base derived from it, so that an
+  // answer to a read sent before a restart, still in flight, can never answer a read sent after
+  // it in the same term (a stale read). 0, the default, numbers from 1 on every start: safe only
+  // if no ReadIndexReply outlives a restart.
+  std::uint64_t incarnation = 0;
   // Lease reads (thesis §6.4.1): a leader that a quorum acknowledged within the last
   // election_ticks - lease_drift_ticks ticks answers ReadIndex at once, without a round. Safe only
   // with check_quorum (followers then refuse to elect anyone else for election_ticks after
@@ -102,6 +109,7 @@ class RaftConfig::Builder {
   Builder& max_bytes_per_msg(std::uint64_t bytes);
   Builder& max_inflight_msgs(std::uint32_t count);
   Builder& seed(std::uint64_t value);
+  Builder& incarnation(std::uint64_t value);
   Builder& applied(Index index);
   Builder& snapshot_threshold(std::uint64_t entries);
   Builder& lease_reads(bool enabled);

@@ -55,6 +55,9 @@ struct ClusterOptions {
   // Keep every applied entry (applied(), missing_acknowledged()). Off where forged snapshots may
   // claim any index up to kMaxLogIndex (fuzzing), which no memory could mirror entry by entry.
   bool record_applied = true;
+  // With trace on, every traced line (each event stepped and action returned, by node) also goes
+  // here: a fuzzer replaying one finding prints what happened (fuzz_step, RAFTIO_FUZZ_VERBOSE).
+  std::function<void(NodeId, const std::string&)> trace_sink = nullptr;
 };
 
 // A proposal as a client sees it: accepted by a leader at (index, term), then acknowledged once
@@ -159,6 +162,7 @@ class Cluster {
   std::vector<std::deque<Persist>> pending_writes_;
   std::vector<std::vector<LogEntry>> applied_;  // below a restored snapshot: placeholders of term 0
   std::vector<Index> state_machine_applied_;    // per node: the index its state machine holds
+  std::vector<std::uint64_t> starts_;           // per node: starts so far (RaftConfig::incarnation)
   std::vector<ClientProposal> proposals_;
   std::vector<std::map<Index, std::size_t>> awaiting_;  // per node: index → proposal slot
   std::vector<Action> actions_;
