@@ -460,6 +460,37 @@ TEST(RuntimeDriver, TransferLeadershipEndsOnceTheTargetLeads) {
   EXPECT_EQ(std::get<Refused>(to_stranger->error()).reason, RejectReason::InvalidTarget);
 }
 
+// The leader steps down for the target's election (it grants its vote), the target loses it, and
+// another node is elected: the core, no longer that leader, reports nothing, so the Driver ends
+// the transfer once a later term has a leader other than the target.
+TEST(RuntimeDriver, ATransferWhoseTargetLosesItsElectionEndsWithTransferFailed) {
+  Cluster cluster;
+  const NodeId leader = cluster.elect();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId target = cluster.follower_of(leader);
+  const NodeId third = 6 - leader - target;
+  const RequestId transfer = cluster.request(leader, &Driver::transfer_leadership, target);
+  // The target's vote requests reach the old leader only, and the old leader's grant is lost.
+  cluster.deliver_all_dropping(
+      [&](const Envelope& e) {
+        const MessageKind kind = kind_of(e.message);
+        return (kind == MessageKind::RequestVote && e.to == third) ||
+               (kind == MessageKind::RequestVoteReply && e.to == target);
+      },
+      [](const Envelope&) { return false; });
+  EXPECT_FALSE(cluster.driver(leader).is_leader()) << "the old leader stepped down for the election";
+  EXPECT_FALSE(cluster.outcome(leader, transfer).has_value());
+
+  cluster.network().isolate(target, {1, 2, 3});
+  for (int t = 0; t < 300 && !cluster.outcome(leader, transfer); ++t) cluster.tick_all();
+  const auto outcome = cluster.outcome(leader, transfer);
+  ASSERT_TRUE(is_error(outcome));
+  ASSERT_TRUE(std::holds_alternative<TransferFailed>(outcome->error())) << describe(outcome->error());
+  const NodeId elected = std::get<TransferFailed>(outcome->error()).leader;
+  EXPECT_NE(elected, target);
+  EXPECT_TRUE(cluster.driver(elected).is_leader());
+}
+
 TEST(RuntimeDriver, ShutdownEndsPendingChangesAndTransfers) {
   Cluster cluster;
   const NodeId leader = cluster.elect();

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <cstdlib>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "raftio/runtime/node.h"
+#include "support/free_port.h"
 #include "support/runtime_counter.h"
 
 namespace raftio::runtime {
@@ -23,12 +26,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A loopback port nobody listens on now (the acceptor reuses addresses, so it can bind it next).
-std::uint16_t free_port() {
-  asio::io_context io;
-  asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return acceptor.local_endpoint().port();
-}
+using raftio::test::free_port;
 
 std::string describe_outcome(const Node::Outcome& outcome) {
   return outcome.ok() ? outcome.value().to_string() : "<error: " + describe(outcome.error()) + ">";
@@ -43,7 +41,7 @@ class NodeCluster : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           ("raftio-node-test-" + std::to_string(::getpid()) + "-" + std::to_string(free_port()));
+           ("raftio-node-test-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()));
     std::filesystem::create_directories(dir_);
     for (NodeId id = 1; id <= 4; ++id) addresses_[id] = "127.0.0.1:" + std::to_string(free_port());
     addresses_[2] = "localhost:" + addresses_[2].substr(addresses_[2].rfind(':') + 1);  // a DNS name
@@ -65,7 +63,9 @@ class NodeCluster : public ::testing::Test {
     out.election_timeout = 100ms;
     out.heartbeat = 20ms;
     out.snapshot_entries = 8;
-    out.log = [](std::string_view) {};
+    // RAFTIO_TEST_LOG=1 shows what the nodes say (links up and down, refusals) when a run fails.
+    if (std::getenv("RAFTIO_TEST_LOG") == nullptr) out.log = [](std::string_view) {};
+    out.trace = std::getenv("RAFTIO_TEST_TRACE") != nullptr;
     return out;
   }
 
@@ -130,6 +130,14 @@ TEST_F(NodeCluster, BootstrapsServesJoinsTransfersRemovesAndRestartsFromItsLog) 
 
   // Leadership moves to the new node, which then removes the old leader.
   EXPECT_EQ(get(nodes_[leader]->transfer_leadership(4)), "");
+  if (std::getenv("RAFTIO_TEST_LOG") != nullptr) {
+    for (auto& [id, node] : nodes_) {
+      const Status s = node->status();
+      std::fprintf(stderr, "DEBUG node %llu role=%d term=%llu leader=%llu last=%llu commit=%llu voters=%zu\n",
+                   (unsigned long long)id, (int)s.role, (unsigned long long)s.term, (unsigned long long)s.leader,
+                   (unsigned long long)s.last_index, (unsigned long long)s.commit_index, s.membership.voters.size());
+    }
+  }
   ASSERT_TRUE(nodes_[4]->is_leader() || agreed_leader() == 4);
   const NodeId removed = leader;
   EXPECT_EQ(get(nodes_[4]->remove_node(removed)), "");

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "raftio/describe.h"
 #include "raftio/events.h"
 
 namespace raftio::runtime {
@@ -149,19 +150,28 @@ RequestId Driver::transfer_leadership(NodeId to) {
     complete(id, unexpected(*stopped_));
     return id;
   }
-  transfers_.emplace(id, to);
+  transfers_.emplace(id, PendingTransfer{to, node_.term()});
   step(TransferLeadership{to, id});
   return id;
 }
 
 // A transfer succeeded once this node sees its target lead (the target won an election in a
-// newer term, which this node learned from it).
+// newer term, which this node learned from it). It failed once another node leads in a later
+// term: the leader stepped down for the target's election, which the target lost. The core
+// reports no outcome then (it is no longer the leader that began the transfer).
 void Driver::check_transfers() {
-  std::vector<RequestId> done;
-  for (const auto& [id, target] : transfers_) {
-    if (target != node_.id() && node_.leader() == target) done.push_back(id);
+  std::vector<std::pair<RequestId, NodeId>> ended;
+  for (const auto& [id, transfer] : transfers_) {
+    const NodeId leader = node_.leader();
+    if (transfer.target != node_.id() && leader == transfer.target) {
+      ended.emplace_back(id, kNoNode);
+    } else if (leader != kNoNode && node_.term() > transfer.term) {
+      ended.emplace_back(id, leader);
+    }
   }
-  for (const RequestId id : done) complete(id, Payload());
+  for (const auto& [id, other] : ended) {
+    complete(id, other == kNoNode ? Result<Payload, Error>(Payload()) : Result<Payload, Error>(unexpected(TransferFailed{other})));
+  }
 }
 
 Status Driver::status() const {
@@ -210,8 +220,12 @@ DriverOutput Driver::take_output() {
 void Driver::step(Event event) {
   if (stopped_) return;
   actions_.clear();
+  if (options_.trace) options_.trace("step " + describe(event));
   node_.step(std::move(event), actions_);
-  for (Action& action : actions_) handle(action);
+  for (Action& action : actions_) {
+    if (options_.trace) options_.trace("  " + describe(action));
+    handle(action);
+  }
   if (!transfers_.empty() && !stopped_) check_transfers();
   // After the step, so the snapshot covers every entry the step applied.
   if (snapshot_wanted_ && !stopped_) take_snapshot();
@@ -407,7 +421,7 @@ void Driver::stop(Error reason) {
   pending.reserve(pending_requests());
   for (const auto& [id, write] : writes_) pending.push_back(id);
   for (const auto& [id, query] : reads_) pending.push_back(id);
-  for (const auto& [id, target] : transfers_) pending.push_back(id);
+  for (const auto& [id, transfer] : transfers_) pending.push_back(id);
   std::sort(pending.begin(), pending.end());  // completions in request order, deterministically
   for (const RequestId id : pending) complete(id, unexpected(reason));
   writes_by_index_.clear();

@@ -30,6 +30,8 @@ std::string describe(const Error& error) {
           return "proposal lost to a leader change (not applied; retry)";
         } else if constexpr (std::is_same_v<E, OutcomeUnknown>) {
           return "outcome unknown (state replaced by a snapshot)";
+        } else if constexpr (std::is_same_v<E, TransferFailed>) {
+          return "leadership transfer failed (node " + std::to_string(e.leader) + " leads)";
         } else if constexpr (std::is_same_v<E, InvalidRequest>) {
           return "invalid request: " + e.why;
         } else {

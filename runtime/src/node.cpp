@@ -106,6 +106,7 @@ std::optional<std::string> Node::open(RaftConfig config) {
   PeerTransportOptions transport;
   transport.cluster_id = options_.cluster_id;
   transport.self = id_;
+  transport.max_queued_bytes_per_peer = options_.max_peer_queue_bytes;
   auto listen = resolve(io_, options_.listen);
   if (!listen) return listen.error();
   transport.peers[id_] = listen.value();
@@ -128,6 +129,7 @@ std::optional<std::string> Node::open(RaftConfig config) {
   driver_options.request_timeout_ticks = ticks_of(options_.request_timeout, options_.tick, 1);
   driver_options.change_timeout_ticks = ticks_of(options_.change_timeout, options_.tick, 1);
   driver_options.background_snapshots = options_.background_snapshots;
+  if (options_.trace) driver_options.trace = [this](const std::string& line) { log(line); };
   try {
     driver_ = std::make_unique<Driver>(std::move(config), std::move(storage), machine_, driver_options);
     if (options_.peer_tls) transport.tls = make_peer_tls(*options_.peer_tls);

@@ -7,13 +7,14 @@
 namespace raftio::runtime {
 
 PeerLink::PeerLink(asio::io_context& io, NodeId peer, asio::ip::tcp::endpoint endpoint, const PeerSecurity& security,
-                   Logger log)
+                   Logger log, std::size_t max_queued_bytes)
     : io_(io),
       peer_(peer),
       endpoint_(std::move(endpoint)),
       security_(security),
       log_(std::move(log)),
-      redial_timer_(io) {}
+      redial_timer_(io),
+      max_queued_bytes_(max_queued_bytes) {}
 
 void PeerLink::start() { dial(); }
 
@@ -25,9 +26,19 @@ void PeerLink::stop() {
   in_flight_.clear();
   if (stream_) stream_->close();
   redial_timer_.cancel();
+  waiting_to_redial_ = false;
+}
+
+void PeerLink::redial_now() {
+  if (connected_ || !waiting_to_redial_) return;
+  ++epoch_;  // the pending timer's dial becomes a no-op
+  redial_timer_.cancel();
+  backoff_ = kMinBackoff;
+  dial();
 }
 
 void PeerLink::dial() {
+  waiting_to_redial_ = false;
   stream_ = security_.tls ? std::make_shared<Stream>(asio::ip::tcp::socket(io_), *security_.tls)
                           : std::make_shared<Stream>(asio::ip::tcp::socket(io_));
   const std::uint64_t epoch = epoch_;
@@ -69,6 +80,7 @@ void PeerLink::disconnect() {
   queued_.clear();
   in_flight_.clear();
   if (stream_) stream_->close();
+  waiting_to_redial_ = true;
   redial_timer_.expires_after(backoff_);
   backoff_ = std::min(backoff_ * 2, kMaxBackoff);
   const std::uint64_t epoch = epoch_;
@@ -91,7 +103,10 @@ void PeerLink::watch_for_close() {
 
 void PeerLink::send(const Message& message) {
   if (!connected_) return;
-  if (queued_.size() + in_flight_.size() > kMaxQueuedBytes) return;  // peer too slow: lose it
+  if (queued_bytes() > max_queued_bytes_) {  // the peer is too slow: lose the frame
+    ++dropped_frames_;
+    return;
+  }
   wire::encode_into(message, queued_);
 }
 

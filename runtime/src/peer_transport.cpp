@@ -15,6 +15,7 @@ PeerTransport::PeerTransport(asio::io_context& io, PeerTransportOptions options,
     : io_(io),
       tls_(std::move(options.tls)),
       max_pending_handshakes_(options.max_pending_handshakes),
+      max_queued_bytes_per_peer_(options.max_queued_bytes_per_peer),
       log_(std::move(log)),
       deliver_(std::move(deliver)),
       acceptor_(io, "peers", log_) {
@@ -30,7 +31,9 @@ PeerTransport::PeerTransport(asio::io_context& io, PeerTransportOptions options,
   security_.handshake_timeout = options.handshake_timeout;
   for (const auto& [id, endpoint] : options.peers) {
     security_.members.push_back(id);
-    if (id != options.self) links_.emplace(id, std::make_unique<PeerLink>(io_, id, endpoint, security_, log_));
+    if (id != options.self) {
+      links_.emplace(id, std::make_unique<PeerLink>(io_, id, endpoint, security_, log_, max_queued_bytes_per_peer_));
+    }
   }
 }
 
@@ -69,7 +72,7 @@ void PeerTransport::set_peers(const std::map<NodeId, asio::ip::tcp::endpoint>& p
   }
   for (const auto& [id, endpoint] : peers) {
     if (id == security_.self || links_.count(id) != 0) continue;
-    auto link = std::make_unique<PeerLink>(io_, id, endpoint, security_, log_);
+    auto link = std::make_unique<PeerLink>(io_, id, endpoint, security_, log_, max_queued_bytes_per_peer_);
     if (started_) link->start();
     links_.emplace(id, std::move(link));
   }
@@ -102,6 +105,9 @@ void PeerTransport::on_accept(asio::ip::tcp::socket socket) {
       stream->close();
       return;
     }
+    // A node that refused us earlier (it did not know us yet) now admits us: link back at once, so
+    // that what we send it (a vote request of a leadership transfer, say) is not lost to a backoff.
+    if (const auto link = links_.find(result.peer); link != links_.end()) link->second->redial_now();
     auto inbound = std::make_shared<PeerInbound>(stream, remote, result.peer, security_.self, deliver_, log_);
     std::erase_if(inbound_, [](const std::weak_ptr<PeerInbound>& weak) { return weak.expired(); });
     inbound_.push_back(inbound);
@@ -126,6 +132,18 @@ void PeerTransport::send(const Message& message) {
 
 void PeerTransport::flush() {
   for (auto& [id, link] : links_) link->flush();
+}
+
+std::size_t PeerTransport::queued_bytes(NodeId peer) const {
+  const auto link = links_.find(peer);
+  return link == links_.end() ? 0 : link->second->queued_bytes();
+}
+
+std::uint64_t PeerTransport::dropped_frames() const {
+  std::uint64_t dropped = 0;
+  for (const auto& [id, link] : links_) dropped += link->dropped_frames();
+  for (const auto& link : stopped_links_) dropped += link->dropped_frames();
+  return dropped;
 }
 
 std::size_t PeerTransport::connected_links() const {

@@ -11,6 +11,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <map>
 #include <memory>
 #include <optional>
@@ -50,6 +52,9 @@ struct DriverOptions {
   // out (DriverOutput::snapshot_jobs), so a large state is serialized off the loop; report the
   // bytes with snapshot_written().
   bool background_snapshots = false;
+  // Called with every event the Driver steps and every action the core returns, as one line each
+  // (raftio::describe): what a node did, for debugging a run. Empty: nothing is described.
+  std::function<void(const std::string&)> trace = nullptr;
 };
 
 // A snapshot to serialize (background_snapshots): run `serialize` anywhere, then report its bytes
@@ -139,7 +144,8 @@ class Driver {
   RequestId add_learner(NodeId node, std::string address);
   RequestId remove_node(NodeId node);
   // Thesis §3.10: the leader hands over to `to`; ends with an empty response once this node sees
-  // `to` lead.
+  // `to` lead, or with TransferFailed once another node leads in a later term (the target's
+  // election failed: it did not hear back from enough voters).
   RequestId transfer_leadership(NodeId to);
   // async_storage mode: the oldest Persist from take_output() is durable (write it with
   // raftio::write_persist(log(), persist)), or writing it failed.
@@ -225,7 +231,11 @@ class Driver {
   std::map<Index, RequestId> writes_by_index_;       // accepted proposals by log index
   std::unordered_map<RequestId, Payload> reads_;     // the query of each pending read
   std::map<RequestId, PendingChange> changes_;       // membership changes (also in writes_ once appended)
-  std::map<RequestId, NodeId> transfers_;            // leadership transfers and their targets
+  struct PendingTransfer {
+    NodeId target = kNoNode;
+    Term term = 0;  // this node's term when the transfer began
+  };
+  std::map<RequestId, PendingTransfer> transfers_;   // leadership transfers
   std::multimap<Index, RequestId> reads_by_index_;   // confirmed reads waiting for apply
   // Requests by the tick they expire at; ended ones are skipped.
   std::multimap<std::uint64_t, RequestId> deadlines_;

@@ -55,6 +55,13 @@ struct Refused {
   friend bool operator==(const Refused&, const Refused&) = default;
 };
 
+// A leadership transfer did not happen: node `leader` leads in a later term (the target lost its
+// election, e.g. because its messages did not reach enough voters). Retry, or pick another target.
+struct TransferFailed {
+  NodeId leader = kNoNode;
+  friend bool operator==(const TransferFailed&, const TransferFailed&) = default;
+};
+
 // The request itself is invalid (an address longer than kMaxAddressBytes, ...): `why` says how.
 struct InvalidRequest {
   std::string why;
@@ -62,7 +69,8 @@ struct InvalidRequest {
 };
 
 using Error =
-    std::variant<NotLeader, TimedOut, ShuttingDown, StorageFailed, ProposalLost, OutcomeUnknown, Refused, InvalidRequest>;
+    std::variant<NotLeader, TimedOut, ShuttingDown, StorageFailed, ProposalLost, OutcomeUnknown, Refused, InvalidRequest,
+                 TransferFailed>;
 
 // The error a core Reject maps to.
 Error error_from(const Reject& reject);

@@ -64,7 +64,9 @@ struct NodeOptions {
   std::uint64_t snapshot_entries = 10000;            // applied entries between snapshots (0: never)
   bool background_snapshots = true;                  // StateMachine::snapshot_job's work on its own thread
   std::optional<TlsFiles> peer_tls;                  // mutual TLS between the nodes (tls.h)
+  std::size_t max_peer_queue_bytes = std::size_t{64} << 20;  // frames queued per peer beyond this are dropped
   std::function<void(std::string_view)> log;         // one line per event worth telling; default: stderr
+  bool trace = false;  // also log every event the core steps and every action it returns (debugging)
 };
 
 class Node {

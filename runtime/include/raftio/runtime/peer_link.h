@@ -27,22 +27,30 @@ namespace raftio::runtime {
 class PeerLink {
  public:
   PeerLink(asio::io_context& io, NodeId peer, asio::ip::tcp::endpoint endpoint, const PeerSecurity& security,
-           Logger log);
+           Logger log, std::size_t max_queued_bytes = kDefaultMaxQueuedBytes);
   PeerLink(const PeerLink&) = delete;
   PeerLink& operator=(const PeerLink&) = delete;
 
   void start();                          // dial
+  // The peer just proved it admits this node (it dialled in and passed the handshake): if this
+  // link is waiting out a backoff after a refusal, dial now rather than when the timer fires.
+  void redial_now();
   // Closes the connection for good: no redial. The object must outlive its queued handlers, so a
   // transport keeps stopped links until it is destroyed.
   void stop();
-  void send(const Message& message);     // queue one frame (dropped while not connected)
+  // Queues one frame. Dropped while not connected, and while the frames queued and in flight
+  // already hold more than max_queued_bytes (a peer that stops reading costs at most that plus
+  // one frame; Raft resends what was lost).
+  void send(const Message& message);
   void flush();                          // write everything queued, if no write is running
 
   NodeId peer() const noexcept { return peer_; }
   const asio::ip::tcp::endpoint& endpoint() const noexcept { return endpoint_; }
   bool connected() const noexcept { return connected_; }
+  std::size_t queued_bytes() const noexcept { return queued_.size() + in_flight_.size(); }
+  std::uint64_t dropped_frames() const noexcept { return dropped_frames_; }  // over the bound
 
-  static constexpr std::size_t kMaxQueuedBytes = std::size_t{64} << 20;  // beyond: drop (loss is fine)
+  static constexpr std::size_t kDefaultMaxQueuedBytes = std::size_t{64} << 20;
   static constexpr std::chrono::milliseconds kMinBackoff{50};
   static constexpr std::chrono::milliseconds kMaxBackoff{2000};
 
@@ -59,8 +67,11 @@ class PeerLink {
   std::shared_ptr<Stream> stream_;
   asio::steady_timer redial_timer_;
   std::chrono::milliseconds backoff_ = kMinBackoff;
+  std::size_t max_queued_bytes_;
+  std::uint64_t dropped_frames_ = 0;
   std::uint64_t epoch_ = 0;  // bumped on disconnect: handlers of an older stream do nothing
   bool connected_ = false;
+  bool waiting_to_redial_ = false;  // between disconnect() and the timer's dial()
   bool writing_ = false;
   std::string last_refusal_;          // logged once until it changes or the link connects
   std::vector<std::byte> queued_;     // frames of this turn

@@ -30,6 +30,8 @@ struct PeerTransportOptions {
   // Accepted connections still in their handshake; beyond this, new ones are closed at once, so
   // strangers cannot hold many descriptors by connecting and saying nothing.
   std::size_t max_pending_handshakes = 64;
+  // Frames queued for one peer (and being written to it) beyond which new ones are dropped.
+  std::size_t max_queued_bytes_per_peer = PeerLink::kDefaultMaxQueuedBytes;
 };
 
 class PeerTransport {
@@ -53,6 +55,8 @@ class PeerTransport {
 
   std::uint64_t refused_connections() const noexcept { return refused_; }
   std::size_t connected_links() const;
+  std::size_t queued_bytes(NodeId peer) const;  // 0 for a node without a link
+  std::uint64_t dropped_frames() const;         // over the per-peer bound, all links
   bool tls() const noexcept { return tls_ != nullptr; }
 
  private:
@@ -64,6 +68,7 @@ class PeerTransport {
   PeerSecurity security_;
   asio::ip::tcp::endpoint listen_on_;
   std::size_t max_pending_handshakes_;
+  std::size_t max_queued_bytes_per_peer_;
   Logger log_;
   Deliver deliver_;
   Acceptor acceptor_;
