@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -274,6 +276,39 @@ TEST(PeerFrameReader, ARaftFrameOfACorruptBodyFailsTheStream) {
   auto second = reader.next();
   ASSERT_TRUE(second && !second->ok());
   EXPECT_EQ(second->error().code, DecodeErrorCode::ChecksumMismatch);
+}
+
+// The checked-in seeds of fuzz/fuzz_peer_frames.cpp (one chunk-size byte, then the stream) are
+// the frames their names say: a format change that leaves them stale fails here.
+TEST(PeerFrameReader, TheFuzzSeedsAreTheStreamsTheirNamesSay) {
+  struct Seed {
+    const char* name;
+    std::size_t frames;
+    std::optional<DecodeErrorCode> error;
+  };
+  const Seed seeds[] = {
+      {"forwarded_proposal", 1, std::nullopt},     {"outcome_applied", 1, std::nullopt},
+      {"outcome_refused", 1, std::nullopt},        {"raft_and_runtime_stream", 3, std::nullopt},
+      {"truncated_proposal", 0, std::nullopt},     {"length_overflow", 0, DecodeErrorCode::LengthOverflow},
+  };
+  for (const Seed& seed : seeds) {
+    std::ifstream in(std::string(RAFTIO_SOURCE_ROOT) + "/fuzz/corpus/peer_frames/" + seed.name, std::ios::binary);
+    const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_GT(bytes.size(), 1u) << seed.name << " is missing";
+    PeerFrameReader reader;
+    reader.feed(std::span<const std::byte>(reinterpret_cast<const std::byte*>(bytes.data()) + 1, bytes.size() - 1));
+    std::size_t frames = 0;
+    std::optional<DecodeErrorCode> error;
+    while (auto next = reader.next()) {
+      if (!next->ok()) {
+        error = next->error().code;
+        break;
+      }
+      ++frames;
+    }
+    EXPECT_EQ(frames, seed.frames) << seed.name;
+    EXPECT_EQ(error, seed.error) << seed.name;
+  }
 }
 
 }  // namespace
