@@ -90,6 +90,18 @@ void Driver::tick() {
 void Driver::receive(Message message) { step(Receive{std::move(message)}); }
 
 void Driver::receive(PeerMessage message) {
+  if (options_.trace) {
+    if (const auto* proposal = std::get_if<ForwardedProposal>(&message)) {
+      options_.trace("receive forwarded proposal " + std::to_string(proposal->request) + " from node " +
+                     std::to_string(proposal->from) + " (" + std::to_string(proposal->command.size()) + " bytes)");
+    } else {
+      const auto& outcome = std::get<ForwardedOutcome>(message);
+      options_.trace("receive forwarded outcome " + std::to_string(outcome.request) + " from node " +
+                     std::to_string(outcome.from) + ": status " +
+                     std::to_string(static_cast<unsigned>(outcome.status)) + ", hint " +
+                     std::to_string(outcome.leader_hint));
+    }
+  }
   if (auto* proposal = std::get_if<ForwardedProposal>(&message)) {
     on_forwarded_proposal(std::move(*proposal));
   } else {
@@ -147,6 +159,10 @@ void Driver::on_forwarded_proposal(ForwardedProposal proposal) {
     outcome.request = proposal.request;
     outcome.status = status;
     outcome.leader_hint = hint;
+    if (options_.trace) {
+      options_.trace("answer forwarded proposal " + std::to_string(proposal.request) + " of node " +
+                     std::to_string(proposal.from) + ": status " + std::to_string(static_cast<unsigned>(status)));
+    }
     out_.peer_messages.push_back(std::move(outcome));
   };
   if (stopped_) return answer(ForwardStatus::ShuttingDown, kNoNode);
@@ -187,6 +203,11 @@ void Driver::answer_remote(RequestId id, const Result<Payload, Error>& result) {
   outcome.request = it->second.request;
   remote_origins_.erase({it->second.origin, it->second.request});
   remote_.erase(it);
+  if (options_.trace) {
+    options_.trace("answer forwarded proposal " + std::to_string(outcome.request) + " of node " +
+                   std::to_string(outcome.to) + " (request " + std::to_string(id) +
+                   "): status " + std::to_string(static_cast<unsigned>(outcome.status)));
+  }
   out_.peer_messages.push_back(std::move(outcome));
 }
 
