@@ -265,6 +265,43 @@ TEST(RuntimeForwarding, ALeaderThatLosesItsAppendedEntrySaysProposalLost) {
   for (NodeId id = 1; id <= 3; ++id) EXPECT_EQ(cluster.machine(id).value(), 100) << "node " << id;
 }
 
+// The leader replicated the proposal to one follower and was cut off before it learned that the
+// entry committed. The follower still waits for it rather than guessing: the next leader commits
+// the entry (§5.4.2, behind an entry of its own term), the old leader applies it at its index and
+// term, and answers with the state machine's response.
+TEST(RuntimeForwarding, ALeaderCutOffAfterReplicatingStillAnswersOnceItsEntryIsApplied) {
+  DriverOptions options;
+  options.request_timeout_ticks = 2000;
+  Cluster cluster(0, options);
+  const NodeId old_leader = cluster.elect();
+  ASSERT_NE(old_leader, kNoNode);
+  const NodeId follower = cluster.follower_of(old_leader);
+  const NodeId other = third_node(old_leader, follower);
+  cluster.hold_peer_messages(true);
+  const RequestId request = cluster.propose(follower, "5");
+  auto forwarded = cluster.take_peer<ForwardedProposal>();
+  ASSERT_EQ(forwarded.size(), 1u);
+  cluster.driver(old_leader).receive(forwarded[0]);
+  cluster.drain(old_leader);
+  // The entry reaches `follower` only, and its acknowledgement never reaches the leader.
+  cluster.deliver_all_dropping([&](const Envelope& e) { return e.to == other || e.to == old_leader; },
+                               [](const Envelope&) { return false; });
+  ASSERT_EQ(cluster.driver(follower).node().last_index(), cluster.driver(old_leader).node().last_index());
+  ASSERT_EQ(cluster.machine(follower).value(), 0);
+  cluster.network().isolate(old_leader, {1, 2, 3});
+  cluster.hold_peer_messages(false);
+
+  for (int t = 0; t < 500 && !cluster.driver(follower).is_leader(); ++t) cluster.tick_all();
+  ASSERT_TRUE(cluster.driver(follower).is_leader()) << "only the follower holding the entry can win";
+  cluster.tick_all(3);
+  EXPECT_EQ(cluster.machine(follower).value(), 5) << "the new leader committed the entry";
+  EXPECT_FALSE(cluster.outcome(follower, request).has_value()) << "the follower did not wait for the node it asked";
+
+  cluster.network().heal();
+  EXPECT_EQ(value_of(cluster.wait(follower, request, 300)), "5");
+  for (NodeId id = 1; id <= 3; ++id) EXPECT_EQ(cluster.machine(id).applied_commands(), 1) << "node " << id;
+}
+
 // A leader that stops after appending cannot tell whether the entry will commit under its
 // successor: OutcomeUnknown. One that was stopped before the proposal came never appended it.
 TEST(RuntimeForwarding, ALeaderShuttingDownAnswersOutcomeUnknownOnceAppendedAndNotLeaderBefore) {
