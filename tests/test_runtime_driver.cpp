@@ -12,184 +12,16 @@
 #include <vector>
 
 #include "raftio/memory_log.h"
-#include "raftio/memory_transport.h"
 #include "raftio/runtime/driver.h"
-#include "support/runtime_counter.h"
+
+#include "support/driver_cluster.h"
 
 namespace raftio::runtime {
 namespace {
 
-Payload text(const std::string& s) { return Payload::copy_of(s); }
-
-// Three drivers (ids 1..3) and the network between them. Each node's state machine and log
-// outlive its driver, so a node can be restarted on what it had persisted.
-class Cluster {
- public:
-  explicit Cluster(std::uint64_t snapshot_threshold = 0, DriverOptions options = {})
-      : snapshot_threshold_(snapshot_threshold), options_(options) {
-    for (NodeId id = 1; id <= 3; ++id) {
-      machines_[id] = std::make_unique<Counter>();
-      drivers_[id] = std::make_unique<Driver>(config(id), std::make_unique<MemoryLog>(), *machines_[id], options_);
-    }
-  }
-
-  Driver& driver(NodeId id) { return *drivers_.at(id); }
-  Counter& machine(NodeId id) { return *machines_.at(id); }
-  MemoryTransport& network() { return network_; }
-
-  // Every request's outcome, by node and request id.
-  std::optional<Result<Payload, Error>> outcome(NodeId node, RequestId id) const {
-    const auto it = outcomes_.find({node, id});
-    if (it == outcomes_.end()) return std::nullopt;
-    return it->second;
-  }
-
-  // Moves what the driver produced onto the network and into outcomes_.
-  void drain(NodeId id) {
-    DriverOutput out = drivers_.at(id)->take_output();
-    for (Message& message : out.messages) network_.send(receiver_of(message), std::move(message));
-    for (Completion& done : out.completions) outcomes_.insert_or_assign({id, done.id}, std::move(done.result));
-    for (SnapshotJob& job : out.snapshot_jobs) snapshot_jobs_[id].push_back(std::move(job));
-    addresses_changed_[id] = out.addresses_changed;
-  }
-  std::vector<SnapshotJob>& snapshot_jobs(NodeId id) { return snapshot_jobs_[id]; }
-
-  // Delivers the oldest queued message; false when none is left.
-  bool deliver_one() {
-    if (network_.empty()) return false;
-    std::optional<Envelope> envelope = network_.take_next();
-    if (envelope && drivers_.count(envelope->to) != 0) {
-      drivers_.at(envelope->to)->receive(std::move(envelope->message));
-      drain(envelope->to);
-    }
-    return true;
-  }
-  // Delivers everything queued, dropping the messages `drop` picks; how many it delivered that
-  // `count` picks.
-  template <class Drop, class Count>
-  int deliver_all_dropping(Drop drop, Count count) {
-    int counted = 0;
-    for (int i = 0; i < 100000 && !network_.empty(); ++i) {
-      if (drop(network_.peek(0))) {
-        network_.drop(0);
-        continue;
-      }
-      counted += count(network_.peek(0)) ? 1 : 0;
-      deliver_one();
-    }
-    return counted;
-  }
-  void deliver_all() {
-    for (int i = 0; i < 100000 && deliver_one(); ++i) {
-    }
-  }
-
-  void tick_all(int times = 1) {
-    for (int t = 0; t < times; ++t) {
-      for (auto& [id, driver] : drivers_) {
-        driver->tick();
-        drain(id);
-      }
-      deliver_all();
-    }
-  }
-
-  // Ticks until one node leads and every other node knows it; that leader's id.
-  NodeId elect() {
-    for (int t = 0; t < 500; ++t) {
-      tick_all();
-      const NodeId leader = leader_id();
-      if (leader != kNoNode) return leader;
-    }
-    return kNoNode;
-  }
-  NodeId leader_id() {
-    NodeId leader = kNoNode;
-    for (auto& [id, driver] : drivers_) {
-      if (driver->is_leader()) leader = id;
-    }
-    if (leader == kNoNode) return kNoNode;
-    for (auto& [id, driver] : drivers_) {
-      if (driver->leader_id() != leader) return kNoNode;
-    }
-    return leader;
-  }
-  NodeId follower_of(NodeId leader) const { return leader == 1 ? 2 : 1; }
-
-  RequestId propose(NodeId id, const std::string& command) {
-    const RequestId request = drivers_.at(id)->propose(text(command));
-    drain(id);
-    return request;
-  }
-  RequestId read(NodeId id) {
-    const RequestId request = drivers_.at(id)->read(text("value"));
-    drain(id);
-    return request;
-  }
-  // Ticks (delivering everything) until the request ended, at most `ticks` times.
-  std::optional<Result<Payload, Error>> wait(NodeId node, RequestId id, int ticks = 200) {
-    deliver_all();
-    for (int t = 0; t < ticks && !outcome(node, id); ++t) tick_all();
-    return outcome(node, id);
-  }
-
-  // A new, empty node `id` starts as a learner of {1, 2, 3} (it adopts the cluster's
-  // configuration from the log) and waits for the cluster to add it.
-  void start_new_node(NodeId id) {
-    machines_[id] = std::make_unique<Counter>();
-    RaftConfig config = RaftConfig::builder(id).voters({1, 2, 3}).learners({id}).seed(7).build().value();
-    drivers_[id] = std::make_unique<Driver>(std::move(config), std::make_unique<MemoryLog>(), *machines_[id], options_);
-  }
-  RequestId request(NodeId id, RequestId (Driver::*call)(NodeId), NodeId target) {
-    const RequestId request = (drivers_.at(id).get()->*call)(target);
-    drain(id);
-    return request;
-  }
-  RequestId request(NodeId id, RequestId (Driver::*call)(NodeId, std::string), NodeId target, std::string address) {
-    const RequestId request = (drivers_.at(id).get()->*call)(target, std::move(address));
-    drain(id);
-    return request;
-  }
-  // Whether the last drain of `id` said its addresses changed.
-  bool addresses_changed(NodeId id) const {
-    const auto it = addresses_changed_.find(id);
-    return it != addresses_changed_.end() && it->second;
-  }
-  std::vector<NodeId> ids() const {
-    std::vector<NodeId> out;
-    for (const auto& [id, driver] : drivers_) out.push_back(id);
-    return out;
-  }
-
-  // The node crashes and comes back on a copy of the log it had persisted and a new, empty state
-  // machine.
-  void restart(NodeId id) {
-    const MemoryLog persisted = dynamic_cast<MemoryLog&>(drivers_.at(id)->log());
-    drivers_.erase(id);
-    machines_[id] = std::make_unique<Counter>();
-    drivers_[id] = std::make_unique<Driver>(config(id), std::make_unique<MemoryLog>(persisted), *machines_[id]);
-  }
-
- private:
-  RaftConfig config(NodeId id) const {
-    return RaftConfig::builder(id).voters({1, 2, 3}).seed(7).snapshot_threshold(snapshot_threshold_).build().value();
-  }
-
-  std::uint64_t snapshot_threshold_;
-  DriverOptions options_;
-  std::map<NodeId, std::unique_ptr<Counter>> machines_;
-  std::map<NodeId, std::unique_ptr<Driver>> drivers_;
-  std::map<std::pair<NodeId, RequestId>, Result<Payload, Error>> outcomes_;
-  std::map<NodeId, std::vector<SnapshotJob>> snapshot_jobs_;
-  std::map<NodeId, bool> addresses_changed_;
-  MemoryTransport network_{1};
-};
-
-std::string value_of(const std::optional<Result<Payload, Error>>& outcome) {
-  if (!outcome) return "<pending>";
-  if (!outcome->ok()) return "<error: " + describe(outcome->error()) + ">";
-  return outcome->value().to_string();
-}
+using test::Cluster;
+using test::text;
+using test::value_of;
 
 TEST(RuntimeDriver, ElectsALeaderAndAProposalCompletesWithTheStateMachinesResponse) {
   Cluster cluster;
@@ -209,8 +41,10 @@ TEST(RuntimeDriver, ElectsALeaderAndAProposalCompletesWithTheStateMachinesRespon
   EXPECT_EQ(cluster.driver(leader).pending_requests(), 0u);
 }
 
-TEST(RuntimeDriver, AProposalOnAFollowerIsRefusedWithTheLeadersId) {
-  Cluster cluster;
+TEST(RuntimeDriver, WithoutForwardingAProposalOnAFollowerIsRefusedWithTheLeadersId) {
+  DriverOptions options;
+  options.forward_proposals = false;
+  Cluster cluster(0, options);
   const NodeId leader = cluster.elect();
   ASSERT_NE(leader, kNoNode);
   const NodeId follower = cluster.follower_of(leader);
@@ -221,6 +55,7 @@ TEST(RuntimeDriver, AProposalOnAFollowerIsRefusedWithTheLeadersId) {
   ASSERT_FALSE(outcome->ok());
   ASSERT_TRUE(std::holds_alternative<NotLeader>(outcome->error())) << describe(outcome->error());
   EXPECT_EQ(std::get<NotLeader>(outcome->error()).leader, leader);
+  EXPECT_TRUE(cluster.peer_network().empty());  // nothing was forwarded
   cluster.tick_all(3);
   EXPECT_EQ(cluster.machine(leader).value(), 0);  // nothing was appended
 }

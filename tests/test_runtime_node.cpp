@@ -4,6 +4,7 @@
 // stopped comes back from its WAL with the replicated address book.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <asio.hpp>
 #include <chrono>
 #include <filesystem>
@@ -66,6 +67,7 @@ class NodeCluster : public ::testing::Test {
     // RAFTIO_TEST_LOG=1 shows what the nodes say (links up and down, refusals) when a run fails.
     if (std::getenv("RAFTIO_TEST_LOG") == nullptr) out.log = [](std::string_view) {};
     out.trace = std::getenv("RAFTIO_TEST_TRACE") != nullptr;
+    out.forward_proposals = forward_proposals_;
     return out;
   }
 
@@ -98,6 +100,7 @@ class NodeCluster : public ::testing::Test {
     return kNoNode;
   }
 
+  bool forward_proposals_ = true;
   std::filesystem::path dir_;
   std::map<NodeId, std::string> addresses_;
   std::map<NodeId, std::unique_ptr<Counter>> machines_;
@@ -112,11 +115,7 @@ TEST_F(NodeCluster, BootstrapsServesJoinsTransfersRemovesAndRestartsFromItsLog) 
   EXPECT_EQ(get(nodes_[leader]->propose(Payload::copy_of("5"))), "5") << "apply()'s response";
 
   const NodeId follower = leader == 1 ? 2 : 1;
-  const Node::Outcome refused = nodes_[follower]->propose(Payload::copy_of("1")).get();
-  ASSERT_FALSE(refused.ok());
-  ASSERT_TRUE(std::holds_alternative<NotLeader>(refused.error()));
-  EXPECT_EQ(std::get<NotLeader>(refused.error()).leader, leader);
-  EXPECT_EQ(nodes_[follower]->address_of(leader), addresses_[leader]) << "where to send it instead";
+  EXPECT_EQ(nodes_[follower]->address_of(leader), addresses_[leader]) << "where the leader listens";
   EXPECT_EQ(get(nodes_[follower]->read(Payload::copy_of("value"))), "5") << "a linearizable read on a follower";
 
   // A new, empty node joins: one call on each side.
@@ -174,6 +173,44 @@ TEST_F(NodeCluster, ShutdownHandsLeadershipOverAndEndsEveryLaterRequest) {
   const NodeId next = agreed_leader();
   EXPECT_EQ(next, handed_to);
   EXPECT_EQ(get(nodes_[next]->propose(Payload::copy_of("1"))), "8");
+}
+
+// A proposal on a follower travels to the leader as a runtime frame on the peer link, and its
+// outcome comes back the same way: the caller gets apply()'s response as if it asked the leader.
+TEST_F(NodeCluster, AProposalOnAFollowerIsForwardedAndReturnsTheStateMachinesResponse) {
+  for (NodeId id = 1; id <= 3; ++id) start(id);
+  const NodeId leader = agreed_leader();
+  ASSERT_NE(leader, kNoNode);
+  std::vector<NodeId> followers;
+  for (NodeId id = 1; id <= 3; ++id) {
+    if (id != leader) followers.push_back(id);
+  }
+  EXPECT_EQ(get(nodes_[followers[0]]->propose(Payload::copy_of("2"))), "2") << "forwarded to node " << leader;
+  EXPECT_EQ(get(nodes_[followers[1]]->propose(Payload::copy_of("3"))), "5");
+  // Many at once, from both followers: each ends with its own response, every one applied once.
+  std::vector<std::future<Node::Outcome>> pending;
+  for (int i = 0; i < 50; ++i) pending.push_back(nodes_[followers[i % 2]]->propose(Payload::copy_of("1")));
+  std::vector<std::string> responses;
+  for (auto& future : pending) responses.push_back(get(std::move(future)));
+  std::sort(responses.begin(), responses.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
+  });
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(responses[i], std::to_string(6 + i)) << "response " << i;
+  EXPECT_EQ(get(nodes_[leader]->read(Payload::copy_of("value"))), "55");
+  EXPECT_EQ(machines_[leader]->applied_commands(), 52);
+}
+
+TEST_F(NodeCluster, WithForwardingOffAFollowerRefusesAProposalWithTheLeadersId) {
+  forward_proposals_ = false;
+  for (NodeId id = 1; id <= 3; ++id) start(id);
+  const NodeId leader = agreed_leader();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId follower = leader == 1 ? 2 : 1;
+  const Node::Outcome refused = nodes_[follower]->propose(Payload::copy_of("1")).get();
+  ASSERT_FALSE(refused.ok());
+  ASSERT_TRUE(std::holds_alternative<NotLeader>(refused.error())) << describe(refused.error());
+  EXPECT_EQ(std::get<NotLeader>(refused.error()).leader, leader);
+  EXPECT_EQ(get(nodes_[leader]->read(Payload::copy_of("value"))), "0") << "nothing was applied";
 }
 
 TEST(Node, InvalidOptionsAreOneLineErrorsNotExceptions) {

@@ -1,4 +1,5 @@
-// The runtime's peer transport on real loopback sockets: what a peer that stops reading costs.
+// The runtime's peer transport on real loopback sockets: what a peer that stops reading costs, and
+// runtime frames (forwarded proposals) carried beside Raft's, with the sender checked.
 #include <gtest/gtest.h>
 
 #include <asio.hpp>
@@ -72,6 +73,54 @@ TEST(RuntimeTransport, APeerThatStopsReadingCostsItsSenderAtMostTheBoundPlusOneF
   EXPECT_EQ(a.queued_bytes(2), 0u);
   EXPECT_GT(received, 0u);
   EXPECT_EQ(received, 1000 - dropped) << "every frame not dropped is delivered, once";
+}
+
+// Raft and runtime frames share a link, in order; a runtime frame that claims another sender than
+// the node that said hello on the link closes the connection, and nothing after it is delivered.
+TEST(RuntimeTransport, RuntimeFramesTravelBesideRaftFramesAndAForgedSenderClosesTheLink) {
+  const std::map<NodeId, asio::ip::tcp::endpoint> peers{
+      {1, free_endpoint()}, {2, free_endpoint()}, {3, free_endpoint()}};
+  asio::io_context io;
+  std::vector<std::string> received;  // in arrival order
+  std::vector<std::string> log_b;
+  PeerTransport a(io, options_for(1, peers, PeerLink::kDefaultMaxQueuedBytes), [](std::string_view) {}, [](Message) {});
+  PeerTransport b(
+      io, options_for(2, peers, PeerLink::kDefaultMaxQueuedBytes),
+      [&](std::string_view line) { log_b.emplace_back(line); },
+      [&](Message message) { received.push_back("raft from " + std::to_string(sender_of(message))); },
+      [&](PeerMessage message) {
+        received.push_back("runtime from " + std::to_string(sender_of(message)) + ": " +
+                           std::get<ForwardedProposal>(message).command.to_string());
+      });
+  a.listen();
+  b.listen();
+  a.start();
+  b.start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (a.connected_links() == 0 && std::chrono::steady_clock::now() < deadline) io.poll();
+  ASSERT_GE(a.connected_links(), 1u) << "node 1 never linked to node 2";
+
+  a.send(TimeoutNow{1, 2, 1});
+  a.send(PeerMessage(ForwardedProposal{1, 2, 7, Payload::copy_of("incr")}));
+  a.send(TimeoutNow{1, 2, 1});
+  a.flush();
+  const auto first = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (received.size() < 3 && std::chrono::steady_clock::now() < first) io.poll();
+  ASSERT_EQ(received, (std::vector<std::string>{"raft from 1", "runtime from 1: incr", "raft from 1"}));
+
+  // Node 1's link carries a proposal that claims to come from node 3.
+  a.send(PeerMessage(ForwardedProposal{3, 2, 8, Payload::copy_of("forged")}));
+  a.send(TimeoutNow{1, 2, 1});
+  a.flush();
+  const auto second = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  bool dropped = false;
+  while (!dropped && std::chrono::steady_clock::now() < second) {
+    io.poll();
+    for (const std::string& line : log_b) dropped = dropped || line.find("sent a message from node 3") != std::string::npos;
+  }
+  EXPECT_TRUE(dropped) << "the forged frame did not close the connection";
+  for (int i = 0; i < 100; ++i) io.poll();
+  EXPECT_EQ(received.size(), 3u) << "something after the forged frame was delivered";
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Three runtime Drivers and a fourth that joins: a proposal, a read on a follower, node 4 added
-// from empty to voter in one request, and leadership handed to it. The "network" is a queue.
+// Three runtime Drivers and a fourth that joins: a proposal, a read on a follower, a proposal on a
+// follower (forwarded to the leader), node 4 added from empty to voter in one request, and
+// leadership handed to it. The "network" is two queues: Raft's messages and the runtime's.
 #include <raftio/runtime/driver.h>
 
 #include <cstdio>
@@ -30,18 +31,26 @@ void start(NodeId id, RaftConfig::Builder builder) {
 // One tick everywhere, then every message delivered until the cluster is quiet.
 void run(int ticks = 1) {
   std::deque<Message> network;
+  std::deque<runtime::PeerMessage> forwarded;  // proposals a follower forwards, and their outcomes
   for (int t = 0; t < ticks; ++t) {
     for (auto& [id, node] : nodes) node->tick();
     do {
       for (auto& [id, node] : nodes) {
         runtime::DriverOutput out = node->take_output();
         for (Message& m : out.messages) network.push_back(std::move(m));
+        for (runtime::PeerMessage& m : out.peer_messages) forwarded.push_back(std::move(m));
         for (auto& done : out.completions)
           answers[{id, done.id}] = done.result.ok() ? "ok " + done.result.value().to_string() : describe(done.result.error());
       }
-      if (network.empty()) break;
-      nodes.at(receiver_of(network.front()))->receive(std::move(network.front()));
-      network.pop_front();
+      if (!forwarded.empty()) {
+        nodes.at(runtime::receiver_of(forwarded.front()))->receive(std::move(forwarded.front()));
+        forwarded.pop_front();
+      } else if (!network.empty()) {
+        nodes.at(receiver_of(network.front()))->receive(std::move(network.front()));
+        network.pop_front();
+      } else {
+        break;
+      }
     } while (true);
   }
 }
@@ -66,11 +75,12 @@ int main() {
 
   bool ok = wait(first, nodes[first]->propose(Payload::copy_of("42")), "propose 42 on the leader:") == "ok 42";
   ok &= wait(follower, nodes[follower]->read(Payload()), "read on a follower:") == "ok 42";
+  ok &= wait(follower, nodes[follower]->propose(Payload::copy_of("1")), "propose +1 on a follower:") == "ok 43";
 
   start(4, RaftConfig::builder(4).voters({1, 2, 3}).learners({4}));  // a new, empty node
   ok &= wait(first, nodes[first]->add_voter(4), "add node 4 as a voter:") == "ok ";
   ok &= wait(first, nodes[first]->transfer_leadership(4), "transfer leadership to 4:") == "ok ";
   run(3);
   std::printf("node 4 leads: %s, its counter: %lld\n", leader() == 4 ? "yes" : "no", machines[4].value);
-  return ok && leader() == 4 && machines[4].value == 42 ? 0 : 1;
+  return ok && leader() == 4 && machines[4].value == 43 ? 0 : 1;
 }

@@ -1,5 +1,6 @@
 // A replicated counter on raftio::runtime::Node: three nodes over TCP on loopback, a proposal, a
-// read on a follower, a fourth node that starts empty and joins, and leadership handed to it.
+// read and a proposal on a follower (forwarded to the leader), a fourth node that starts empty
+// and joins, and leadership handed to it.
 #include <raftio/runtime/node.h>
 
 #include <cstdio>
@@ -48,10 +49,11 @@ int main() {
   const NodeId leader = nodes[1]->wait_for_leader(std::chrono::seconds(10)).value();
   bool ok = show("propose +5 on the leader:", nodes[leader]->propose(Payload::copy_of("5"))) == "ok 5";
   ok &= show("read on a follower:", nodes[leader % 3 + 1]->read(Payload::copy_of("value"))) == "ok 5";
+  ok &= show("propose +2 on a follower:", nodes[leader % 3 + 1]->propose(Payload::copy_of("2"))) == "ok 7";
   start(4, NodeOptions::Start::Join);
   ok &= show("add node 4 as a voter:", nodes[leader]->add_voter(4, address[4])) == "ok ";
-  ok &= show("read on node 4:", nodes[4]->read(Payload::copy_of("value"))) == "ok 5";
+  ok &= show("read on node 4:", nodes[4]->read(Payload::copy_of("value"))) == "ok 7";
   ok &= show("hand leadership to node 4:", nodes[leader]->transfer_leadership(4)) == "ok ";
-  ok &= show("propose +1 on node 4:", nodes[4]->propose(Payload::copy_of("1"))) == "ok 6";
+  ok &= show("propose +1 on node 4:", nodes[4]->propose(Payload::copy_of("1"))) == "ok 8";
   return ok ? 0 : 1;
 }

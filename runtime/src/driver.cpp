@@ -6,11 +6,79 @@
 
 #include "raftio/describe.h"
 #include "raftio/events.h"
+#include "raftio/runtime/runtime_wire.h"
 
 namespace raftio::runtime {
+namespace {
+
+// SplitMix64: the base of this incarnation's forwarded-proposal numbers. 0 for incarnation 0 (a
+// node that never restarts, as in tests), else a value two incarnations share with probability
+// about requests / 2^64.
+std::uint64_t forward_base(std::uint64_t incarnation) noexcept {
+  if (incarnation == 0) return 0;
+  std::uint64_t z = incarnation + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// What a follower's request ends with, given the leader's answer.
+Result<Payload, Error> result_of(const ForwardedOutcome& outcome) {
+  switch (outcome.status) {
+    case ForwardStatus::Applied: return outcome.response;
+    case ForwardStatus::NotLeader: return unexpected(NotLeader{outcome.leader_hint});
+    case ForwardStatus::Refused: return unexpected(Refused{outcome.reason, outcome.leader_hint});
+    case ForwardStatus::ProposalLost: return unexpected(ProposalLost{});
+    case ForwardStatus::OutcomeUnknown: return unexpected(OutcomeUnknown{});
+    // The leader is going away: not proposed, and no leader to name yet.
+    case ForwardStatus::ShuttingDown: return unexpected(NotLeader{kNoNode});
+    case ForwardStatus::Overloaded: return unexpected(Overloaded{});
+    case ForwardStatus::TooLarge: break;
+  }
+  return unexpected(InvalidRequest{"the leader refused a command over " +
+                                   std::to_string(peer_wire::kMaxForwardedCommandBytes) + " bytes"});
+}
+
+// What the leader answers for a forwarded proposal that ended with `result`. Before the core
+// appended it, every failure means "not applied"; after, only ProposalLost does, and any other
+// failure leaves the outcome open.
+ForwardedOutcome outcome_of(const Result<Payload, Error>& result, bool appended) {
+  ForwardedOutcome outcome;
+  if (result.ok()) {
+    if (result.value().size() <= peer_wire::kMaxForwardedResponseBytes) {
+      outcome.status = ForwardStatus::Applied;
+      outcome.response = result.value();
+    } else {
+      outcome.status = ForwardStatus::OutcomeUnknown;  // applied, but the answer cannot travel
+    }
+    return outcome;
+  }
+  const Error& error = result.error();
+  if (const auto* not_leader = std::get_if<NotLeader>(&error)) {
+    outcome.status = ForwardStatus::NotLeader;
+    outcome.leader_hint = not_leader->leader;
+  } else if (const auto* refused = std::get_if<Refused>(&error)) {
+    outcome.status = ForwardStatus::Refused;
+    outcome.reason = refused->reason;
+    outcome.leader_hint = refused->leader_hint;
+  } else if (std::holds_alternative<ProposalLost>(error)) {
+    outcome.status = ForwardStatus::ProposalLost;
+  } else if (!appended && (std::holds_alternative<ShuttingDown>(error) || std::holds_alternative<StorageFailed>(error))) {
+    outcome.status = ForwardStatus::ShuttingDown;
+  } else {
+    outcome.status = ForwardStatus::OutcomeUnknown;
+  }
+  return outcome;
+}
+
+}  // namespace
 
 Driver::Driver(RaftConfig config, std::unique_ptr<RaftLog> log, StateMachine& machine, DriverOptions options)
-    : node_(std::move(config), std::move(log)), machine_(machine), options_(options), applied_(node_.config().applied) {}
+    : node_(std::move(config), std::move(log)),
+      machine_(machine),
+      options_(options),
+      applied_(node_.config().applied),
+      forward_base_(forward_base(node_.config().incarnation)) {}
 
 void Driver::tick() {
   ++ticks_;
@@ -20,6 +88,26 @@ void Driver::tick() {
 }
 
 void Driver::receive(Message message) { step(Receive{std::move(message)}); }
+
+void Driver::receive(PeerMessage message) {
+  if (options_.trace) {
+    if (const auto* proposal = std::get_if<ForwardedProposal>(&message)) {
+      options_.trace("receive forwarded proposal " + std::to_string(proposal->request) + " from node " +
+                     std::to_string(proposal->from) + " (" + std::to_string(proposal->command.size()) + " bytes)");
+    } else {
+      const auto& outcome = std::get<ForwardedOutcome>(message);
+      options_.trace("receive forwarded outcome " + std::to_string(outcome.request) + " from node " +
+                     std::to_string(outcome.from) + ": status " +
+                     std::to_string(static_cast<unsigned>(outcome.status)) + ", hint " +
+                     std::to_string(outcome.leader_hint));
+    }
+  }
+  if (auto* proposal = std::get_if<ForwardedProposal>(&message)) {
+    on_forwarded_proposal(std::move(*proposal));
+  } else {
+    on_forwarded_outcome(std::get<ForwardedOutcome>(message));
+  }
+}
 
 RequestId Driver::start_request(std::uint64_t timeout_ticks) {
   const RequestId id = next_id_++;
@@ -33,10 +121,94 @@ RequestId Driver::propose(Payload command) {
     complete(id, unexpected(*stopped_));
     return id;
   }
+  if (options_.forward_proposals && !node_.is_leader()) {
+    forward(id, std::move(command));
+    return id;
+  }
   writes_.emplace(id, PendingWrite{});
   // The request id doubles as the core's correlation id: ProposalAccepted and Reject echo it.
   step(Propose{wrap_command(command), id});
   return id;
+}
+
+// The proposal goes to the leader this node knows, once: the request then waits for that node's
+// answer, even if another node leads meanwhile (the one it went to may still have appended it,
+// and still learns whether it committed), until the request's deadline.
+void Driver::forward(RequestId id, Payload command) {
+  const NodeId leader = node_.leader();
+  if (leader == kNoNode || leader == node_.id()) {
+    complete(id, unexpected(NotLeader{kNoNode}));  // an election is under way: retry once it ends
+    return;
+  }
+  if (command.size() > peer_wire::kMaxForwardedCommandBytes) {
+    complete(id, unexpected(InvalidRequest{"a forwarded command is at most " +
+                                           std::to_string(peer_wire::kMaxForwardedCommandBytes) + " bytes"}));
+    return;
+  }
+  forwarded_.emplace(id, leader);
+  if (options_.trace) options_.trace("forward request " + std::to_string(id) + " to node " + std::to_string(leader));
+  out_.peer_messages.push_back(ForwardedProposal{node_.id(), leader, forward_base_ + id, std::move(command)});
+}
+
+void Driver::on_forwarded_proposal(ForwardedProposal proposal) {
+  if (proposal.to != node_.id() || proposal.from == node_.id() || proposal.from == kNoNode) return;
+  auto answer = [&](ForwardStatus status, NodeId hint) {
+    ForwardedOutcome outcome;
+    outcome.from = node_.id();
+    outcome.to = proposal.from;
+    outcome.request = proposal.request;
+    outcome.status = status;
+    outcome.leader_hint = hint;
+    if (options_.trace) {
+      options_.trace("answer forwarded proposal " + std::to_string(proposal.request) + " of node " +
+                     std::to_string(proposal.from) + ": status " + std::to_string(static_cast<unsigned>(status)));
+    }
+    out_.peer_messages.push_back(std::move(outcome));
+  };
+  if (stopped_) return answer(ForwardStatus::ShuttingDown, kNoNode);
+  // Never forwarded again: a node that does not lead names the node it believes leads, so two
+  // nodes that disagree about the leader cannot pass a proposal back and forth.
+  if (!node_.is_leader()) return answer(ForwardStatus::NotLeader, node_.leader());
+  // One answer per request: the same request again while it is held is ignored, not appended twice.
+  if (remote_origins_.count({proposal.from, proposal.request}) != 0) return;
+  if (proposal.command.size() > peer_wire::kMaxForwardedCommandBytes) return answer(ForwardStatus::TooLarge, kNoNode);
+  if (remote_.size() >= options_.max_forwarded_proposals) return answer(ForwardStatus::Overloaded, kNoNode);
+  const RequestId id = start_request(options_.request_timeout_ticks);
+  if (options_.trace) {
+    options_.trace("forwarded proposal " + std::to_string(proposal.request) + " from node " +
+                   std::to_string(proposal.from) + " is request " + std::to_string(id));
+  }
+  remote_.emplace(id, RemoteProposal{proposal.from, proposal.request, false});
+  remote_origins_.emplace(proposal.from, proposal.request);
+  writes_.emplace(id, PendingWrite{});
+  step(Propose{wrap_command(proposal.command), id});
+}
+
+void Driver::on_forwarded_outcome(const ForwardedOutcome& outcome) {
+  if (outcome.to != node_.id()) return;
+  // Only the node the request went to may end it, and only while it is pending: an answer that
+  // comes after the request timed out, a second answer, one meant for an earlier incarnation of
+  // this node (another base) or one from any other node matches nothing and is ignored.
+  const RequestId id = outcome.request - forward_base_;
+  const auto it = forwarded_.find(id);
+  if (it == forwarded_.end() || it->second != outcome.from) return;
+  complete(id, result_of(outcome));
+}
+
+void Driver::answer_remote(RequestId id, const Result<Payload, Error>& result) {
+  const auto it = remote_.find(id);
+  ForwardedOutcome outcome = outcome_of(result, it->second.appended);
+  outcome.from = node_.id();
+  outcome.to = it->second.origin;
+  outcome.request = it->second.request;
+  remote_origins_.erase({it->second.origin, it->second.request});
+  remote_.erase(it);
+  if (options_.trace) {
+    options_.trace("answer forwarded proposal " + std::to_string(outcome.request) + " of node " +
+                   std::to_string(outcome.to) + " (request " + std::to_string(id) +
+                   "): status " + std::to_string(static_cast<unsigned>(outcome.status)));
+  }
+  out_.peer_messages.push_back(std::move(outcome));
 }
 
 RequestId Driver::read(Payload query) {
@@ -259,6 +431,7 @@ void Driver::handle(Action& action) {
 void Driver::on_accepted(const ProposalAccepted& accepted) {
   const auto it = writes_.find(accepted.id);
   if (it == writes_.end()) return;
+  if (const auto remote = remote_.find(accepted.id); remote != remote_.end()) remote->second.appended = true;
   it->second.index = accepted.index;
   it->second.term = accepted.term;
   const auto [slot, inserted] = writes_by_index_.try_emplace(accepted.index, accepted.id);
@@ -411,7 +584,9 @@ void Driver::expire_requests() {
   while (!deadlines_.empty() && deadlines_.begin()->first <= ticks_) {
     const RequestId id = deadlines_.begin()->second;
     deadlines_.erase(deadlines_.begin());
-    if (writes_.count(id) != 0 || reads_.count(id) != 0 || transfers_.count(id) != 0) complete(id, unexpected(TimedOut{}));
+    if (writes_.count(id) != 0 || reads_.count(id) != 0 || transfers_.count(id) != 0 || forwarded_.count(id) != 0) {
+      complete(id, unexpected(TimedOut{}));
+    }
   }
 }
 
@@ -422,6 +597,7 @@ void Driver::stop(Error reason) {
   for (const auto& [id, write] : writes_) pending.push_back(id);
   for (const auto& [id, query] : reads_) pending.push_back(id);
   for (const auto& [id, transfer] : transfers_) pending.push_back(id);
+  for (const auto& [id, leader] : forwarded_) pending.push_back(id);
   std::sort(pending.begin(), pending.end());  // completions in request order, deterministically
   for (const RequestId id : pending) complete(id, unexpected(reason));
   writes_by_index_.clear();
@@ -434,6 +610,8 @@ void Driver::complete(RequestId id, Result<Payload, Error> result) {
   reads_.erase(id);
   changes_.erase(id);
   transfers_.erase(id);
+  forwarded_.erase(id);
+  if (remote_.count(id) != 0) return answer_remote(id, result);  // a follower's: it gets the answer
   out_.completions.push_back(Completion{id, std::move(result)});
 }
 

@@ -29,9 +29,11 @@ std::string describe(const Error& error) {
         } else if constexpr (std::is_same_v<E, ProposalLost>) {
           return "proposal lost to a leader change (not applied; retry)";
         } else if constexpr (std::is_same_v<E, OutcomeUnknown>) {
-          return "outcome unknown (state replaced by a snapshot)";
+          return "outcome unknown (it may have been applied)";
         } else if constexpr (std::is_same_v<E, TransferFailed>) {
           return "leadership transfer failed (node " + std::to_string(e.leader) + " leads)";
+        } else if constexpr (std::is_same_v<E, Overloaded>) {
+          return "overloaded (the leader holds its maximum of forwarded proposals; not applied, retry)";
         } else if constexpr (std::is_same_v<E, InvalidRequest>) {
           return "invalid request: " + e.why;
         } else {

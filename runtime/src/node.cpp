@@ -129,13 +129,16 @@ std::optional<std::string> Node::open(RaftConfig config) {
   driver_options.request_timeout_ticks = ticks_of(options_.request_timeout, options_.tick, 1);
   driver_options.change_timeout_ticks = ticks_of(options_.change_timeout, options_.tick, 1);
   driver_options.background_snapshots = options_.background_snapshots;
+  driver_options.forward_proposals = options_.forward_proposals;
+  driver_options.max_forwarded_proposals = options_.max_forwarded_proposals;
   if (options_.trace) driver_options.trace = [this](const std::string& line) { log(line); };
   try {
     driver_ = std::make_unique<Driver>(std::move(config), std::move(storage), machine_, driver_options);
     if (options_.peer_tls) transport.tls = make_peer_tls(*options_.peer_tls);
     transport_ = std::make_unique<PeerTransport>(
         io_, std::move(transport), [this](std::string_view line) { log(std::string(line)); },
-        [this](Message message) { on_receive(std::move(message)); });
+        [this](Message message) { on_receive(std::move(message)); },
+        [this](PeerMessage message) { on_receive_peer(std::move(message)); });
     transport_->listen();
   } catch (const std::exception& error) {
     return std::string(error.what());
@@ -180,6 +183,12 @@ void Node::on_receive(Message message) {
   drain();
 }
 
+void Node::on_receive_peer(PeerMessage message) {
+  if (stopped_) return;
+  driver_->receive(std::move(message));
+  drain();
+}
+
 void Node::on_storage(std::vector<Event> events) {
   if (stopped_) return;
   for (Event& event : events) {
@@ -197,7 +206,8 @@ void Node::on_storage(std::vector<Event> events) {
 void Node::drain() {
   DriverOutput out = driver_->take_output();
   for (const Message& message : out.messages) transport_->send(message);
-  if (!out.messages.empty() && !flush_posted_) {
+  for (const PeerMessage& message : out.peer_messages) transport_->send(message);
+  if ((!out.messages.empty() || !out.peer_messages.empty()) && !flush_posted_) {
     // One write per peer per turn: the inputs already queued on the loop (more requests, more
     // messages) run first and add their frames to the same write.
     flush_posted_ = true;

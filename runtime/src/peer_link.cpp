@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "raftio/runtime/endpoint.h"
+#include "raftio/runtime/runtime_wire.h"
 
 namespace raftio::runtime {
 
@@ -110,6 +111,15 @@ void PeerLink::send(const Message& message) {
   wire::encode_into(message, queued_);
 }
 
+void PeerLink::send(const PeerMessage& message) {
+  if (!connected_) return;
+  if (queued_bytes() > max_queued_bytes_) {
+    ++dropped_frames_;
+    return;
+  }
+  peer_wire::encode_into(message, queued_);
+}
+
 void PeerLink::flush() {
   if (!connected_ || writing_ || queued_.empty()) return;
   writing_ = true;
@@ -128,12 +138,13 @@ void PeerLink::flush() {
 }
 
 PeerInbound::PeerInbound(std::shared_ptr<Stream> stream, std::string remote, NodeId peer, NodeId self,
-                         Deliver deliver, Logger log)
+                         Deliver deliver, DeliverPeer deliver_peer, Logger log)
     : stream_(std::move(stream)),
       remote_(std::move(remote)),
       peer_(peer),
       self_(self),
       deliver_(std::move(deliver)),
+      deliver_peer_(std::move(deliver_peer)),
       log_(std::move(log)),
       buffer_(64 * 1024) {}
 
@@ -159,19 +170,29 @@ bool PeerInbound::drain() {
       drop(next->error().describe());
       return false;
     }
-    Message message = std::move(*next).value();
-    // A link speaks for the node that said hello on it, and to this node only: a member cannot
-    // forge messages from another member over its own link.
-    if (sender_of(message) != peer_) {
-      drop("node " + std::to_string(peer_) + " sent a message from node " + std::to_string(sender_of(message)));
-      return false;
+    PeerFrame frame = std::move(*next).value();
+    if (auto* message = std::get_if<Message>(&frame)) {
+      if (!check_ends(sender_of(*message), receiver_of(*message))) return false;
+      deliver_(std::move(*message));
+    } else {
+      auto& peer_message = std::get<PeerMessage>(frame);
+      if (!check_ends(sender_of(peer_message), receiver_of(peer_message))) return false;
+      if (deliver_peer_) deliver_peer_(std::move(peer_message));
     }
-    if (receiver_of(message) != self_) {
-      drop("node " + std::to_string(peer_) + " sent a message addressed to node " +
-           std::to_string(receiver_of(message)));
-      return false;
-    }
-    deliver_(std::move(message));
+  }
+  return true;
+}
+
+// A link speaks for the node that said hello on it, and to this node only: a member cannot forge
+// messages (Raft's or the runtime's) from another member over its own link.
+bool PeerInbound::check_ends(NodeId from, NodeId to) {
+  if (from != peer_) {
+    drop("node " + std::to_string(peer_) + " sent a message from node " + std::to_string(from));
+    return false;
+  }
+  if (to != self_) {
+    drop("node " + std::to_string(peer_) + " sent a message addressed to node " + std::to_string(to));
+    return false;
   }
   return true;
 }

@@ -11,13 +11,15 @@ std::string host_of(const std::string& remote) { return remote.substr(0, remote.
 
 }  // namespace
 
-PeerTransport::PeerTransport(asio::io_context& io, PeerTransportOptions options, Logger log, Deliver deliver)
+PeerTransport::PeerTransport(asio::io_context& io, PeerTransportOptions options, Logger log, Deliver deliver,
+                             DeliverPeer deliver_peer)
     : io_(io),
       tls_(std::move(options.tls)),
       max_pending_handshakes_(options.max_pending_handshakes),
       max_queued_bytes_per_peer_(options.max_queued_bytes_per_peer),
       log_(std::move(log)),
       deliver_(std::move(deliver)),
+      deliver_peer_(std::move(deliver_peer)),
       acceptor_(io, "peers", log_) {
   if (!valid_cluster_id(options.cluster_id)) {
     throw std::invalid_argument("cluster id '" + options.cluster_id + "': use 1 to 64 of [A-Za-z0-9._-]");
@@ -108,7 +110,7 @@ void PeerTransport::on_accept(asio::ip::tcp::socket socket) {
     // A node that refused us earlier (it did not know us yet) now admits us: link back at once, so
     // that what we send it (a vote request of a leadership transfer, say) is not lost to a backoff.
     if (const auto link = links_.find(result.peer); link != links_.end()) link->second->redial_now();
-    auto inbound = std::make_shared<PeerInbound>(stream, remote, result.peer, security_.self, deliver_, log_);
+    auto inbound = std::make_shared<PeerInbound>(stream, remote, result.peer, security_.self, deliver_, deliver_peer_, log_);
     std::erase_if(inbound_, [](const std::weak_ptr<PeerInbound>& weak) { return weak.expired(); });
     inbound_.push_back(inbound);
     inbound->start(std::move(result.leftover));
@@ -126,6 +128,11 @@ void PeerTransport::refuse(const std::string& remote, const std::string& why) {
 }
 
 void PeerTransport::send(const Message& message) {
+  const auto link = links_.find(receiver_of(message));
+  if (link != links_.end()) link->second->send(message);
+}
+
+void PeerTransport::send(const PeerMessage& message) {
   const auto link = links_.find(receiver_of(message));
   if (link != links_.end()) link->second->send(message);
 }

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -31,6 +32,7 @@
 #include "raftio/result.h"
 #include "raftio/runtime/address_book.h"
 #include "raftio/runtime/error.h"
+#include "raftio/runtime/runtime_message.h"
 #include "raftio/runtime/state_machine.h"
 
 namespace raftio::runtime {
@@ -47,6 +49,14 @@ struct DriverOptions {
   // The same for membership changes and leadership transfers (0: never). A node that joins must
   // first catch up, which takes as long as copying the state: keep it generous.
   std::uint64_t change_timeout_ticks = 1000;
+  // A proposal on a node that does not lead: true, it is forwarded to the leader this node knows
+  // (DriverOutput::peer_messages) and ends with the outcome the leader sends back; false, it ends
+  // at once with NotLeader{leader}. Either way it ends with NotLeader{kNoNode} when no leader is
+  // known (an election is under way): retry once one is. docs/RUNTIME.md has the semantics.
+  bool forward_proposals = true;
+  // Proposals forwarded by followers that this node, as leader, holds at once; one more is
+  // answered Overloaded (the follower's request ends with Overloaded, not applied).
+  std::size_t max_forwarded_proposals = 4096;
   // When the core suggests a snapshot: false, the Driver calls StateMachine::snapshot() and hands
   // the bytes to the core within the same step; true, it calls snapshot_job() and hands the job
   // out (DriverOutput::snapshot_jobs), so a large state is serialized off the loop; report the
@@ -102,12 +112,13 @@ struct Completion {
 
 struct DriverOutput {
   std::vector<Message> messages;        // send each to receiver_of(message)
+  std::vector<PeerMessage> peer_messages;  // runtime messages: send each to receiver_of(message)
   std::vector<Persist> persists;        // async_storage only: write in order, report persisted()
   std::vector<Completion> completions;  // in the order the requests ended
   std::vector<SnapshotJob> snapshot_jobs;  // background_snapshots only: at most one in flight
   bool addresses_changed = false;          // Driver::addresses() differs: update the transport
   bool empty() const noexcept {
-    return messages.empty() && persists.empty() && completions.empty() && snapshot_jobs.empty() &&
+    return messages.empty() && peer_messages.empty() && persists.empty() && completions.empty() && snapshot_jobs.empty() &&
            !addresses_changed;
   }
 };
@@ -123,8 +134,13 @@ class Driver {
   // --- inputs ---
   void tick();
   void receive(Message message);
-  // Asks the cluster to apply `command`; the Completion carries apply()'s response, or NotLeader
-  // with the leader's id when this node does not lead.
+  // A runtime message from a peer (a forwarded proposal or its outcome). Whatever it holds, it is
+  // checked first: one addressed to another node, an outcome for no pending request of this node
+  // or from a node it was not forwarded to, is ignored.
+  void receive(PeerMessage message);
+  // Asks the cluster to apply `command`; the Completion carries apply()'s response. On a node that
+  // does not lead, the proposal is forwarded to the leader (DriverOptions::forward_proposals) or
+  // refused with NotLeader{leader}.
   RequestId propose(Payload command);
   // A linearizable read on any node (ReadIndex, thesis §6.4): `query` is answered by
   // StateMachine::query once this node has applied everything committed before the read began.
@@ -166,7 +182,11 @@ class Driver {
   bool is_leader() const noexcept { return node_.is_leader(); }
   NodeId leader_id() const noexcept { return node_.leader(); }
   Index applied_index() const noexcept { return applied_; }  // the state machine's
-  std::size_t pending_requests() const noexcept { return writes_.size() + reads_.size() + transfers_.size(); }
+  // Requests not ended yet: this node's own, and (on a leader) those followers forwarded to it.
+  std::size_t pending_requests() const noexcept {
+    return writes_.size() + reads_.size() + transfers_.size() + forwarded_.size();
+  }
+  std::size_t forwarded_proposals_held() const noexcept { return remote_.size(); }  // leader: from followers
   bool stopped() const noexcept { return stopped_.has_value(); }
   const RaftNode& node() const noexcept { return node_; }
   Status status() const;
@@ -192,6 +212,10 @@ class Driver {
   };
 
   void step(Event event);
+  void forward(RequestId id, Payload command);
+  void on_forwarded_proposal(ForwardedProposal proposal);
+  void on_forwarded_outcome(const ForwardedOutcome& outcome);
+  void answer_remote(RequestId id, const Result<Payload, Error>& result);
   void handle(Action& action);
   void on_accepted(const ProposalAccepted& accepted);
   void on_apply(const LogEntry& entry);
@@ -237,6 +261,19 @@ class Driver {
   };
   std::map<RequestId, PendingTransfer> transfers_;   // leadership transfers
   std::multimap<Index, RequestId> reads_by_index_;   // confirmed reads waiting for apply
+  // Proposals forwarded to a leader, by request: the node each went to (only it may answer). On
+  // the wire each is numbered forward_base_ + id, the base drawn from RaftConfig::incarnation, so
+  // an answer meant for an earlier life of this node matches no request of this one.
+  std::unordered_map<RequestId, NodeId> forwarded_;
+  std::uint64_t forward_base_ = 0;
+  // Leader: proposals followers forwarded (also in writes_), by this node's request id.
+  struct RemoteProposal {
+    NodeId origin = kNoNode;
+    std::uint64_t request = 0;  // in the origin's numbering
+    bool appended = false;      // the core accepted it: from here on it may commit
+  };
+  std::unordered_map<RequestId, RemoteProposal> remote_;
+  std::set<std::pair<NodeId, std::uint64_t>> remote_origins_;  // a duplicate of a held one is ignored
   // Requests by the tick they expire at; ended ones are skipped.
   std::multimap<std::uint64_t, RequestId> deadlines_;
 };

@@ -41,8 +41,9 @@ struct ProposalLost {
   friend bool operator==(const ProposalLost&, const ProposalLost&) = default;
 };
 
-// The state machine was replaced by a snapshot before the proposal's entry was applied here: it
-// may or may not have been applied.
+// The proposal may or may not have been applied: the state machine was replaced by a snapshot
+// before its entry was applied here, or (forwarded) the leader appended it and then could not
+// tell its outcome (it timed it out, stopped, or its response was too large to send back).
 struct OutcomeUnknown {
   friend bool operator==(const OutcomeUnknown&, const OutcomeUnknown&) = default;
 };
@@ -68,9 +69,15 @@ struct InvalidRequest {
   friend bool operator==(const InvalidRequest&, const InvalidRequest&) = default;
 };
 
+// The leader holds as many proposals forwarded by followers as it takes at once
+// (DriverOptions::max_forwarded_proposals): not applied; retry later.
+struct Overloaded {
+  friend bool operator==(const Overloaded&, const Overloaded&) = default;
+};
+
 using Error =
     std::variant<NotLeader, TimedOut, ShuttingDown, StorageFailed, ProposalLost, OutcomeUnknown, Refused, InvalidRequest,
-                 TransferFailed>;
+                 TransferFailed, Overloaded>;
 
 // The error a core Reject maps to.
 Error error_from(const Reject& reject);

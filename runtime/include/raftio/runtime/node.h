@@ -61,6 +61,10 @@ struct NodeOptions {
   std::chrono::milliseconds heartbeat{50};
   std::chrono::milliseconds request_timeout{5000};   // proposals and reads
   std::chrono::milliseconds change_timeout{60000};   // joins (catching up takes time), removals, transfers
+  // propose() on a follower: forwarded to the leader, ending with the state machine's response
+  // (true), or refused with NotLeader{leader} (false). DriverOptions::forward_proposals.
+  bool forward_proposals = true;
+  std::size_t max_forwarded_proposals = 4096;        // leader: followers' proposals held at once
   std::uint64_t snapshot_entries = 10000;            // applied entries between snapshots (0: never)
   bool background_snapshots = true;                  // StateMachine::snapshot_job's work on its own thread
   std::optional<TlsFiles> peer_tls;                  // mutual TLS between the nodes (tls.h)
@@ -82,7 +86,9 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  std::future<Outcome> propose(Payload command);  // apply()'s response; NotLeader{leader} on a follower
+  // apply()'s response, on any node: a follower forwards it to the leader (or refuses it with
+  // NotLeader{leader} when NodeOptions::forward_proposals is false).
+  std::future<Outcome> propose(Payload command);
   std::future<Outcome> read(Payload query);       // linearizable, on any node: query()'s answer
   std::future<Outcome> add_voter(NodeId node, std::string address);    // join: learner, catch up, voter
   std::future<Outcome> add_learner(NodeId node, std::string address);
@@ -109,6 +115,7 @@ class Node {
   void schedule_tick();
   void on_tick();
   void on_receive(Message message);
+  void on_receive_peer(PeerMessage message);
   void on_storage(std::vector<Event> events);
   void drain();
   void update_peers();

@@ -1,7 +1,8 @@
 // Connections between nodes. Each node dials every peer once (PeerLink: it only writes frames on
 // that connection) and accepts the peers' dials (PeerInbound: it only reads frames). Both go
-// through the handshake first (peer_handshake.h). Every message travels as one wire frame
-// (<raftio/wire.h>); Raft tolerates loss, so a message for a peer that is down is dropped, and the
+// through the handshake first (peer_handshake.h). Every Raft message travels as one wire frame
+// (<raftio/wire.h>), every runtime message (a forwarded proposal, its outcome) as one runtime
+// frame (runtime_wire.h) on the same connection; Raft tolerates loss, so a message for a peer that is down is dropped, and the
 // link redials with exponential backoff.
 #pragma once
 
@@ -17,7 +18,9 @@
 #include <raftio/raftio.h>
 
 #include "raftio/runtime/acceptor.h"
+#include "raftio/runtime/peer_frame_reader.h"
 #include "raftio/runtime/peer_handshake.h"
+#include "raftio/runtime/runtime_message.h"
 #include "raftio/runtime/stream.h"
 
 namespace raftio::runtime {
@@ -42,6 +45,7 @@ class PeerLink {
   // already hold more than max_queued_bytes (a peer that stops reading costs at most that plus
   // one frame; Raft resends what was lost).
   void send(const Message& message);
+  void send(const PeerMessage& message);  // the same, as a runtime frame
   void flush();                          // write everything queued, if no write is running
 
   NodeId peer() const noexcept { return peer_; }
@@ -79,20 +83,23 @@ class PeerLink {
   std::array<char, 64> discard_{};    // a peer never writes after its hello; a read only sees EOF
 };
 
-// An accepted connection from the member `peer`, after the handshake: bytes → FrameDecoder → one
-// message per frame. A frame that does not decode, or a message that names another sender than
-// the hello's node or another addressee than this node, closes the connection (the peer redials).
+// An accepted connection from the member `peer`, after the handshake: bytes → PeerFrameReader →
+// one message per frame, Raft's or the runtime's. A frame that does not decode, or a message that
+// names another sender than the hello's node or another addressee than this node, closes the
+// connection (the peer redials). Runtime messages go to `deliver_peer` (dropped when it is empty).
 class PeerInbound : public std::enable_shared_from_this<PeerInbound> {
  public:
   using Deliver = std::function<void(Message)>;
+  using DeliverPeer = std::function<void(PeerMessage)>;
   PeerInbound(std::shared_ptr<Stream> stream, std::string remote, NodeId peer, NodeId self, Deliver deliver,
-              Logger log);
+              DeliverPeer deliver_peer, Logger log);
   void start(std::vector<std::byte> leftover);
   void close() { stream_->close(); }
 
  private:
   void read();
   bool drain();  // delivers every complete frame; false once the connection is dropped
+  bool check_ends(NodeId from, NodeId to);  // false (and dropped) if the link may not carry it
   void drop(const std::string& why);
 
   std::shared_ptr<Stream> stream_;
@@ -100,8 +107,9 @@ class PeerInbound : public std::enable_shared_from_this<PeerInbound> {
   NodeId peer_;
   NodeId self_;
   Deliver deliver_;
+  DeliverPeer deliver_peer_;
   Logger log_;
-  wire::FrameDecoder decoder_;
+  PeerFrameReader decoder_;
   std::vector<std::byte> buffer_;
 };
 

@@ -37,13 +37,18 @@ struct PeerTransportOptions {
 class PeerTransport {
  public:
   using Deliver = PeerInbound::Deliver;
-  PeerTransport(asio::io_context& io, PeerTransportOptions options, Logger log, Deliver deliver);
+  using DeliverPeer = PeerInbound::DeliverPeer;
+  // `deliver_peer` takes the runtime messages (forwarded proposals and outcomes); empty, they are
+  // dropped.
+  PeerTransport(asio::io_context& io, PeerTransportOptions options, Logger log, Deliver deliver,
+                DeliverPeer deliver_peer = nullptr);
   PeerTransport(const PeerTransport&) = delete;
   PeerTransport& operator=(const PeerTransport&) = delete;
 
   void listen();  // throws std::runtime_error naming the address that could not be bound
   void start();
   void send(const Message& message);  // to receiver_of(message); dropped if it is not a peer
+  void send(const PeerMessage& message);  // the same for a runtime message
   void flush();                       // the end of a turn: one write per peer
   // The members changed (a node joined, left or moved): dials new ones, stops the links of those
   // gone or moved, and admits exactly these nodes in later handshakes. This node's own entry, if
@@ -71,6 +76,7 @@ class PeerTransport {
   std::size_t max_queued_bytes_per_peer_;
   Logger log_;
   Deliver deliver_;
+  DeliverPeer deliver_peer_;
   Acceptor acceptor_;
   std::map<NodeId, std::unique_ptr<PeerLink>> links_;
   std::vector<std::unique_ptr<PeerLink>> stopped_links_;  // kept: their handlers may still be queued
