@@ -44,6 +44,11 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // any, a read goes into the log too, so it takes effect after them (Redis runs a connection's
   // commands in order: a pipelined SET then GET reads its own write).
   std::size_t pending_logged = 0;
+  // Linearizable reads of this connection not answered yet, and the commands that arrived after
+  // one of them and must go into the log only once it is answered (so that a pipelined GET then
+  // SET never reads the SET, whatever order the node serves the read and applies the write in).
+  std::size_t pending_reads = 0;
+  std::vector<std::pair<std::uint64_t, std::string>> deferred;  // reply slot, encoded command
   // Set by the server while this session is on its list of sessions to flush at the end of the turn.
   bool flush_queued = false;
 

@@ -88,16 +88,44 @@ std::string encode_command(Op op, std::span<const std::string_view> args) {
   return out;
 }
 
-Outcome KvState::apply(std::string_view payload) {
-  if (payload.empty()) return error(kMalformed);
-  const char op = payload[0];
+namespace {
+
+// The op and arguments of an encoded command; false when it does not decode.
+bool decode(std::string_view payload, char& op, std::vector<std::string_view>& args) {
+  if (payload.empty()) return false;
+  op = payload[0];
   Reader reader(payload.substr(1));
-  std::vector<std::string_view> args;
   while (!reader.done()) {
     std::string_view arg;
-    if (!reader.string(arg)) return error(kMalformed);
+    if (!reader.string(arg)) return false;
     args.push_back(arg);
   }
+  return true;
+}
+
+}  // namespace
+
+Outcome KvState::query(std::string_view payload) const {
+  char op = 0;
+  std::vector<std::string_view> args;
+  if (!decode(payload, op, args)) return error(kMalformed);
+  if (static_cast<Op>(op) == Op::Get && args.size() == 1) {
+    Value value = get_shared(args[0]);
+    if (value == nullptr) return Outcome{Outcome::Kind::Null, 0, {}, {}};
+    return Outcome{Outcome::Kind::Bulk, 0, {}, std::move(value)};
+  }
+  if (static_cast<Op>(op) == Op::Exists) {
+    std::int64_t count = 0;
+    for (std::string_view key : args) count += get(key) != nullptr ? 1 : 0;
+    return Outcome{Outcome::Kind::Integer, count, {}, {}};
+  }
+  return error(kMalformed);
+}
+
+Outcome KvState::apply(std::string_view payload) {
+  char op = 0;
+  std::vector<std::string_view> args;
+  if (!decode(payload, op, args)) return error(kMalformed);
   switch (static_cast<Op>(op)) {
     case Op::Set:
       if (args.size() != 2) return error(kMalformed);
@@ -117,17 +145,9 @@ Outcome KvState::apply(std::string_view payload) {
       it->second = make_value(std::to_string(*value + 1));
       return Outcome{Outcome::Kind::Integer, *value + 1, {}, {}};
     }
-    case Op::Get: {
-      if (args.size() != 1) return error(kMalformed);
-      Value value = get_shared(args[0]);
-      if (value == nullptr) return Outcome{Outcome::Kind::Null, 0, {}, {}};
-      return Outcome{Outcome::Kind::Bulk, 0, {}, std::move(value)};
-    }
-    case Op::Exists: {
-      std::int64_t count = 0;
-      for (std::string_view key : args) count += get(key) != nullptr ? 1 : 0;
-      return Outcome{Outcome::Kind::Integer, count, {}, {}};
-    }
+    case Op::Get:
+    case Op::Exists:
+      return query(payload);
   }
   return error(kMalformed);
 }

@@ -49,6 +49,9 @@ class KvState {
   // Applies one entry payload. A payload that does not decode (it cannot come from
   // encode_command) changes nothing and yields an error outcome.
   Outcome apply(std::string_view payload);
+  // Answers a read command (GET or EXISTS, encoded as for apply()) without changing anything;
+  // any other payload yields an error outcome.
+  Outcome query(std::string_view payload) const;
 
   // Local lookup, for reads that the node has confirmed (ReadIndex) or that accept staleness.
   const std::string* get(std::string_view key) const;
