@@ -26,8 +26,8 @@
 # kv-<base port>: a node of one cluster pointed at another is refused.
 #
 # Environment: RAFTIO_KV (the binary; default: the newest build*/examples/kv/raftio-kv found),
-# RAFTIO_KV_STORAGE (async, the default: the nodes run with --async-storage, the WAL written by an
-# I/O thread; sync: the WAL written inside step, as without the flag), RAFTIO_KV_ARGS (more options).
+# RAFTIO_KV_STORAGE (async, the default: the WAL written by the runtime's I/O thread, fdatasync
+# batched; sync: the nodes run with --sync-storage, one fdatasync per request), RAFTIO_KV_ARGS (more options).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -102,7 +102,7 @@ case "${RAFTIO_KV_STORAGE:-async}" in
   async | sync) ;;
   *) echo "cluster.sh: RAFTIO_KV_STORAGE must be async or sync, not '$RAFTIO_KV_STORAGE'" >&2; exit 1 ;;
 esac
-storage_args() { if [ "${RAFTIO_KV_STORAGE:-async}" = async ]; then echo --async-storage; fi; }
+storage_args() { if [ "${RAFTIO_KV_STORAGE:-async}" = sync ]; then echo --sync-storage; fi; }
 
 # A CA and, per node, a key and a certificate naming it as raftio-kv checks: CN and DNS SAN
 # node-N.<cluster id> (and IP 127.0.0.1 for clients that check the address).
