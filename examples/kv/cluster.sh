@@ -261,7 +261,7 @@ case "$command" in
     case "${2:-}" in [1-9] | [1-9][0-9]) ;; *) echo "usage: $0 [options] add N (1..99)" >&2; exit 2 ;; esac
     if member "$2"; then echo "cluster.sh: node $2 is a member already" >&2; exit 1; fi
     start_node "$2" --join
-    on_leader RAFT.ADDNODE "$2" "127.0.0.1:$((base_port + $2))"
+    on_leader RAFT.ADDNODE "$2" "127.0.0.1:$((base_port + $2))" "127.0.0.1:$((base_port + 1000 + $2))"
     nodes+=("$2")
     save_members
     echo "node $2 added (members: ${nodes[*]})"

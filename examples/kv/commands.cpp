@@ -3,8 +3,9 @@
 //   SET key value, DEL key..., INCR key   → propose (answered once applied; -MOVED on a follower)
 //   GET key, EXISTS key...                → read (linearizable, served on any node), or a proposal
 //                                           behind the connection's unanswered writes
-//   RAFT.ADDNODE id host:port             → add_voter: the node (started with --join) catches up
-//                                           as a learner, then votes
+//   RAFT.ADDNODE id host:port [client]    → add_voter: the node (started with --join) catches up
+//                                           as a learner, then votes; its client address, if
+//                                           given, is recorded in the log first (for -MOVED)
 //   RAFT.REMOVENODE id, RAFT.TRANSFER id  → remove_node, transfer_leadership
 //   RAFT.STATUS                           → role, term, indexes, members, and each peer's match
 //                                           and lag (on the leader)
@@ -213,9 +214,21 @@ void Server::membership(const std::shared_ptr<ClientSession>& session, std::uint
   }
   const raftio::NodeId id = args.empty() ? raftio::kNoNode : parse_node_id(args[0]).value_or(raftio::kNoNode);
   if (name == "RAFT.ADDNODE") {
-    if (args.size() != 2 || id == raftio::kNoNode) return usage("RAFT.ADDNODE id host:port (the new node's peer address)");
+    if ((args.size() != 2 && args.size() != 3) || id == raftio::kNoNode) {
+      return usage("RAFT.ADDNODE id host:port [client-host:port] (the new node's peer and client addresses)");
+    }
     log("adding node " + std::to_string(id) + " at " + std::string(args[1]));
-    node_->add_voter(id, std::string(args[1]), done);
+    if (args.size() == 2) {
+      node_->add_voter(id, std::string(args[1]), done);
+      return;
+    }
+    // Its client address first, through the log, so that every member can name it in -MOVED.
+    const std::string_view record[] = {args[0], args[2]};
+    node_->propose(raftio::Payload::copy_of(encode_command(Op::ClientAddress, record)),
+                   [this, id, peer = std::string(args[1]), done](Outcome recorded) {
+                     if (!recorded.ok()) return done(std::move(recorded));
+                     node_->add_voter(id, peer, done);
+                   });
   } else if (name == "RAFT.REMOVENODE") {
     if (args.size() != 1 || id == raftio::kNoNode) return usage("RAFT.REMOVENODE id");
     log("removing node " + std::to_string(id));
@@ -259,9 +272,17 @@ std::string Server::error_reply(const raftio::runtime::Error& failure) {
 // name the leader's id.
 std::string Server::not_leader_reply(raftio::NodeId hint) const {
   if (hint == raftio::kNoNode) return error("TRYAGAIN no leader known yet; retry shortly");
-  const auto address = options_.client_addresses.find(hint);
-  if (address != options_.client_addresses.end()) return error("MOVED 0 " + address->second);
+  const std::string address = client_address(hint);
+  if (!address.empty()) return error("MOVED 0 " + address);
   return error("TRYAGAIN not the leader; the leader is node " + std::to_string(hint));
+}
+
+// Where `node` serves clients: as the log recorded it (RAFT.ADDNODE), else as --clients said.
+std::string Server::client_address(raftio::NodeId node) const {
+  const auto& recorded = machine_.state().client_addresses();
+  if (const auto it = recorded.find(node); it != recorded.end()) return it->second;
+  if (const auto it = options_.client_addresses.find(node); it != options_.client_addresses.end()) return it->second;
+  return {};
 }
 
 std::string Server::raft_status() {
@@ -305,7 +326,6 @@ std::string Server::info() {
     out += "\r\n";
   };
   const raftio::runtime::Status status = node_->status();
-  const auto leader_address = options_.client_addresses.find(status.leader);
   out += "# Raft\r\n";
   line("node_id", status.id);
   line("cluster_id", options_.node.cluster_id);
@@ -314,7 +334,7 @@ std::string Server::info() {
   line("role", role_name(status.role));
   line("term", status.term);
   line("leader_id", status.leader);
-  line("leader_client", leader_address != options_.client_addresses.end() ? leader_address->second : std::string());
+  line("leader_client", client_address(status.leader));
   line("commit_index", status.commit_index);
   line("applied_index", status.applied_index);
   line("last_index", status.last_index);

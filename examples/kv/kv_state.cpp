@@ -50,6 +50,7 @@ class Reader {
 
 constexpr std::string_view kSnapshotTag = "RKVS";
 constexpr std::uint8_t kSnapshotVersion = 1;
+constexpr std::uint8_t kSnapshotVersionWithClients = 2;
 constexpr std::size_t kSnapshotHeaderBytes = 5;  // tag and version
 constexpr std::size_t kChecksumBytes = 8;
 
@@ -148,6 +149,13 @@ Outcome KvState::apply(std::string_view payload) {
     case Op::Get:
     case Op::Exists:
       return query(payload);
+    case Op::ClientAddress: {
+      if (args.size() != 2) return error(kMalformed);
+      const std::optional<std::int64_t> node = parse_int64(args[0]);
+      if (!node || *node <= 0 || args[1].empty()) return error(kMalformed);
+      clients_[static_cast<std::uint64_t>(*node)] = std::string(args[1]);
+      return Outcome{};
+    }
   }
   return error(kMalformed);
 }
@@ -168,13 +176,21 @@ std::string KvState::serialize() const {
   std::string out;
   out.reserve(size);
   out += kSnapshotTag;
-  out += static_cast<char>(kSnapshotVersion);
+  out += static_cast<char>(clients_.empty() ? kSnapshotVersion : kSnapshotVersionWithClients);
   put_u64(out, map_.size());
   for (const auto& [key, value] : map_) {
     put_u32(out, static_cast<std::uint32_t>(key.size()));
     out += key;
     put_u32(out, static_cast<std::uint32_t>(value->size()));
     out += *value;
+  }
+  if (!clients_.empty()) {
+    put_u64(out, clients_.size());
+    for (const auto& [node, address] : clients_) {
+      put_u64(out, node);
+      put_u32(out, static_cast<std::uint32_t>(address.size()));
+      out += address;
+    }
   }
   put_u64(out, checksum(out));
   return out;
@@ -192,9 +208,9 @@ bool KvState::restore(std::string_view bytes, std::string* why) {
   }
   if (bytes.substr(0, kSnapshotTag.size()) != kSnapshotTag) return refuse("not a raftio-kv snapshot (bad tag)");
   const auto version = static_cast<std::uint8_t>(bytes[kSnapshotTag.size()]);
-  if (version != kSnapshotVersion) {
+  if (version != kSnapshotVersion && version != kSnapshotVersionWithClients) {
     return refuse("unsupported raftio-kv snapshot version " + std::to_string(version) + " (this build reads " +
-                  std::to_string(kSnapshotVersion) + ")");
+                  std::to_string(kSnapshotVersion) + " and " + std::to_string(kSnapshotVersionWithClients) + ")");
   }
   const std::string_view covered = bytes.substr(0, bytes.size() - kChecksumBytes);
   std::uint64_t stored = 0;
@@ -211,8 +227,24 @@ bool KvState::restore(std::string_view bytes, std::string* why) {
     if (!reader.string(key) || !reader.string(value)) return refuse("malformed raftio-kv snapshot (entry " + std::to_string(i) + ")");
     map.insert_or_assign(std::string(key), make_value(value));
   }
+  std::map<std::uint64_t, std::string> clients;
+  if (version == kSnapshotVersionWithClients) {
+    std::uint64_t addresses = 0;
+    if (!reader.u64(addresses) || addresses > covered.size() / 8) {
+      return refuse("malformed raftio-kv snapshot (client address count)");
+    }
+    for (std::uint64_t i = 0; i < addresses; ++i) {
+      std::uint64_t node = 0;
+      std::string_view address;
+      if (!reader.u64(node) || !reader.string(address)) {
+        return refuse("malformed raftio-kv snapshot (client address " + std::to_string(i) + ")");
+      }
+      clients[node] = std::string(address);
+    }
+  }
   if (!reader.done()) return refuse("malformed raftio-kv snapshot (bytes after the last entry)");
   map_ = std::move(map);
+  clients_ = std::move(clients);
   return true;
 }
 

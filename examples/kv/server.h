@@ -94,6 +94,7 @@ class Server {
   std::string info();
   std::string raft_status();
   std::string not_leader_reply(raftio::NodeId hint) const;
+  std::string client_address(raftio::NodeId node) const;
 
   asio::io_context& io_;
   ServerOptions options_;

@@ -13,7 +13,9 @@ Steps (each bounded in time; every process started is killed at the end, also on
   5. the other two original nodes are replaced one at a time: node 5 added, node 2 removed;
      node 6 added, node 3 removed. The cluster is now nodes 4, 5 and 6, none of the originals;
   6. the load stops; every node applies the leader's commit index; every acknowledged key is
-     read back (GET) from each of the final nodes, and must hold the value acknowledged.
+     read back (GET) from each of the final nodes, and must hold the value acknowledged; a write
+     to a follower is answered -MOVED with the leader's client address (joining nodes are told
+     only their own: RAFT.ADDNODE's third argument records each in the log).
 RAFT.STATUS must list the new voters after each change. The writer must keep acknowledging writes
 through every change.
 """
@@ -174,7 +176,9 @@ class Test:
 
     def make_node(self, node_id, peer_ids, join):
         peers = {i: self.peer_ports[i] for i in peer_ids}
-        clients = {i: self.client_ports[i] for i in peer_ids}
+        # A joining node is told only its own client address: it learns the others' from the log
+        # (RAFT.ADDNODE records them), which the final -MOVED check relies on.
+        clients = {i: self.client_ports[i] for i in (peer_ids if not join else [node_id])}
         args = list(self.extra_args) + (["--join"] if join else [])
         node = Node(self.binary, self.workdir, node_id, peers, clients, extra_args=args)
         self.nodes[node_id] = node
@@ -232,7 +236,8 @@ class Test:
         node = self.make_node(node_id, peer_ids, join=True)
         node.start()
         start = time.monotonic()
-        self.admin(f"adding node {node_id}", "RAFT.ADDNODE", str(node_id), f"127.0.0.1:{self.peer_ports[node_id]}")
+        self.admin(f"adding node {node_id}", "RAFT.ADDNODE", str(node_id), f"127.0.0.1:{self.peer_ports[node_id]}",
+                   f"127.0.0.1:{self.client_ports[node_id]}")
         with self.lock:
             self.member_ids.append(node_id)
         log(f"node {node_id} joined in {time.monotonic() - start:.2f} s")
@@ -340,6 +345,18 @@ def main():
                             fail(f"node {node.id}: GET m:{i} answered {got}, acknowledged value {acked[i]!r}")
             finally:
                 conn.close()
+        leader = test.leader()
+        for node in final:
+            if node is leader:
+                continue
+            conn = node.connect()
+            try:
+                got = conn.call("SET", "moved", "x")
+            finally:
+                conn.close()
+            if got != ("error", f"MOVED 0 127.0.0.1:{leader.client_port}"):
+                fail(f"node {node.id} (a follower; leader {leader.id}) answered a write {got}")
+        log(f"followers answer -MOVED with the leader's client address, learnt from the log")
         log(f"all {len(keys)} acknowledged writes read back from nodes 4, 5 and 6 "
             f"({writer.errors} refused or lost and retried, redis-benchmark restarted {benchmark.runs} times) "
             f"in {time.monotonic() - began:.1f} s")
