@@ -37,7 +37,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void fill(std::uint64_t slot, resp::Reply reply);
   // Fills the slot and closes the connection once every earlier reply is written.
   void fill_and_close(std::uint64_t slot, std::string reply);
-  // Writes the ready prefix of the slots; the server calls it at the end of each turn.
+  // Writes the ready prefix of the slots; the server calls it once per loop turn in which replies
+  // became ready (Server::mark_dirty posts one flush for all of them).
   void flush();
 
   // Commands of this connection that went into the log and are not answered yet. While there are
@@ -49,7 +50,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // SET never reads the SET, whatever order the node serves the read and applies the write in).
   std::size_t pending_reads = 0;
   std::vector<std::pair<std::uint64_t, std::string>> deferred;  // reply slot, encoded command
-  // Set by the server while this session is on its list of sessions to flush at the end of the turn.
+  // Set by the server while this session is on its list of sessions to flush.
   bool flush_queued = false;
 
   static constexpr std::size_t kReadBytes = 16 * 1024;

@@ -98,6 +98,7 @@ void Server::stop(std::chrono::milliseconds handover, std::function<void()> done
     finish();
     return;
   }
+  log("stopping: handing leadership to node " + std::to_string(target) + " first");
   auto once = std::make_shared<std::function<void()>>(std::move(finish));
   auto timer = std::make_shared<asio::steady_timer>(io_, handover);
   const auto run = [once, timer] {
@@ -107,8 +108,16 @@ void Server::stop(std::chrono::milliseconds handover, std::function<void()> done
     timer->cancel();
     f();
   };
-  timer->async_wait([run](const asio::error_code&) { run(); });
-  node_->transfer_leadership(target, [run](Outcome) { run(); });
+  timer->async_wait([this, run](const asio::error_code& error) {
+    if (!error) log("leadership handover unfinished when its time ran out; stopping anyway");
+    run();
+  });
+  node_->transfer_leadership(target, [this, run, target](Outcome outcome) {
+    if (!outcome.ok()) {
+      log("leadership transfer to node " + std::to_string(target) + ": " + raftio::runtime::describe(outcome.error()));
+    }
+    run();
+  });
 }
 
 // Beyond --max-clients a connection is told why (as Redis does) and closed at once: each costs a
