@@ -213,6 +213,58 @@ TEST_F(NodeCluster, WithForwardingOffAFollowerRefusesAProposalWithTheLeadersId) 
   EXPECT_EQ(get(nodes_[leader]->read(Payload::copy_of("value"))), "0") << "nothing was applied";
 }
 
+// An embedder whose own code runs on the Node's (borrowed) loop cannot wait on a future there: the
+// callback requests end on the loop, never inside the call, and a callback may request again.
+TEST(Node, CallbackRequestsOnABorrowedLoopEndOnTheLoopAndMayChain) {
+  asio::io_context io(1);
+  Counter machine;
+  NodeOptions options;
+  options.id = 1;
+  options.members = {{1, "127.0.0.1:" + std::to_string(free_port())}};
+  options.tick = 5ms;
+  options.election_timeout = 100ms;
+  options.heartbeat = 20ms;
+  options.log = [](std::string_view) {};
+  auto started = Node::start(options, machine, &io);
+  ASSERT_TRUE(started.ok()) << (started.ok() ? "" : started.error());
+  Node& node = *started.value();
+  const std::thread::id loop_thread = std::this_thread::get_id();  // this thread runs `io`
+  std::vector<std::string> seen;
+  bool returned = false;
+  bool inline_call = false;
+  bool wrong_thread = false;
+  const auto record = [&](std::string what, const Node::Outcome& outcome) {
+    if (!returned) inline_call = true;
+    if (std::this_thread::get_id() != loop_thread) wrong_thread = true;
+    seen.push_back(what + "=" + describe_outcome(outcome));
+  };
+  asio::steady_timer poll(io);
+  std::function<void()> when_leader = [&] {
+    if (!node.is_leader()) {
+      poll.expires_after(5ms);
+      poll.async_wait([&](const asio::error_code&) { when_leader(); });
+      return;
+    }
+    node.propose(Payload::copy_of("5"), [&](Node::Outcome outcome) {
+      record("propose", outcome);
+      node.read(Payload(), [&](Node::Outcome read) {  // from inside a callback: drains again
+        record("read", read);
+        node.shutdown(0ms);
+        node.propose(Payload::copy_of("1"), [&](Node::Outcome after) {
+          record("after shutdown", after);
+          io.stop();
+        });
+      });
+    });
+    returned = true;
+  };
+  asio::post(io, [&] { when_leader(); });
+  io.run_for(10s);
+  EXPECT_FALSE(inline_call) << "a callback ran inside the request call";
+  EXPECT_FALSE(wrong_thread);
+  EXPECT_EQ(seen, (std::vector<std::string>{"propose=5", "read=5", "after shutdown=<error: shutting down>"}));
+}
+
 TEST(Node, InvalidOptionsAreOneLineErrorsNotExceptions) {
   Counter machine;
   NodeOptions options;

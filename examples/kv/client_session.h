@@ -37,14 +37,20 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void fill(std::uint64_t slot, resp::Reply reply);
   // Fills the slot and closes the connection once every earlier reply is written.
   void fill_and_close(std::uint64_t slot, std::string reply);
-  // Writes the ready prefix of the slots; the server calls it at the end of each turn.
+  // Writes the ready prefix of the slots; the server calls it once per loop turn in which replies
+  // became ready (Server::mark_dirty posts one flush for all of them).
   void flush();
 
   // Commands of this connection that went into the log and are not answered yet. While there are
   // any, a read goes into the log too, so it takes effect after them (Redis runs a connection's
   // commands in order: a pipelined SET then GET reads its own write).
   std::size_t pending_logged = 0;
-  // Set by the server while this session is on its list of sessions to flush at the end of the turn.
+  // Linearizable reads of this connection not answered yet, and the commands that arrived after
+  // one of them and must go into the log only once it is answered (so that a pipelined GET then
+  // SET never reads the SET, whatever order the node serves the read and applies the write in).
+  std::size_t pending_reads = 0;
+  std::vector<std::pair<std::uint64_t, std::string>> deferred;  // reply slot, encoded command
+  // Set by the server while this session is on its list of sessions to flush.
   bool flush_queued = false;
 
   static constexpr std::size_t kReadBytes = 16 * 1024;

@@ -50,6 +50,7 @@ class Reader {
 
 constexpr std::string_view kSnapshotTag = "RKVS";
 constexpr std::uint8_t kSnapshotVersion = 1;
+constexpr std::uint8_t kSnapshotVersionWithClients = 2;
 constexpr std::size_t kSnapshotHeaderBytes = 5;  // tag and version
 constexpr std::size_t kChecksumBytes = 8;
 
@@ -88,16 +89,44 @@ std::string encode_command(Op op, std::span<const std::string_view> args) {
   return out;
 }
 
-Outcome KvState::apply(std::string_view payload) {
-  if (payload.empty()) return error(kMalformed);
-  const char op = payload[0];
+namespace {
+
+// The op and arguments of an encoded command; false when it does not decode.
+bool decode(std::string_view payload, char& op, std::vector<std::string_view>& args) {
+  if (payload.empty()) return false;
+  op = payload[0];
   Reader reader(payload.substr(1));
-  std::vector<std::string_view> args;
   while (!reader.done()) {
     std::string_view arg;
-    if (!reader.string(arg)) return error(kMalformed);
+    if (!reader.string(arg)) return false;
     args.push_back(arg);
   }
+  return true;
+}
+
+}  // namespace
+
+Outcome KvState::query(std::string_view payload) const {
+  char op = 0;
+  std::vector<std::string_view> args;
+  if (!decode(payload, op, args)) return error(kMalformed);
+  if (static_cast<Op>(op) == Op::Get && args.size() == 1) {
+    Value value = get_shared(args[0]);
+    if (value == nullptr) return Outcome{Outcome::Kind::Null, 0, {}, {}};
+    return Outcome{Outcome::Kind::Bulk, 0, {}, std::move(value)};
+  }
+  if (static_cast<Op>(op) == Op::Exists) {
+    std::int64_t count = 0;
+    for (std::string_view key : args) count += get(key) != nullptr ? 1 : 0;
+    return Outcome{Outcome::Kind::Integer, count, {}, {}};
+  }
+  return error(kMalformed);
+}
+
+Outcome KvState::apply(std::string_view payload) {
+  char op = 0;
+  std::vector<std::string_view> args;
+  if (!decode(payload, op, args)) return error(kMalformed);
   switch (static_cast<Op>(op)) {
     case Op::Set:
       if (args.size() != 2) return error(kMalformed);
@@ -117,16 +146,15 @@ Outcome KvState::apply(std::string_view payload) {
       it->second = make_value(std::to_string(*value + 1));
       return Outcome{Outcome::Kind::Integer, *value + 1, {}, {}};
     }
-    case Op::Get: {
-      if (args.size() != 1) return error(kMalformed);
-      Value value = get_shared(args[0]);
-      if (value == nullptr) return Outcome{Outcome::Kind::Null, 0, {}, {}};
-      return Outcome{Outcome::Kind::Bulk, 0, {}, std::move(value)};
-    }
-    case Op::Exists: {
-      std::int64_t count = 0;
-      for (std::string_view key : args) count += get(key) != nullptr ? 1 : 0;
-      return Outcome{Outcome::Kind::Integer, count, {}, {}};
+    case Op::Get:
+    case Op::Exists:
+      return query(payload);
+    case Op::ClientAddress: {
+      if (args.size() != 2) return error(kMalformed);
+      const std::optional<std::int64_t> node = parse_int64(args[0]);
+      if (!node || *node <= 0 || args[1].empty()) return error(kMalformed);
+      clients_[static_cast<std::uint64_t>(*node)] = std::string(args[1]);
+      return Outcome{};
     }
   }
   return error(kMalformed);
@@ -148,13 +176,21 @@ std::string KvState::serialize() const {
   std::string out;
   out.reserve(size);
   out += kSnapshotTag;
-  out += static_cast<char>(kSnapshotVersion);
+  out += static_cast<char>(clients_.empty() ? kSnapshotVersion : kSnapshotVersionWithClients);
   put_u64(out, map_.size());
   for (const auto& [key, value] : map_) {
     put_u32(out, static_cast<std::uint32_t>(key.size()));
     out += key;
     put_u32(out, static_cast<std::uint32_t>(value->size()));
     out += *value;
+  }
+  if (!clients_.empty()) {
+    put_u64(out, clients_.size());
+    for (const auto& [node, address] : clients_) {
+      put_u64(out, node);
+      put_u32(out, static_cast<std::uint32_t>(address.size()));
+      out += address;
+    }
   }
   put_u64(out, checksum(out));
   return out;
@@ -172,9 +208,9 @@ bool KvState::restore(std::string_view bytes, std::string* why) {
   }
   if (bytes.substr(0, kSnapshotTag.size()) != kSnapshotTag) return refuse("not a raftio-kv snapshot (bad tag)");
   const auto version = static_cast<std::uint8_t>(bytes[kSnapshotTag.size()]);
-  if (version != kSnapshotVersion) {
+  if (version != kSnapshotVersion && version != kSnapshotVersionWithClients) {
     return refuse("unsupported raftio-kv snapshot version " + std::to_string(version) + " (this build reads " +
-                  std::to_string(kSnapshotVersion) + ")");
+                  std::to_string(kSnapshotVersion) + " and " + std::to_string(kSnapshotVersionWithClients) + ")");
   }
   const std::string_view covered = bytes.substr(0, bytes.size() - kChecksumBytes);
   std::uint64_t stored = 0;
@@ -191,8 +227,24 @@ bool KvState::restore(std::string_view bytes, std::string* why) {
     if (!reader.string(key) || !reader.string(value)) return refuse("malformed raftio-kv snapshot (entry " + std::to_string(i) + ")");
     map.insert_or_assign(std::string(key), make_value(value));
   }
+  std::map<std::uint64_t, std::string> clients;
+  if (version == kSnapshotVersionWithClients) {
+    std::uint64_t addresses = 0;
+    if (!reader.u64(addresses) || addresses > covered.size() / 8) {
+      return refuse("malformed raftio-kv snapshot (client address count)");
+    }
+    for (std::uint64_t i = 0; i < addresses; ++i) {
+      std::uint64_t node = 0;
+      std::string_view address;
+      if (!reader.u64(node) || !reader.string(address)) {
+        return refuse("malformed raftio-kv snapshot (client address " + std::to_string(i) + ")");
+      }
+      clients[node] = std::string(address);
+    }
+  }
   if (!reader.done()) return refuse("malformed raftio-kv snapshot (bytes after the last entry)");
   map_ = std::move(map);
+  clients_ = std::move(clients);
   return true;
 }
 

@@ -202,8 +202,22 @@ void Node::on_storage(std::vector<Event> events) {
   drain();
 }
 
-// The end of every turn: carry out what the Driver asked for.
+// The end of every turn: carry out what the Driver asked for. A Callback may make a request,
+// which drains again: that drain waits for this one to finish (its output goes out in order).
 void Node::drain() {
+  if (draining_) {
+    drain_again_ = true;
+    return;
+  }
+  draining_ = true;
+  do {
+    drain_again_ = false;
+    drain_once();
+  } while (drain_again_);
+  draining_ = false;
+}
+
+void Node::drain_once() {
   DriverOutput out = driver_->take_output();
   for (const Message& message : out.messages) transport_->send(message);
   for (const PeerMessage& message : out.peer_messages) transport_->send(message);
@@ -218,10 +232,14 @@ void Node::drain() {
   }
   for (Persist& persist : out.persists) persist_thread_->submit(std::move(persist));
   for (Completion& done : out.completions) {
-    const auto it = waiting_.find(done.id);
-    if (it == waiting_.end()) continue;
-    it->second.set_value(std::move(done.result));
-    waiting_.erase(it);
+    if (const auto it = waiting_.find(done.id); it != waiting_.end()) {
+      it->second.set_value(std::move(done.result));
+      waiting_.erase(it);
+    } else if (const auto cb = callbacks_.find(done.id); cb != callbacks_.end()) {
+      Callback callback = std::move(cb->second);
+      callbacks_.erase(cb);
+      callback(std::move(done.result));
+    }
   }
   for (SnapshotJob& job : out.snapshot_jobs) {
     // The Driver hands out one job at a time, so the previous one has reported and its thread
@@ -289,6 +307,42 @@ std::future<Node::Outcome> Node::request(std::function<RequestId(Driver&)> call)
     drain();
   });
   return future;
+}
+
+void Node::request(std::function<RequestId(Driver&)> call, Callback done) {
+  if (io_.get_executor().running_in_this_thread() && !stopped_) {
+    // On the loop: straight to the Driver. `done` still runs only from drain(), after the call.
+    const RequestId id = call(*driver_);
+    callbacks_.emplace(id, std::move(done));
+    drain();
+    return;
+  }
+  asio::post(io_, [this, call = std::move(call), done = std::move(done)]() mutable {
+    if (stopped_) {
+      done(unexpected(ShuttingDown{}));
+      return;
+    }
+    const RequestId id = call(*driver_);
+    callbacks_.emplace(id, std::move(done));
+    drain();
+  });
+}
+
+void Node::propose(Payload command, Callback done) {
+  request([command = std::move(command)](Driver& driver) { return driver.propose(command); }, std::move(done));
+}
+void Node::read(Payload query, Callback done) {
+  request([query = std::move(query)](Driver& driver) { return driver.read(query); }, std::move(done));
+}
+void Node::add_voter(NodeId node, std::string address, Callback done) {
+  request([node, address = std::move(address)](Driver& driver) { return driver.add_voter(node, address); },
+          std::move(done));
+}
+void Node::remove_node(NodeId node, Callback done) {
+  request([node](Driver& driver) { return driver.remove_node(node); }, std::move(done));
+}
+void Node::transfer_leadership(NodeId to, Callback done) {
+  request([to](Driver& driver) { return driver.transfer_leadership(to); }, std::move(done));
 }
 
 std::future<Node::Outcome> Node::propose(Payload command) {
@@ -391,6 +445,9 @@ void Node::stop_on_loop() {
   transport_->stop();
   for (auto& [id, promise] : waiting_) promise.set_value(unexpected(ShuttingDown{}));
   waiting_.clear();
+  std::unordered_map<RequestId, Callback> callbacks;
+  callbacks.swap(callbacks_);
+  for (auto& [id, callback] : callbacks) callback(unexpected(ShuttingDown{}));
 }
 
 Node::~Node() {

@@ -8,7 +8,9 @@ item 11).
      of them with --tls (cluster.sh makes a CA and node certificates with openssl under --dir; the
      nodes run with mutual TLS between them and TLS for clients): both elect a leader, take a write
      through redis-cli (--tls --cacert for the second, which refuses plain text), and report
-     status; stop deletes each directory.
+     status; then `add 4` starts node 4 with --join and adds it (in TLS mode with a certificate
+     made for it), node 4 reads the write, and `remove 1` takes node 1 out and stops it: status
+     lists nodes 2, 3 and 4; stop deletes each directory.
   2. a client port already taken: start fails (non-zero), and its message names the port that
      could not be bound; the node's own log says which address failed to bind.
 """
@@ -25,11 +27,11 @@ sys.dont_write_bytecode = True  # importing kvtest must not leave __pycache__ in
 from kvtest import fail, free_block, log
 
 
-CLUSTER_OFFSETS = (1, 2, 3, 1001, 1002, 1003)  # cluster.sh: peers on base+N, clients on base+1000+N
+CLUSTER_OFFSETS = (1, 2, 3, 4, 1001, 1002, 1003, 1004)  # cluster.sh: peers on base+N, clients on base+1000+N
 
 
 def free_base(avoid=()):
-    """A base port whose six cluster ports are free right now, away from the bases in `avoid`."""
+    """A base port whose cluster ports (nodes 1 to 4) are free right now, away from the bases in `avoid`."""
     for _ in range(100):
         base = free_block(CLUSTER_OFFSETS)
         if all(abs(base - a) > 2000 for a in avoid):
@@ -92,6 +94,21 @@ def main():
             status = finish(process, ("status", directory)).stdout
             if status.count("role=") != 3 or status.count("health=ok") != 3:
                 fail(f"status of {directory}:\n{status}")
+        for base, directory, tls in ((plain_base, plain_dir, []), (tls_base, tls_dir, ["--tls", "--cacert", ca])):
+            out = run(script, env, "--dir", directory, "add", "4").stdout
+            if "node 4 added" not in out:
+                fail(f"add 4 in {directory}:\n{out}")
+            if redis_cli(*tls, "-p", str(base + 1004), "GET", "k") != directory:
+                fail(f"cluster on base port {base}: node 4 does not read the write made before it joined")
+            out = run(script, env, "--dir", directory, "remove", "1").stdout
+            if "node 1 removed" not in out:
+                fail(f"remove 1 in {directory}:\n{out}")
+            status = run(script, env, "--dir", directory, "status").stdout
+            if status.count("health=ok") != 3 or "node 1:" in status or "node 4: pid" not in status:
+                fail(f"status of {directory} after add 4 and remove 1:\n{status}")
+            if redis_cli(*tls, "-p", str(base + 1001), "PING") == "PONG":
+                fail(f"cluster on base port {base}: node 1 still runs after remove 1")
+        log("add 4 (a joining node, with its own certificate in TLS mode) and remove 1 on both: nodes 2, 3, 4 serve")
         for process, directory in [(start(script, env, "--dir", d, "stop"), d) for d in (plain_dir, tls_dir)]:
             finish(process, ("stop", directory))
             if os.path.exists(directory):

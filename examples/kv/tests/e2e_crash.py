@@ -4,7 +4,7 @@ load, restart from its WAL, and every acknowledged write checked on every node.
 
   e2e_crash.py path/to/raftio-kv [--tls] [server options...]
 
-Server options (e.g. --async-storage) are passed to every node; with --async-storage the test
+Server options (e.g. --sync-storage) are passed to every node; without --sync-storage the test
 also checks that INFO reports the mode and that the I/O thread wrote. With --tls the test makes a
 CA and certificates with the openssl command, and every node runs with mutual TLS between nodes
 and TLS on the client port, client certificates required (redis-cli and the test's own client
@@ -312,7 +312,7 @@ def main():
 
         infos = wait_for("every node to apply the leader's commit index", caught_up, 30)
         log("applied indexes: " + ", ".join(f"node {n.id}: {i['applied_index']}" for n, i in zip(nodes, infos)))
-        mode = "async" if "--async-storage" in extra_args else "sync"
+        mode = "sync" if "--sync-storage" in extra_args else "async"
         for node, info in zip(nodes, infos):
             if info.get("storage") != mode:
                 fail(f"node {node.id}: INFO storage:{info.get('storage')}, expected {mode}")

@@ -2,7 +2,8 @@
 //
 //   kv-forge append-entries FROM TO TERM PREV_INDEX PREV_TERM KEY VALUE
 //       writes to stdout one wire frame: an AppendEntries from FROM to TO in TERM carrying one
-//       entry "SET KEY VALUE" at PREV_INDEX + 1 (term TERM) and a commit index that covers it
+//       entry "SET KEY VALUE" (in the runtime's command envelope) at PREV_INDEX + 1 (term TERM) and
+//       a commit index that covers it
 //   kv-forge damage-snapshot DIR
 //       rewrites the newest snapshot in the WAL directory DIR with its state-machine data cut
 //       short by one byte, through WalLog::save_snapshot (so the file's own checksum is valid and
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include <raftio/raftio.h>
+#include <raftio/runtime/address_book.h>
 #include <raftio/wal/wal_log.h>
 
 #include "kv_state.h"
@@ -41,7 +43,7 @@ int append_entries(char** argv) {
   message.leader_commit = message.prev_log_index + 1;
   message.entries = raftio::EntryBatch{raftio::LogEntry{message.term, message.prev_log_index + 1,
                                                         raftio::EntryKind::Normal,
-                                                        raftio::Payload::copy_of(kv::encode_command(kv::Op::Set, args))}};
+                                                        raftio::runtime::wrap_command(raftio::Payload::copy_of(kv::encode_command(kv::Op::Set, args)))}};
   const std::vector<std::byte> frame = raftio::wire::encode(raftio::Message{message});
   return std::fwrite(frame.data(), 1, frame.size(), stdout) == frame.size() ? 0 : 1;
 }

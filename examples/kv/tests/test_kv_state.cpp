@@ -2,6 +2,7 @@
 // round-trip, and payloads or snapshots that do not decode changing nothing.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 #include <string>
 #include <string_view>
@@ -127,9 +128,9 @@ TEST(KvState, SnapshotHasATagAVersionAndAChecksum) {
   std::string other_tag = snapshot;
   other_tag[0] = 'X';
   EXPECT_EQ(refused(other_tag), "not a raftio-kv snapshot (bad tag)");
-  std::string version_2 = snapshot;
-  version_2[4] = 2;
-  EXPECT_EQ(refused(version_2), "unsupported raftio-kv snapshot version 2 (this build reads 1)");
+  std::string version_3 = snapshot;
+  version_3[4] = 3;
+  EXPECT_EQ(refused(version_3), "unsupported raftio-kv snapshot version 3 (this build reads 1 and 2)");
   // Every single flipped bit is caught, including those in a value, which the body's lengths
   // alone could never notice.
   for (std::size_t byte = 5; byte < snapshot.size(); ++byte) {
@@ -144,6 +145,29 @@ TEST(KvState, SnapshotHasATagAVersionAndAChecksum) {
   std::string why;
   EXPECT_TRUE(copy.restore(snapshot, &why)) << why;
   EXPECT_EQ(*copy.get("key"), "value");
+}
+
+// Client addresses (RAFT.ADDNODE id peer client) live outside the key space and travel in
+// snapshots of version 2; a state without any still writes version 1.
+TEST(KvState, ClientAddressesAreRecordedOutsideTheKeysAndSnapshotted) {
+  KvState state;
+  state.apply(command(Op::Set, {"k", "v"}));
+  EXPECT_EQ(state.serialize()[4], 1);
+  EXPECT_EQ(state.apply(command(Op::ClientAddress, {"4", "127.0.0.1:8004"})).kind, Outcome::Kind::Ok);
+  EXPECT_EQ(state.apply(command(Op::ClientAddress, {"0", "127.0.0.1:8000"})).kind, Outcome::Kind::Error);
+  EXPECT_EQ(state.apply(command(Op::ClientAddress, {"x", "127.0.0.1:8000"})).kind, Outcome::Kind::Error);
+  EXPECT_EQ(state.size(), 1u);
+  const std::string snapshot = state.serialize();
+  EXPECT_EQ(snapshot[4], 2);
+  KvState copy;
+  copy.apply(command(Op::ClientAddress, {"9", "stale:1"}));
+  std::string why;
+  ASSERT_TRUE(copy.restore(snapshot, &why)) << why;
+  EXPECT_EQ(copy.client_addresses(), (std::map<std::uint64_t, std::string>{{4, "127.0.0.1:8004"}}));
+  EXPECT_EQ(*copy.get("k"), "v");
+  KvState plain;
+  ASSERT_TRUE(copy.restore(plain.serialize(), &why)) << why;  // a version-1 snapshot: no addresses
+  EXPECT_TRUE(copy.client_addresses().empty());
 }
 
 // A body that is checksummed correctly but lies about its lengths (as a buggy writer could make

@@ -95,6 +95,17 @@ class Node {
   std::future<Outcome> remove_node(NodeId node);
   std::future<Outcome> transfer_leadership(NodeId to);
 
+  // The same requests with a callback instead of a future, for code that runs on the Node's loop
+  // (a borrowed io_context) and so must never wait: `done` is called on the loop's thread once the
+  // request ends, never inside the call itself. From the loop's thread the request reaches the
+  // Driver at once (no post), so the requests of one turn go out together.
+  using Callback = std::function<void(Outcome)>;
+  void propose(Payload command, Callback done);
+  void read(Payload query, Callback done);
+  void add_voter(NodeId node, std::string address, Callback done);
+  void remove_node(NodeId node, Callback done);
+  void transfer_leadership(NodeId to, Callback done);
+
   // The leader's id once one is known here, or TimedOut.
   Result<NodeId, Error> wait_for_leader(std::chrono::milliseconds timeout);
   NodeId leader_id() const noexcept { return leader_.load(std::memory_order_relaxed); }
@@ -103,6 +114,9 @@ class Node {
   // Where `node` listens, as this node knows it (the options, then the replicated address book).
   std::optional<std::string> address_of(NodeId node);
   Status status();
+  // async_storage: what the I/O thread did so far (Persist actions written, fdatasyncs); else 0.
+  std::uint64_t persists_written() const noexcept { return persist_thread_ ? persist_thread_->persists_written() : 0; }
+  std::uint64_t storage_syncs() const noexcept { return persist_thread_ ? persist_thread_->syncs() : 0; }
 
   // Hands leadership to the most up-to-date voter if this node leads (waiting at most `handover`),
   // then ends every pending request with ShuttingDown, closes the links and stops the thread.
@@ -118,8 +132,10 @@ class Node {
   void on_receive_peer(PeerMessage message);
   void on_storage(std::vector<Event> events);
   void drain();
+  void drain_once();
   void update_peers();
   std::future<Outcome> request(std::function<RequestId(Driver&)> call);
+  void request(std::function<RequestId(Driver&)> call, Callback done);
   template <class T>
   T on_loop(std::function<T()> work);
   void log(const std::string& line) const;
@@ -136,6 +152,7 @@ class Node {
   asio::steady_timer tick_timer_;
   std::chrono::steady_clock::time_point next_tick_;
   std::unordered_map<RequestId, std::promise<Outcome>> waiting_;
+  std::unordered_map<RequestId, Callback> callbacks_;  // requests made with a Callback
   std::map<NodeId, asio::ip::tcp::endpoint> resolved_;  // addresses as last resolved
   Membership membership_;                                 // as the transport was last told
   std::thread snapshot_thread_;
@@ -143,6 +160,8 @@ class Node {
   std::atomic<bool> stopped_{false};
   bool running_ = false;  // start() succeeded
   bool flush_posted_ = false;  // a transport flush is queued on the loop
+  bool draining_ = false;      // drain() is running (a Callback may request more)
+  bool drain_again_ = false;   // ... and a request made meanwhile left output to carry out
   std::thread thread_;  // the Node's own loop (io == nullptr); last, started once all is set
 };
 
