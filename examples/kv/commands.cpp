@@ -261,7 +261,7 @@ std::string Server::error_reply(const raftio::runtime::Error& failure) {
     return error("TRYAGAIN timed out; a write may or may not have been applied");
   }
   if (std::holds_alternative<OutcomeUnknown>(failure)) {
-    return error("TRYAGAIN outcome unknown (state replaced by a snapshot)");
+    return error("TRYAGAIN outcome unknown; the write may have been applied");
   }
   if (std::holds_alternative<ShuttingDown>(failure)) return error("TRYAGAIN shutting down");
   return error("ERR " + describe(failure));

@@ -100,6 +100,11 @@ int main(int argc, char** argv) {
                "write the WAL inside each step instead of on the I/O thread: one fdatasync per request and per "
                "message (slow; the default batches them: group commit)");
   app.add_flag("--async-storage", async_storage_flag, "the default (kept for compatibility)");
+  // Redis Cluster clients follow -MOVED themselves (redis-cli -c); plain clients are better served
+  // by a follower that forwards the write and answers with its outcome.
+  bool forward_writes = false;
+  app.add_flag("--forward-writes", forward_writes,
+               "a follower forwards writes to the leader and answers with the outcome (default: -MOVED <leader>)");
   app.add_option("--cluster-id", node.cluster_id,
                  "the same on every node: peers whose hello names another cluster are refused (1-64 of [A-Za-z0-9._-])")
       ->capture_default_str();
@@ -118,6 +123,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   node.async_storage = !sync_storage;
+  node.forward_proposals = forward_writes;
 
   const auto fail = [id](const std::string& message) {
     std::fprintf(stderr, "raftio-kv node %llu: %s\n", static_cast<unsigned long long>(id), message.c_str());

@@ -8,7 +8,8 @@ Server options (e.g. --sync-storage) are passed to every node; without --sync-st
 also checks that INFO reports the mode and that the I/O thread wrote. With --tls the test makes a
 CA and certificates with the openssl command, and every node runs with mutual TLS between nodes
 and TLS on the client port, client certificates required (redis-cli and the test's own client
-present one).
+present one). With --forward-writes (a server option) a write on a follower is forwarded to the
+leader and answered with its outcome; without it the follower answers -MOVED.
 
 Steps (each bounded in time; every process started is killed at the end, also on failure):
   1. start 3 nodes on ports picked free at run time, data under a temporary directory;
@@ -254,14 +255,26 @@ def main():
         log(f"node {leader.id} leads; data under {workdir}")
 
         follower = next(n for n in nodes if n is not leader)
-        moved = redis_cli(follower.client_port, "SET", "hello", "world")
-        if not moved.startswith("MOVED 0 127.0.0.1:"):
-            fail(f"a write on a follower should answer -MOVED, got {moved!r}")
-        if redis_cli(follower.client_port, "-c", "SET", "hello", "world") != "OK":
-            fail("redis-cli -c did not follow -MOVED to the leader")
+        if "--forward-writes" in extra_args:
+            # The follower forwards the write to the leader and answers with its outcome.
+            if redis_cli(follower.client_port, "SET", "hello", "world") != "OK":
+                fail("a write on a follower with --forward-writes was not forwarded")
+            if redis_cli(follower.client_port, "INCR", "forwarded") != "1":
+                fail("a forwarded INCR did not answer with the leader's reply")
+            if redis_cli(follower.client_port, "DEL", "forwarded") != "1":
+                fail("a forwarded DEL did not answer with the leader's reply")
+            if redis_cli(leader.client_port, "GET", "hello") != "world":
+                fail("the leader did not apply the forwarded write")
+            log("redis-cli: writes on a follower forwarded to the leader: ok")
+        else:
+            moved = redis_cli(follower.client_port, "SET", "hello", "world")
+            if not moved.startswith("MOVED 0 127.0.0.1:"):
+                fail(f"a write on a follower should answer -MOVED, got {moved!r}")
+            if redis_cli(follower.client_port, "-c", "SET", "hello", "world") != "OK":
+                fail("redis-cli -c did not follow -MOVED to the leader")
         if redis_cli(follower.client_port, "GET", "hello") != "world":
             fail("GET on a follower did not read the write")
-        log("redis-cli: -MOVED from a follower, SET through -c, GET on the follower: ok")
+        log("redis-cli: a write through a follower, GET on the follower: ok")
         commands(leader, follower)
         log("INCR, DEL, EXISTS, PING, INFO through redis-cli; pipelined reads and writes in order: ok")
         hostile_clients(leader)
