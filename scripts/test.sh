@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds and runs every test, twice: with g++ (libraries optimized, warnings are errors) and with clang++
-# under AddressSanitizer + UndefinedBehaviorSanitizer (which stops at the first report), where the
-# libFuzzer targets also run for FUZZ_SECONDS each (default 45). Between the two, the mutation
-# score (scripts/mutation-score.py): every planted Raft bug of sim/mutants/ must be caught by the
+# Builds and runs every test, twice: with g++ (libraries optimized, warnings are errors) and with
+# clang++ under AddressSanitizer + UndefinedBehaviorSanitizer (which stops at the first report),
+# where the libFuzzer targets also run (the stateful ones for FUZZ_SECONDS, default 45, the
+# decoders for less: fuzz/meson.build). Between the two, the mutation score (scripts/mutation-score.py): every planted Raft bug of sim/mutants/ must be caught by the
 # simulator, one test case per mutant. Ends with one line
 # "N passed, N failed" counting individual test cases, and fails if any failed or none ran.
 set -uo pipefail

@@ -27,7 +27,8 @@ TEST(Simulation, SameSeedReplaysBitForBit) {
 TEST(Simulation, EveryProfileAndStorageRunsClean) {
   for (FaultProfile faults : {FaultProfile::None, FaultProfile::Network, FaultProfile::Crash, FaultProfile::All}) {
     for (Storage storage : {Storage::Memory, Storage::Wal}) {
-      for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+      // Two seeds of each: the sweeps run hundreds; under ASan a third cost 30 s of the suite.
+      for (std::uint64_t seed = 1; seed <= 2; ++seed) {
         const SimReport report = Simulation(options(seed, 4000, faults, storage)).run();
         ASSERT_TRUE(report.ok()) << format_report(report);
         EXPECT_GT(report.ops_completed, 100u) << to_string(faults);
