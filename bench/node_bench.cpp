@@ -52,8 +52,18 @@ double percentile(std::vector<double>& sorted, double p) {
 
 }  // namespace
 
-NodeCaseResult measure_node_proposals(const std::string& dir, bool durable, std::size_t proposers, double seconds,
-                                      std::size_t payload_bytes) {
+const char* name_of(NodeStorage storage) {
+  switch (storage) {
+    case NodeStorage::Wal: return "wal";
+    case NodeStorage::WalSync: return "wal-sync";
+    case NodeStorage::Memory: break;
+  }
+  return "memory";
+}
+
+NodeCaseResult measure_node_proposals(const std::string& dir, NodeStorage storage, std::size_t proposers,
+                                      double seconds, std::size_t payload_bytes, bool batch_turns) {
+  const bool durable = storage != NodeStorage::Memory;
   const std::string root = dir + "/raftio-node-bench";
   std::filesystem::remove_all(root);
   std::map<NodeId, std::string> members;
@@ -67,6 +77,8 @@ NodeCaseResult measure_node_proposals(const std::string& dir, bool durable, std:
     options.members = members;
     options.data_dir = durable ? root + "/node-" + std::to_string(id) : std::string();
     options.log = [](std::string_view) {};
+    options.async_storage = storage != NodeStorage::WalSync;
+    options.batch_turns = batch_turns;
     auto node = runtime::Node::start(options, machines[id]);
     if (!node) throw std::runtime_error("node " + std::to_string(id) + ": " + node.error());
     nodes[id] = std::move(node).value();

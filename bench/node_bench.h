@@ -16,9 +16,16 @@ struct NodeCaseResult {
   double p99_us = 0;
 };
 
-// `durable`: each node on a WAL in `dir` (fdatasync); otherwise on an in-memory log.
-NodeCaseResult measure_node_proposals(const std::string& dir, bool durable, std::size_t proposers, double seconds,
-                                      std::size_t payload_bytes);
+enum class NodeStorage {
+  Wal,      // a WAL in `dir` written by the node's I/O thread (NodeOptions::async_storage)
+  WalSync,  // a WAL in `dir` written and synced inside the core's step (async_storage = false)
+  Memory,   // an in-memory log
+};
+const char* name_of(NodeStorage storage);
+
+// `batch_turns`: NodeOptions::batch_turns (one core step per loop turn, or one per input).
+NodeCaseResult measure_node_proposals(const std::string& dir, NodeStorage storage, std::size_t proposers,
+                                      double seconds, std::size_t payload_bytes, bool batch_turns = true);
 
 // 1-byte write + fdatasync on a file in `dir`, for about `seconds`.
 double measure_fdatasync_per_s(const std::string& dir, double seconds);

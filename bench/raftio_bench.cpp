@@ -109,19 +109,22 @@ void run_wal_cases(const std::string& dir, std::uint64_t syncs, std::uint64_t re
 
 // Three Nodes over loopback TCP; on the WAL (fdatasync) and on in-memory logs.
 void run_node_cases(const std::string& dir, const std::vector<std::size_t>& proposers, double seconds,
-                    std::size_t payload) {
+                    std::size_t payload, bool batch_turns) {
 #ifndef RAFTIO_BENCH_NODE
-  (void)dir, (void)proposers, (void)seconds, (void)payload;
+  (void)dir, (void)proposers, (void)seconds, (void)payload, (void)batch_turns;
   throw std::runtime_error("raftio-bench was built without the runtime's network transport (libasio-dev, libssl-dev)");
 #else
   const double fdatasync_per_s = bench::measure_fdatasync_per_s(dir, 1.0);
-  for (const bool durable : {true, false}) {
+  for (const bench::NodeStorage storage :
+       {bench::NodeStorage::Wal, bench::NodeStorage::WalSync, bench::NodeStorage::Memory}) {
     for (const std::size_t count : proposers) {
-      const bench::NodeCaseResult r = bench::measure_node_proposals(dir, durable, count, seconds, payload);
-      std::printf("node storage=%s proposers=%zu payload=%zu seconds=%.1f proposals=%llu proposals_per_s=%.0f "
-                  "p50_us=%.0f p99_us=%.0f fdatasync_per_s=%.0f\n",
-                  durable ? "wal" : "memory", count, payload, r.seconds, static_cast<unsigned long long>(r.proposals),
-                  r.proposals_per_s, r.p50_us, r.p99_us, fdatasync_per_s);
+      const bench::NodeCaseResult r =
+          bench::measure_node_proposals(dir, storage, count, seconds, payload, batch_turns);
+      std::printf("node storage=%s batch_turns=%d proposers=%zu payload=%zu seconds=%.1f proposals=%llu "
+                  "proposals_per_s=%.0f p50_us=%.0f p99_us=%.0f fdatasync_per_s=%.0f\n",
+                  bench::name_of(storage), batch_turns ? 1 : 0, count, payload, r.seconds,
+                  static_cast<unsigned long long>(r.proposals), r.proposals_per_s, r.p50_us, r.p99_us,
+                  fdatasync_per_s);
       std::fflush(stdout);
     }
   }
@@ -154,12 +157,15 @@ int main(int argc, char** argv) {
   app.add_option("--codec-seconds", codec_seconds, "time per codec measurement")->capture_default_str();
   app.add_option("--proposers", proposer_counts, "node suite: concurrent proposals")->capture_default_str();
   app.add_option("--node-seconds", node_seconds, "node suite: measured time per case")->capture_default_str();
+  bool node_unbatched = false;
+  app.add_flag("--node-unbatched", node_unbatched,
+               "node suite: one core step per input instead of one per loop turn (NodeOptions::batch_turns = false)");
   CLI11_PARSE(app, argc, argv);
 
   if (suite == "all" || suite == "codec") run_codec_cases(codec_seconds);
   if (suite == "all" || suite == "wal") run_wal_cases(wal_dir, wal_syncs, recovery_mib);
   if (suite == "node") {
-    run_node_cases(wal_dir, proposer_counts, node_seconds, payload);
+    run_node_cases(wal_dir, proposer_counts, node_seconds, payload, !node_unbatched);
     return 0;
   }
   if (suite == "codec" || suite == "wal") return 0;

@@ -149,6 +149,9 @@ cli() {  # port, args...
 
 pid_of() { cat "$dir/node$1.pid" 2>/dev/null || true; }
 running() { local pid; pid=$(pid_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+# Signals node $2 with $1. A node that exits between running() and the kill is no error: that is
+# the state the caller wanted (stop failed at random once when "No such process" ended the script).
+signal_node() { kill -s "$1" "$(pid_of "$2")" 2>/dev/null || true; }
 
 start_node() {  # node [--join]
   local n=$1 bin
@@ -176,7 +179,7 @@ check_started() {
   for n in "${nodes[@]}"; do
     if ! running "$n"; then
       echo "cluster.sh: node $n did not start: $(tail -n 1 "$dir/node$n.log" 2>/dev/null)" >&2
-      for n in "${nodes[@]}"; do if running "$n"; then kill -9 "$(pid_of "$n")"; fi; done
+      for n in "${nodes[@]}"; do if running "$n"; then signal_node KILL "$n"; fi; done
       exit 1
     fi
   done
@@ -251,10 +254,10 @@ case "$command" in
       all+=("${n%.pid}")
     done
     for n in "${all[@]}"; do
-      if running "$n"; then kill "$(pid_of "$n")"; echo "node $n stopped"; fi
+      if running "$n"; then signal_node TERM "$n"; echo "node $n stopped"; fi
     done
     sleep 0.2
-    for n in "${all[@]}"; do if running "$n"; then kill -9 "$(pid_of "$n")"; fi; done
+    for n in "${all[@]}"; do if running "$n"; then signal_node KILL "$n"; fi; done
     rm -rf "$dir"
     ;;
   add)
@@ -277,7 +280,7 @@ case "$command" in
     on_leader RAFT.REMOVENODE "$2"
     nodes=("${rest[@]}")
     save_members
-    if running "$2"; then kill "$(pid_of "$2")"; fi
+    if running "$2"; then signal_node TERM "$2"; fi
     echo "node $2 removed and stopped (members: ${nodes[*]})"
     ;;
   status)
@@ -297,11 +300,11 @@ case "$command" in
     ;;
   kill)
     check_node "${2:-}"
-    if running "$2"; then kill -9 "$(pid_of "$2")"; echo "node $2 killed (SIGKILL)"; else echo "node $2 is not running"; fi
+    if running "$2"; then signal_node KILL "$2"; echo "node $2 killed (SIGKILL)"; else echo "node $2 is not running"; fi
     ;;
   restart)
     check_node "${2:-}"
-    if running "$2"; then kill "$(pid_of "$2")"; sleep 0.3; fi
+    if running "$2"; then signal_node TERM "$2"; sleep 0.3; fi
     start_node "$2"
     ;;
   *)

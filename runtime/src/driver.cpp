@@ -80,14 +80,17 @@ Driver::Driver(RaftConfig config, std::unique_ptr<RaftLog> log, StateMachine& ma
       applied_(node_.config().applied),
       forward_base_(forward_base(node_.config().incarnation)) {}
 
+// The tick joins the turn's batch; changes and deadlines are then handled against the node as it
+// is after the whole batch, as they were after an unbatched tick's step.
 void Driver::tick() {
   ++ticks_;
-  step(Tick{});
+  submit(Tick{});
+  flush();
   retry_changes();
   expire_requests();
 }
 
-void Driver::receive(Message message) { step(Receive{std::move(message)}); }
+void Driver::receive(Message message) { submit(Receive{std::move(message)}); }
 
 void Driver::receive(PeerMessage message) {
   if (options_.trace) {
@@ -116,6 +119,8 @@ RequestId Driver::start_request(std::uint64_t timeout_ticks) {
 }
 
 RequestId Driver::propose(Payload command) {
+  // Whether to forward depends on who leads, which the queued inputs may change.
+  if (options_.forward_proposals) settle_leadership();
   const RequestId id = start_request(options_.request_timeout_ticks);
   if (stopped_) {
     complete(id, unexpected(*stopped_));
@@ -127,7 +132,7 @@ RequestId Driver::propose(Payload command) {
   }
   writes_.emplace(id, PendingWrite{});
   // The request id doubles as the core's correlation id: ProposalAccepted and Reject echo it.
-  step(Propose{wrap_command(command), id});
+  submit(Propose{wrap_command(command), id});
   return id;
 }
 
@@ -166,6 +171,8 @@ void Driver::on_forwarded_proposal(ForwardedProposal proposal) {
     out_.peer_messages.push_back(std::move(outcome));
   };
   if (stopped_) return answer(ForwardStatus::ShuttingDown, kNoNode);
+  settle_leadership();
+  if (stopped_) return answer(ForwardStatus::ShuttingDown, kNoNode);
   // Never forwarded again: a node that does not lead names the node it believes leads, so two
   // nodes that disagree about the leader cannot pass a proposal back and forth.
   if (!node_.is_leader()) return answer(ForwardStatus::NotLeader, node_.leader());
@@ -181,7 +188,7 @@ void Driver::on_forwarded_proposal(ForwardedProposal proposal) {
   remote_.emplace(id, RemoteProposal{proposal.from, proposal.request, false});
   remote_origins_.emplace(proposal.from, proposal.request);
   writes_.emplace(id, PendingWrite{});
-  step(Propose{wrap_command(proposal.command), id});
+  submit(Propose{wrap_command(proposal.command), id});
 }
 
 void Driver::on_forwarded_outcome(const ForwardedOutcome& outcome) {
@@ -218,7 +225,7 @@ RequestId Driver::read(Payload query) {
     return id;
   }
   reads_.emplace(id, std::move(query));
-  step(ReadIndex{id});
+  submit(ReadIndex{id});
   return id;
 }
 
@@ -233,6 +240,7 @@ RequestId Driver::add_learner(NodeId node, std::string address) {
 RequestId Driver::remove_node(NodeId node) { return change(MembershipChange::Remove, node); }
 
 RequestId Driver::change(MembershipChange change, NodeId node, std::string address) {
+  flush();  // the change reads the node's leadership and membership: as of every input so far
   const RequestId id = start_request(options_.change_timeout_ticks);
   if (stopped_) {
     complete(id, unexpected(*stopped_));
@@ -317,6 +325,7 @@ void Driver::on_change_applied(RequestId id) {
 }
 
 RequestId Driver::transfer_leadership(NodeId to) {
+  flush();  // the transfer records the node's term: as of every input so far
   const RequestId id = start_request(options_.change_timeout_ticks);
   if (stopped_) {
     complete(id, unexpected(*stopped_));
@@ -375,25 +384,65 @@ AddressBook Driver::addresses() const {
   return book;
 }
 
-void Driver::persisted(Persisted done) { step(done); }
+void Driver::persisted(Persisted done) { submit(done); }
 
+// At once (after what is queued): the node stops, and requests made after this call end at the
+// call with StorageFailed, as unbatched.
 void Driver::persist_failed(StorageError error) { step(PersistFailed{std::move(error)}); }
 
+// What was queued is stepped first, as it would have been before an unbatched shutdown.
 void Driver::shutdown() {
+  flush();
   if (!stopped_) stop(ShuttingDown{});
 }
 
 DriverOutput Driver::take_output() {
+  flush();
   DriverOutput taken = std::move(out_);
   out_ = DriverOutput{};
   return taken;
 }
 
+void Driver::submit(Event event) {
+  if (stopped_) return;
+  if (!options_.batch_inputs) return step(std::move(event));
+  if (!std::holds_alternative<Propose>(event) && !std::holds_alternative<ReadIndex>(event)) queue_neutral_ = false;
+  queue_.push_back(std::move(event));
+}
+
+void Driver::settle_leadership() {
+  if (!queue_neutral_) flush();
+}
+
+void Driver::flush() {
+  if (queue_.empty()) return;
+  // Swapped out first: handling the batch's actions may step again (a snapshot), which must not
+  // see these events a second time.
+  stepping_.swap(queue_);
+  queue_neutral_ = true;
+  if (stopped_) {
+    stepping_.clear();
+    return;
+  }
+  step_events(std::span<Event>(stepping_));
+  stepping_.clear();
+}
+
 void Driver::step(Event event) {
   if (stopped_) return;
+  flush();  // inputs queued before this one are stepped before it
+  if (stopped_) return;
+  step_events(std::span<Event>(&event, 1));
+}
+
+void Driver::step_events(std::span<Event> events) {
   actions_.clear();
-  if (options_.trace) options_.trace("step " + describe(event));
-  node_.step(std::move(event), actions_);
+  if (options_.trace) {
+    if (events.size() > 1) options_.trace("step " + std::to_string(events.size()) + " events as one");
+    for (const Event& event : events) options_.trace("step " + describe(event));
+  }
+  ++core_steps_;
+  node_.step(events, actions_);
   for (Action& action : actions_) {
     if (options_.trace) options_.trace("  " + describe(action));
     handle(action);

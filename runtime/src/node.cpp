@@ -131,6 +131,8 @@ std::optional<std::string> Node::open(RaftConfig config) {
   driver_options.background_snapshots = options_.background_snapshots;
   driver_options.forward_proposals = options_.forward_proposals;
   driver_options.max_forwarded_proposals = options_.max_forwarded_proposals;
+  // Group commit: what arrives in one turn of the loop is stepped as one core step (end_turn()).
+  driver_options.batch_inputs = options_.batch_turns;
   if (options_.trace) driver_options.trace = [this](const std::string& line) { log(line); };
   try {
     driver_ = std::make_unique<Driver>(std::move(config), std::move(storage), machine_, driver_options);
@@ -180,13 +182,13 @@ void Node::on_tick() {
 void Node::on_receive(Message message) {
   if (stopped_) return;
   driver_->receive(std::move(message));
-  drain();
+  end_turn();
 }
 
 void Node::on_receive_peer(PeerMessage message) {
   if (stopped_) return;
   driver_->receive(std::move(message));
-  drain();
+  end_turn();
 }
 
 void Node::on_storage(std::vector<Event> events) {
@@ -199,7 +201,20 @@ void Node::on_storage(std::vector<Event> events) {
       driver_->persist_failed(failed->error);
     }
   }
-  drain();
+  end_turn();
+}
+
+// The Driver queues the inputs (batch_inputs); the drain that steps them all runs once the
+// handlers already queued on the loop (more requests, frames, storage reports) have added theirs,
+// so one core step, one sync and one AppendEntries per follower cover the whole turn.
+void Node::end_turn() {
+  if (!options_.batch_turns) return drain();
+  if (turn_posted_) return;
+  turn_posted_ = true;
+  asio::post(io_, [this] {
+    turn_posted_ = false;
+    if (!stopped_) drain();
+  });
 }
 
 // The end of every turn: carry out what the Driver asked for. A Callback may make a request,
@@ -304,7 +319,7 @@ std::future<Node::Outcome> Node::request(std::function<RequestId(Driver&)> call)
     }
     const RequestId id = call(*driver_);
     waiting_.emplace(id, std::move(*promise));
-    drain();
+    end_turn();
   });
   return future;
 }
@@ -314,7 +329,7 @@ void Node::request(std::function<RequestId(Driver&)> call, Callback done) {
     // On the loop: straight to the Driver. `done` still runs only from drain(), after the call.
     const RequestId id = call(*driver_);
     callbacks_.emplace(id, std::move(done));
-    drain();
+    end_turn();
     return;
   }
   asio::post(io_, [this, call = std::move(call), done = std::move(done)]() mutable {
@@ -324,7 +339,7 @@ void Node::request(std::function<RequestId(Driver&)> call, Callback done) {
     }
     const RequestId id = call(*driver_);
     callbacks_.emplace(id, std::move(done));
-    drain();
+    end_turn();
   });
 }
 
@@ -387,7 +402,10 @@ T Node::on_loop(std::function<T()> work) {
 }
 
 Status Node::status() {
-  return on_loop<Status>([this] { return driver_->status(); });
+  return on_loop<Status>([this] {
+    driver_->flush();  // as of every input so far; the turn's drain carries out the output
+    return driver_->status();
+  });
 }
 
 std::optional<std::string> Node::address_of(NodeId node) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -65,6 +66,13 @@ struct DriverOptions {
   // Called with every event the Driver steps and every action the core returns, as one line each
   // (raftio::describe): what a node did, for debugging a run. Empty: nothing is described.
   std::function<void(const std::string&)> trace = nullptr;
+  // Group commit. false: every input is stepped through the core as it arrives. true: the core
+  // events that receive(), propose(), read(), persisted() and persist_failed() produce wait in a
+  // queue, and flush() (which tick() and take_output() call) steps them all as one core step:
+  // one storage sync and one AppendEntries per follower for the whole turn. Requests, timeouts,
+  // forwarding and shutdown end as they would unbatched; only the steps are fewer. Inspection
+  // (is_leader(), status(), ...) shows the node as of the last flush. docs/RUNTIME.md.
+  bool batch_inputs = false;
 };
 
 // A snapshot to serialize (background_snapshots): run `serialize` anywhere, then report its bytes
@@ -174,7 +182,15 @@ class Driver {
   // Ends every pending request with ShuttingDown, and every later one too; the node stops.
   void shutdown();
 
+  // batch_inputs: steps every queued input now, as one core step (nothing queued: nothing
+  // happens). Without batch_inputs nothing is ever queued.
+  void flush();
+  std::size_t queued_inputs() const noexcept { return queue_.size(); }  // waiting for flush()
+  // Steps the core has taken (every batch counts once): what batching saves.
+  std::uint64_t core_steps() const noexcept { return core_steps_; }
+
   // --- outputs ---
+  // Flushes first (batch_inputs), so the output covers every input so far.
   DriverOutput take_output();
 
   // --- inspection ---
@@ -211,7 +227,15 @@ class Driver {
     std::string address;  // recorded before the first attempt (empty: none)
   };
 
+  // Queues `event` (batch_inputs) or steps it at once.
+  void submit(Event event);
+  // Steps `event` at once, after what is queued: for inputs whose handling reads the node's
+  // state right after their step (membership changes, transfers, snapshots).
   void step(Event event);
+  // batch_inputs: steps the queue if it holds an event that may change who leads (only proposals
+  // and reads do not), so a decision about forwarding sees the node as an unbatched Driver would.
+  void settle_leadership();
+  void step_events(std::span<Event> events);
   void forward(RequestId id, Payload command);
   void on_forwarded_proposal(ForwardedProposal proposal);
   void on_forwarded_outcome(const ForwardedOutcome& outcome);
@@ -241,6 +265,10 @@ class Driver {
   StateMachine& machine_;
   DriverOptions options_;
   std::vector<Action> actions_;
+  std::vector<Event> queue_;       // batch_inputs: inputs not stepped yet, in arrival order
+  std::vector<Event> stepping_;    // the batch being stepped (its buffer is reused)
+  bool queue_neutral_ = true;      // queue_ holds only Propose and ReadIndex events
+  std::uint64_t core_steps_ = 0;
   DriverOutput out_;
   RequestId next_id_ = 1;
   std::uint64_t ticks_ = 0;

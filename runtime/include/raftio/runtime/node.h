@@ -56,6 +56,10 @@ struct NodeOptions {
   std::string listen;  // this node's peer address; empty: its entry in `members`
   std::string data_dir;  // the WAL's directory; empty: an in-memory log (nothing survives a restart)
   bool async_storage = true;  // the WAL written by an I/O thread, fdatasync batched (group commit)
+  // Every input of one loop turn (requests, peer frames, storage reports, the tick) stepped as one
+  // core step: one sync and one AppendEntries per follower per turn (DriverOptions::batch_inputs).
+  // false: one core step per input, as before; for comparing the two.
+  bool batch_turns = true;
   std::chrono::milliseconds tick{10};                // the Driver's logical clock
   std::chrono::milliseconds election_timeout{300};   // rounded to ticks (a random 1-2x is added)
   std::chrono::milliseconds heartbeat{50};
@@ -131,6 +135,7 @@ class Node {
   void on_receive(Message message);
   void on_receive_peer(PeerMessage message);
   void on_storage(std::vector<Event> events);
+  void end_turn();
   void drain();
   void drain_once();
   void update_peers();
@@ -160,6 +165,7 @@ class Node {
   std::atomic<bool> stopped_{false};
   bool running_ = false;  // start() succeeded
   bool flush_posted_ = false;  // a transport flush is queued on the loop
+  bool turn_posted_ = false;   // the drain that ends this turn is queued on the loop
   bool draining_ = false;      // drain() is running (a Callback may request more)
   bool drain_again_ = false;   // ... and a request made meanwhile left output to carry out
   std::thread thread_;  // the Node's own loop (io == nullptr); last, started once all is set
