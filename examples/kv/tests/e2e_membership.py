@@ -141,6 +141,10 @@ class Benchmark(threading.Thread):
             self.proc = subprocess.Popen(
                 ["redis-benchmark", "-p", str(target.client_port), "-t", "set,get", "-n", "4000", "-c", "8",
                  "-r", "100000", "-q", "-l"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if self.stop:
+                # halt() came after the loop's check: it may have looked at the previous process
+                # (each sets its own flag before looking at the other's, so one of them kills it).
+                self.proc.kill()
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
