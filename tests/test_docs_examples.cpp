@@ -40,6 +40,15 @@ TEST(DocsQuotes, SimulationMdQuotesTheHandWrittenHistoryVerbatim) {
       << "docs/SIMULATION.md does not quote docs/examples/history_stale_read.jsonl verbatim in a ```json block";
 }
 
+TEST(DocsQuotes, SimulationMdQuotesTheModelExampleVerbatim) {
+  const std::string root = RAFTIO_SOURCE_ROOT;
+  const std::string doc = read_file(root + "/docs/SIMULATION.md");
+  const std::string example = read_file(root + "/docs/examples/fenced_register_model.cpp");
+  ASSERT_FALSE(example.empty());
+  EXPECT_NE(doc.find("```cpp\n" + example + "```"), std::string::npos)
+      << "docs/SIMULATION.md does not quote docs/examples/fenced_register_model.cpp verbatim in a ```cpp block";
+}
+
 // docs/TESTING.md quotes raftio-testing's C++ example and the example transcript (which
 // test_transcripts runs).
 TEST(TestingMd, QuotesItsExamplesVerbatim) {
