@@ -12,12 +12,20 @@ exactly once in `file`, or the script stops: a mutant that no longer applies is 
 silent pass. The scratch copy lives in build/mutation/ (one release build, reused: ninja rebuilds
 only what a mutant changed). Prints one line per mutant (property that caught it, seeds it took,
 wall seconds) and exits 1 if any mutant survived.
+
+  python3 scripts/mutation-score.py --in-tree build/test-gcc
+
+plants each mutant in this tree itself and builds raftio-sim in an existing build of it (CI: the
+g++ test build, so no second build of the libraries). The planted file's original is kept in
+BUILD/mutation-planted/ until it is restored: an interrupted run is mended by the next run, and
+SIGINT/SIGTERM restore it at once.
 """
 import argparse
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -104,35 +112,37 @@ def run_sweeps(sim, scale, jobs):
     running = []
     seeds_run = 0
     result = None
-    while (pending or running) and result is None:
-        while pending and len(running) < jobs:
-            label, first, count, opts = pending.pop(0)
-            cmd = [str(sim), "--seeds", f"{first}..{first + count - 1}", "--ticks", TICKS, "--until-violation"] + opts
-            # A file, not a pipe: a failing seed's report can be long, and a full pipe would block it.
-            out = tempfile.TemporaryFile(mode="w+")
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
-            running.append((label, first, count, proc, out))
-        time.sleep(0.05)
-        for entry in list(running):
-            label, first, count, proc, out = entry
-            if proc.poll() is None:
-                continue
-            running.remove(entry)
-            out.seek(0)
-            output = out.read()
+    try:
+        while (pending or running) and result is None:
+            while pending and len(running) < jobs:
+                label, first, count, opts = pending.pop(0)
+                cmd = [str(sim), "--seeds", f"{first}..{first + count - 1}", "--ticks", TICKS, "--until-violation"] + opts
+                # A file, not a pipe: a failing seed's report can be long, and a full pipe would block it.
+                out = tempfile.TemporaryFile(mode="w+")
+                proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
+                running.append((label, first, count, proc, out))
+            time.sleep(0.05)
+            for entry in list(running):
+                label, first, count, proc, out = entry
+                if proc.poll() is None:
+                    continue
+                running.remove(entry)
+                out.seek(0)
+                output = out.read()
+                out.close()
+                summary = re.search(r"sweep seeds (\d+)\.\.(\d+) .*?: (\d+) passed, (\d+) failed", output)
+                ran = int(summary.group(2)) - int(summary.group(1)) + 1 if summary else count
+                seeds_run += ran
+                if proc.returncode != 0:
+                    failing = re.search(r"first failing seed (\d+)", output)
+                    seed = int(failing.group(1)) if failing else first + ran - 1
+                    # Seeds to kill: the failing seed's place in its sweep.
+                    result = (True, first_property(output), f"{label} seed {seed}", seed - first + 1)
+    finally:  # also on SIGTERM (stop_on_signal): no sweep outlives the script
+        for label, first, count, proc, out in running:
+            proc.kill()
+            proc.wait()
             out.close()
-            summary = re.search(r"sweep seeds (\d+)\.\.(\d+) .*?: (\d+) passed, (\d+) failed", output)
-            ran = int(summary.group(2)) - int(summary.group(1)) + 1 if summary else count
-            seeds_run += ran
-            if proc.returncode != 0:
-                failing = re.search(r"first failing seed (\d+)", output)
-                seed = int(failing.group(1)) if failing else first + ran - 1
-                # Seeds to kill: the failing seed's place in its sweep.
-                result = (True, first_property(output), f"{label} seed {seed}", seed - first + 1)
-    for label, first, count, proc, out in running:
-        proc.kill()
-        proc.wait()
-        out.close()
     if result is None:
         return False, "-", "-", seeds_run
     return result
@@ -151,6 +161,48 @@ def write_junit(path, rows):
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
+class InTreePlanting:
+    """Plants mutants in ROOT itself. The original of the planted file is saved under
+    BUILD/mutation-planted/ before the file is touched, and put back by restore(); a run killed
+    in between (even by SIGKILL) leaves the copy, which the next run puts back first."""
+
+    def __init__(self, build_dir):
+        self.guard = build_dir / "mutation-planted"
+        rel = self.restore()
+        if rel:
+            print(f"mutation-score: restored {rel}, left mutated by an interrupted run", flush=True)
+
+    def restore(self):
+        """Puts the planted file's original back; returns its path, or None if none was planted."""
+        record = self.guard / "file.json"
+        rel = None
+        if record.exists():
+            rel = json.loads(record.read_text())["file"]
+            (ROOT / rel).write_bytes((self.guard / "original").read_bytes())
+        shutil.rmtree(self.guard, ignore_errors=True)
+        return rel
+
+    def plant(self, rel, find, replace):
+        original = (ROOT / rel).read_bytes()
+        self.guard.mkdir(parents=True, exist_ok=True)
+        (self.guard / "original").write_bytes(original)
+        (self.guard / "file.json").write_text(json.dumps({"file": rel}))
+        (ROOT / rel).write_text(original.decode().replace(find, replace, 1))
+
+
+def check_build_of_this_tree(build_dir):
+    info = build_dir / "meson-info" / "meson-info.json"
+    if not info.exists():
+        sys.exit(f"mutation-score: {build_dir} is not a configured Meson build")
+    source = Path(json.loads(info.read_text())["directories"]["source"]).resolve()
+    if source != ROOT:
+        sys.exit(f"mutation-score: {build_dir} builds {source}, not {ROOT}")
+
+
+def stop_on_signal(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds through the finally blocks that restore the tree
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mutants", default=str(ROOT / "sim" / "mutants"), help="directory of mutant JSON files")
@@ -159,20 +211,32 @@ def main():
     parser.add_argument("--seeds-scale", type=float, default=1.0, help="multiply every sweep's seed count")
     parser.add_argument("--jobs", type=int, default=2, help="sweeps run side by side")
     parser.add_argument("--junit", help="write a JUnit XML report (one test case per mutant)")
+    parser.add_argument("--in-tree", metavar="BUILD",
+                        help="plant mutants in this tree and build in BUILD, an existing build of it")
     args = parser.parse_args()
 
     start = time.monotonic()
+    planting = None
+    if args.in_tree:
+        build_dir = Path(args.in_tree).resolve()
+        check_build_of_this_tree(build_dir)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, stop_on_signal)
+        planting = InTreePlanting(build_dir)  # first: mends a tree an interrupted run left mutated
+        log_path = build_dir / "mutation-build.log"
     mutants = load_mutants(args.mutants, set(args.only))
-    scratch = Path(args.scratch)
-    tree, build_dir = scratch / "src", scratch / "build"
-    tree.mkdir(parents=True, exist_ok=True)
-    sync_tree(tree)
-    log = open(scratch / "build.log", "w")
-    if not (build_dir / "build.ninja").exists():
+    if not args.in_tree:
+        scratch = Path(args.scratch)
+        tree, build_dir = scratch / "src", scratch / "build"
+        tree.mkdir(parents=True, exist_ok=True)
+        sync_tree(tree)
+        log_path = scratch / "build.log"
+    log = open(log_path, "w")
+    if planting is None and not (build_dir / "build.ninja").exists():
         subprocess.run(["meson", "setup", str(build_dir), str(tree), "--buildtype=release", "-Dtests=false",
                         "-Dbench=false"], check=True, stdout=log, stderr=subprocess.STDOUT)
     if not build(build_dir, log):
-        sys.exit(f"mutation-score: the unmutated simulator does not build (see {scratch / 'build.log'})")
+        sys.exit(f"mutation-score: the unmutated simulator does not build (see {log_path})")
     sim = build_dir / "sim" / "raftio-sim"
     print(f"mutation score: {len(mutants)} mutants, sweeps "
           + ", ".join(f"{label} {max(1, int(count * args.seeds_scale))}" for label, _, count, _ in SWEEPS)
@@ -182,22 +246,28 @@ def main():
     rows = []
     for m in mutants:
         t0 = time.monotonic()
-        target = tree / m["file"]
-        original = target.read_text()
-        target.write_text(original.replace(m["find"], m["replace"], 1))
+        if planting:
+            planting.plant(m["file"], m["find"], m["replace"])
+        else:
+            target = tree / m["file"]
+            original = target.read_text()
+            target.write_text(original.replace(m["find"], m["replace"], 1))
         try:
             if not build(build_dir, log):
-                sys.exit(f"mutation-score: mutant {m['name']} does not compile (see {scratch / 'build.log'})")
+                sys.exit(f"mutation-score: mutant {m['name']} does not compile (see {log_path})")
             killed, prop, where, seeds = run_sweeps(sim, args.seeds_scale, args.jobs)
         finally:
-            target.write_text(original)
+            if planting:
+                planting.restore()
+            else:
+                target.write_text(original)
         row = dict(name=m["name"], rule=m["rule"], killed=killed, property=prop, where=where, seeds=seeds,
                    seconds=time.monotonic() - t0)
         rows.append(row)
         print(f"{m['name']:40} {'killed' if killed else 'SURVIVED':8} {prop:26} {where:20} {str(seeds):>6} "
               f"{row['seconds']:7.1f}", flush=True)
 
-    build(build_dir, log)  # leave the scratch build unmutated
+    build(build_dir, log)  # leave the build unmutated
     survivors = [r["name"] for r in rows if not r["killed"]]
     print(f"mutation score: {len(rows) - len(survivors)} of {len(rows)} killed in {time.monotonic() - start:.0f} s"
           + (f"; survivors: {', '.join(survivors)}" if survivors else ""))
