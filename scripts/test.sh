@@ -40,7 +40,7 @@ rm -f build/mutation/meson-logs/testlog.junit.xml
 # In the g++ tree just built: each mutant recompiles only the file it plants (a scratch release
 # build of its own first spent 105 s compiling the libraries again).
 python3 scripts/mutation-score.py --in-tree build/test-gcc --junit build/mutation/meson-logs/testlog.junit.xml || status=1
-run_suite clang-asan clang++ -Doptimization=0 -Dlibrary_optimization=1 -Druntime_optimization=0 -Ddebug=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false \
+run_suite clang-asan clang++ -Doptimization=0 -Dlibrary_optimization=1 -Ddebug=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false \
   -Dfuzz=true -Dfuzz_seconds="${FUZZ_SECONDS:-45}"
 
 python3 scripts/junit_summary.py "${builds[@]}" || status=1
