@@ -31,24 +31,43 @@ NodeId third_node(NodeId a, NodeId b) {
   return kNoNode;
 }
 
+// Where most tests here start: a leader elected, the runtime's messages held, and `command`
+// proposed on a follower, whose one ForwardedProposal is taken off the network for the test to
+// deliver, duplicate or lose.
+struct HeldForward {
+  NodeId leader = kNoNode;
+  NodeId follower = kNoNode;
+  RequestId request = 0;
+  ForwardedProposal proposal;
+};
+
+::testing::AssertionResult hold_forwarded(Cluster& cluster, const std::string& command, HeldForward& held) {
+  held.leader = cluster.elect();
+  if (held.leader == kNoNode) return ::testing::AssertionFailure() << "no leader elected";
+  held.follower = cluster.follower_of(held.leader);
+  cluster.hold_peer_messages(true);
+  held.request = cluster.propose(held.follower, command);
+  auto forwarded = cluster.take_peer<ForwardedProposal>();
+  if (forwarded.size() != 1) {
+    return ::testing::AssertionFailure() << "the follower sent " << forwarded.size() << " forwarded proposals, not 1";
+  }
+  held.proposal = std::move(forwarded[0]);
+  return ::testing::AssertionSuccess();
+}
+
 TEST(RuntimeForwarding, AProposalOnAFollowerIsForwardedAndEndsWithTheStateMachinesResponse) {
   Cluster cluster;
-  const NodeId leader = cluster.elect();
-  ASSERT_NE(leader, kNoNode);
-  const NodeId follower = cluster.follower_of(leader);
-  cluster.hold_peer_messages(true);
-
-  const RequestId request = cluster.propose(follower, "5");
+  HeldForward held;
+  ASSERT_TRUE(hold_forwarded(cluster, "5", held));
+  const auto& [leader, follower, request, proposal] = held;
   EXPECT_FALSE(cluster.outcome(follower, request).has_value());
-  auto forwarded = cluster.take_peer<ForwardedProposal>();
-  ASSERT_EQ(forwarded.size(), 1u);
-  EXPECT_EQ(forwarded[0].from, follower);
-  EXPECT_EQ(forwarded[0].to, leader);
-  EXPECT_EQ(forwarded[0].command.to_string(), "5");
+  EXPECT_EQ(proposal.from, follower);
+  EXPECT_EQ(proposal.to, leader);
+  EXPECT_EQ(proposal.command.to_string(), "5");
   EXPECT_EQ(cluster.driver(follower).pending_requests(), 1u);
 
   cluster.hold_peer_messages(false);
-  cluster.deliver_peer(forwarded[0]);
+  cluster.deliver_peer(proposal);
   EXPECT_EQ(cluster.driver(leader).forwarded_proposals_held(), 1u);
   EXPECT_EQ(value_of(cluster.wait(follower, request)), "5");
   cluster.tick_all(3);  // the other follower learns the commit with the next heartbeat
@@ -107,25 +126,21 @@ TEST(RuntimeForwarding, ANodeThatNoLongerLeadsAnswersNotLeaderWithItsHintAndDoes
 // request number, or a second reply, change nothing.
 TEST(RuntimeForwarding, ForgedMisnumberedAndDuplicatedOutcomesAreIgnored) {
   Cluster cluster;
-  const NodeId leader = cluster.elect();
-  ASSERT_NE(leader, kNoNode);
-  const NodeId follower = cluster.follower_of(leader);
+  HeldForward held;
+  ASSERT_TRUE(hold_forwarded(cluster, "5", held));
+  const auto& [leader, follower, request, proposal] = held;
   const NodeId other = third_node(leader, follower);
-  cluster.hold_peer_messages(true);
-  const RequestId request = cluster.propose(follower, "5");
-  auto forwarded = cluster.take_peer<ForwardedProposal>();
-  ASSERT_EQ(forwarded.size(), 1u);
 
   ForwardedOutcome forged;
   forged.from = other;  // not the node the proposal went to
   forged.to = follower;
-  forged.request = forwarded[0].request;
+  forged.request = proposal.request;
   forged.status = ForwardStatus::Applied;
   forged.response = text("999");
   cluster.deliver_peer(forged);
   ForwardedOutcome misnumbered = forged;
   misnumbered.from = leader;
-  misnumbered.request = forwarded[0].request + 1;
+  misnumbered.request = proposal.request + 1;
   cluster.deliver_peer(misnumbered);
   ForwardedOutcome misaddressed = forged;
   misaddressed.from = leader;
@@ -134,7 +149,7 @@ TEST(RuntimeForwarding, ForgedMisnumberedAndDuplicatedOutcomesAreIgnored) {
   EXPECT_FALSE(cluster.outcome(follower, request).has_value());
   EXPECT_EQ(cluster.driver(follower).pending_requests(), 1u);
 
-  cluster.deliver_peer(forwarded[0]);
+  cluster.deliver_peer(proposal);
   for (int t = 0; t < 20 && cluster.peer_network().empty(); ++t) cluster.tick_all();
   auto answers = cluster.take_peer<ForwardedOutcome>();
   ASSERT_EQ(answers.size(), 1u);
@@ -151,16 +166,12 @@ TEST(RuntimeForwarding, ForgedMisnumberedAndDuplicatedOutcomesAreIgnored) {
 // The leader answers once per request: the same forwarded proposal twice is appended once.
 TEST(RuntimeForwarding, ADuplicatedForwardedProposalIsAppendedOnce) {
   Cluster cluster;
-  const NodeId leader = cluster.elect();
-  ASSERT_NE(leader, kNoNode);
-  const NodeId follower = cluster.follower_of(leader);
-  cluster.hold_peer_messages(true);
-  const RequestId request = cluster.propose(follower, "5");
-  auto forwarded = cluster.take_peer<ForwardedProposal>();
-  ASSERT_EQ(forwarded.size(), 1u);
+  HeldForward held;
+  ASSERT_TRUE(hold_forwarded(cluster, "5", held));
+  const auto& [leader, follower, request, proposal] = held;
   const Index last_before = cluster.driver(leader).node().last_index();
-  cluster.deliver_peer(forwarded[0]);
-  cluster.deliver_peer(forwarded[0]);
+  cluster.deliver_peer(proposal);
+  cluster.deliver_peer(proposal);
   EXPECT_EQ(cluster.driver(leader).node().last_index(), last_before + 1);
   cluster.hold_peer_messages(false);
   EXPECT_EQ(value_of(cluster.wait(follower, request)), "5");
@@ -173,19 +184,15 @@ TEST(RuntimeForwarding, AnOutcomeArrivingAfterTheRequestTimedOutIsIgnored) {
   DriverOptions options;
   options.request_timeout_ticks = 25;
   Cluster cluster(0, options);
-  const NodeId leader = cluster.elect();
-  ASSERT_NE(leader, kNoNode);
-  const NodeId follower = cluster.follower_of(leader);
-  cluster.hold_peer_messages(true);
-  const RequestId request = cluster.propose(follower, "5");
-  auto forwarded = cluster.take_peer<ForwardedProposal>();
-  ASSERT_EQ(forwarded.size(), 1u);
+  HeldForward held;
+  ASSERT_TRUE(hold_forwarded(cluster, "5", held));
+  const auto& [leader, follower, request, proposal] = held;
   cluster.tick_all(26);
   ASSERT_TRUE(ended_with<TimedOut>(cluster.outcome(follower, request)));
   EXPECT_EQ(cluster.driver(follower).pending_requests(), 0u);
 
   cluster.hold_peer_messages(false);
-  cluster.deliver_peer(forwarded[0]);
+  cluster.deliver_peer(proposal);
   cluster.tick_all(5);
   EXPECT_EQ(cluster.machine(follower).value(), 5);  // applied after all, as TimedOut warned
   EXPECT_EQ(cluster.completions(follower, request), 1);
@@ -198,14 +205,10 @@ TEST(RuntimeForwarding, AnOutcomeArrivingAfterTheRequestTimedOutIsIgnored) {
 TEST(RuntimeForwarding, AnOutcomeForAnEarlierIncarnationDoesNotCompleteANewRequest) {
   Cluster cluster;
   for (NodeId id = 1; id <= 3; ++id) cluster.set_incarnation(id, 100 + id);
-  const NodeId leader = cluster.elect();
-  ASSERT_NE(leader, kNoNode);
-  const NodeId follower = cluster.follower_of(leader);
-  cluster.hold_peer_messages(true);
-  const RequestId before = cluster.propose(follower, "5");
-  auto forwarded = cluster.take_peer<ForwardedProposal>();
-  ASSERT_EQ(forwarded.size(), 1u);
-  cluster.deliver_peer(forwarded[0]);
+  HeldForward held;
+  ASSERT_TRUE(hold_forwarded(cluster, "5", held));
+  const auto& [leader, follower, before, proposal] = held;
+  cluster.deliver_peer(proposal);
   for (int t = 0; t < 20 && cluster.peer_network().empty(); ++t) cluster.tick_all();
   auto old_answers = cluster.take_peer<ForwardedOutcome>();
   ASSERT_EQ(old_answers.size(), 1u);
@@ -218,7 +221,7 @@ TEST(RuntimeForwarding, AnOutcomeForAnEarlierIncarnationDoesNotCompleteANewReque
   ASSERT_EQ(after, before) << "the test needs the same local id in both lives";
   auto new_forwarded = cluster.take_peer<ForwardedProposal>();
   ASSERT_EQ(new_forwarded.size(), 1u);
-  EXPECT_NE(new_forwarded[0].request, forwarded[0].request);
+  EXPECT_NE(new_forwarded[0].request, proposal.request);
 
   cluster.deliver_peer(old_answers[0]);
   EXPECT_FALSE(cluster.outcome(follower, after).has_value()) << "an answer of the previous life completed it";
@@ -234,16 +237,12 @@ TEST(RuntimeForwarding, ALeaderThatLosesItsAppendedEntrySaysProposalLost) {
   DriverOptions options;
   options.request_timeout_ticks = 2000;
   Cluster cluster(0, options);
-  const NodeId old_leader = cluster.elect();
-  ASSERT_NE(old_leader, kNoNode);
-  const NodeId follower = cluster.follower_of(old_leader);
-  cluster.hold_peer_messages(true);
-  const RequestId request = cluster.propose(follower, "5");
-  auto forwarded = cluster.take_peer<ForwardedProposal>();
-  ASSERT_EQ(forwarded.size(), 1u);
+  HeldForward held;
+  ASSERT_TRUE(hold_forwarded(cluster, "5", held));
+  const auto& [old_leader, follower, request, proposal] = held;
   // The leader appends it but its AppendEntries never leave: it is cut off from both peers.
   cluster.network().isolate(old_leader, {1, 2, 3});
-  cluster.driver(old_leader).receive(forwarded[0]);
+  cluster.driver(old_leader).receive(proposal);
   cluster.drain(old_leader);
   cluster.hold_peer_messages(false);
 
@@ -273,18 +272,15 @@ TEST(RuntimeForwarding, ALeaderCutOffAfterReplicatingStillAnswersOnceItsEntryIsA
   DriverOptions options;
   options.request_timeout_ticks = 2000;
   Cluster cluster(0, options);
-  const NodeId old_leader = cluster.elect();
-  ASSERT_NE(old_leader, kNoNode);
-  const NodeId follower = cluster.follower_of(old_leader);
+  HeldForward held;
+  ASSERT_TRUE(hold_forwarded(cluster, "5", held));
+  const auto& [old_leader, follower, request, proposal] = held;
   const NodeId other = third_node(old_leader, follower);
-  cluster.hold_peer_messages(true);
-  const RequestId request = cluster.propose(follower, "5");
-  auto forwarded = cluster.take_peer<ForwardedProposal>();
-  ASSERT_EQ(forwarded.size(), 1u);
-  cluster.driver(old_leader).receive(forwarded[0]);
+  cluster.driver(old_leader).receive(proposal);
   cluster.drain(old_leader);
   // The entry reaches `follower` only, and its acknowledgement never reaches the leader.
-  cluster.deliver_all_dropping([&](const Envelope& e) { return e.to == other || e.to == old_leader; },
+  const NodeId cut_off = old_leader;  // a lambda may not capture a structured binding before C++20 in clang 14
+  cluster.deliver_all_dropping([&](const Envelope& e) { return e.to == other || e.to == cut_off; },
                                [](const Envelope&) { return false; });
   ASSERT_EQ(cluster.driver(follower).node().last_index(), cluster.driver(old_leader).node().last_index());
   ASSERT_EQ(cluster.machine(follower).value(), 0);
@@ -393,18 +389,14 @@ TEST(RuntimeForwarding, ALeaderHoldsAtMostTheBoundOfForwardedProposals) {
 // arriving afterwards, changes nothing.
 TEST(RuntimeForwarding, ShutdownEndsForwardedRequestsAndTheirLateAnswerIsIgnored) {
   Cluster cluster;
-  const NodeId leader = cluster.elect();
-  ASSERT_NE(leader, kNoNode);
-  const NodeId follower = cluster.follower_of(leader);
-  cluster.hold_peer_messages(true);
-  const RequestId request = cluster.propose(follower, "5");
-  auto forwarded = cluster.take_peer<ForwardedProposal>();
-  ASSERT_EQ(forwarded.size(), 1u);
+  HeldForward held;
+  ASSERT_TRUE(hold_forwarded(cluster, "5", held));
+  const auto& [leader, follower, request, proposal] = held;
   cluster.driver(follower).shutdown();
   cluster.drain(follower);
   ASSERT_TRUE(ended_with<ShuttingDown>(cluster.outcome(follower, request)));
   EXPECT_EQ(cluster.driver(follower).pending_requests(), 0u);
-  cluster.deliver_peer(forwarded[0]);
+  cluster.deliver_peer(proposal);
   for (int t = 0; t < 20 && cluster.peer_network().empty(); ++t) cluster.tick_all();
   auto answers = cluster.take_peer<ForwardedOutcome>();
   ASSERT_EQ(answers.size(), 1u);
@@ -417,17 +409,13 @@ TEST(RuntimeForwarding, ShutdownEndsForwardedRequestsAndTheirLateAnswerIsIgnored
 // as the same Refused, with the hint.
 TEST(RuntimeForwarding, TheLeadersRefusalReachesTheFollowerWithItsReasonAndHint) {
   Cluster cluster;
-  const NodeId leader = cluster.elect();
-  ASSERT_NE(leader, kNoNode);
-  const NodeId follower = cluster.follower_of(leader);
+  HeldForward held;
+  ASSERT_TRUE(hold_forwarded(cluster, "5", held));
+  const auto& [leader, follower, request, proposal] = held;
   const NodeId target = third_node(leader, follower);
-  cluster.hold_peer_messages(true);
-  const RequestId request = cluster.propose(follower, "5");
-  auto forwarded = cluster.take_peer<ForwardedProposal>();
-  ASSERT_EQ(forwarded.size(), 1u);
   cluster.network().isolate(target, {1, 2, 3});  // the transfer stays under way
   cluster.request(leader, &Driver::transfer_leadership, target);
-  cluster.deliver_peer(forwarded[0]);
+  cluster.deliver_peer(proposal);
   auto answers = cluster.take_peer<ForwardedOutcome>();
   ASSERT_EQ(answers.size(), 1u);
   cluster.deliver_peer(answers[0]);
