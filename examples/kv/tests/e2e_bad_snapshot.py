@@ -18,8 +18,6 @@ answer PING and INFO (health:unhealthy, with the reason), and refuse GET, SET an
 """
 import glob
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,7 +25,7 @@ import time
 
 
 sys.dont_write_bytecode = True  # importing kvtest must not leave __pycache__ in the source tree
-from kvtest import cluster, fail, find_leader, log, wait_for
+from kvtest import clean_up, cluster, fail, find_leader, log, run_main, wait_for
 
 
 def expect_unhealthy(node, reason_fragment):
@@ -106,15 +104,8 @@ def main():
         log("PASS")
         return 0
     finally:
-        for node in nodes:
-            node.kill()
-        if not ok:
-            for node in nodes:
-                node.print_log_tail()
-        if ok or not os.environ.get("KV_E2E_KEEP"):
-            shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(nodes, workdir, ok)
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    sys.exit(main())
+    run_main(main)

@@ -16,7 +16,6 @@ item 11).
 """
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import tempfile
 
 
 sys.dont_write_bytecode = True  # importing kvtest must not leave __pycache__ in the source tree
-from kvtest import fail, free_block, log
+from kvtest import fail, free_block, log, run_main
 
 
 CLUSTER_OFFSETS = (1, 2, 3, 4, 1001, 1002, 1003, 1004)  # cluster.sh: peers on base+N, clients on base+1000+N
@@ -143,5 +142,4 @@ def main():
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    sys.exit(main())
+    run_main(main)

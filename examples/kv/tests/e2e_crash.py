@@ -34,16 +34,14 @@ Snapshots are taken every 3,000 entries, so recovery and catch-up include snapsh
 """
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 
 sys.dont_write_bytecode = True  # importing kvtest must not leave __pycache__ in the source tree
-from kvtest import Pki, cluster, deadline_left, fail, find_leader, log, wait_for
+from kvtest import clean_up, cluster, deadline_left, fail, find_leader, log, Pki, run_main, wait_for, WriterThread
 
 KEYS = int(os.environ.get("KV_E2E_KEYS", "10000"))
 WINDOW = 250  # SETs per pipelined round trip
@@ -59,30 +57,15 @@ def value_of(i):
     return f"value-{i:05d}-" + "x" * (i % 17)
 
 
-class Writer(threading.Thread):
+class Writer(WriterThread):
     """Writes every key, pipelined, to whichever node leads; records what was acknowledged."""
 
     def __init__(self, nodes):
-        super().__init__(daemon=True)
+        super().__init__()
         self.nodes = nodes
         self.by_port = {n.client_port: n for n in nodes}
-        self.acked = {}
-        self.lock = threading.Lock()
-        self.errors = 0
         self.reconnects = 0
         self.redirects = 0
-        self.stop = False
-        self.failure = None
-
-    def acked_count(self):
-        with self.lock:
-            return len(self.acked)
-
-    def run(self):
-        try:
-            self._run()
-        except Exception as error:  # reported by the main thread
-            self.failure = error
 
     def _run(self):
         pending = list(range(KEYS))
@@ -111,8 +94,7 @@ class Writer(threading.Thread):
                     kind, text = conn.reply()
                     answered += 1
                     if kind == "ok":
-                        with self.lock:
-                            self.acked[i] = value_of(i)
+                        self.ack(i, value_of(i))
                     else:
                         retry.append(i)
                         self.errors += 1
@@ -356,15 +338,8 @@ def main():
     finally:
         if writer:
             writer.stop = True
-        for node in nodes:
-            node.kill()
-        if not ok:
-            for node in nodes:
-                node.print_log_tail()
-        if ok or not os.environ.get("KV_E2E_KEEP"):
-            shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(nodes, workdir, ok)
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # meson's timeout: still clean up
-    sys.exit(main())
+    run_main(main)

@@ -19,8 +19,6 @@ Three nodes on free loopback ports with cluster id "kv-forged-test". Then, again
      moves.
 """
 import os
-import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -30,7 +28,7 @@ import time
 
 
 sys.dont_write_bytecode = True  # importing kvtest must not leave __pycache__ in the source tree
-from kvtest import cluster, fail, find_leader, free_ports, log, Node, wait_for
+from kvtest import clean_up, cluster, fail, find_leader, free_ports, log, Node, run_main, wait_for
 
 CLUSTER_ID = "kv-forged-test"
 
@@ -201,15 +199,8 @@ def main():
         log("PASS")
         return 0
     finally:
-        for node in nodes:
-            node.kill()
-        if not ok:
-            for node in nodes:
-                node.print_log_tail()
-        if ok or not os.environ.get("KV_E2E_KEEP"):
-            shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(nodes, workdir, ok)
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    sys.exit(main())
+    run_main(main)

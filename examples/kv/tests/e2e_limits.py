@@ -22,7 +22,6 @@
 import os
 import resource
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -32,7 +31,7 @@ import time
 
 
 sys.dont_write_bytecode = True  # importing kvtest must not leave __pycache__ in the source tree
-from kvtest import cluster, cpu_seconds, fail, find_leader, log, rss_kib, wait_for
+from kvtest import cluster, cpu_seconds, fail, find_leader, log, rss_kib, run_main, wait_for
 
 MIB = 1 << 20
 
@@ -245,5 +244,4 @@ def main():
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    sys.exit(main())
+    run_main(main)

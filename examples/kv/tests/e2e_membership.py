@@ -20,8 +20,6 @@ RAFT.STATUS must list the new voters after each change. The writer must keep ack
 through every change.
 """
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -30,7 +28,7 @@ import time
 
 
 sys.dont_write_bytecode = True  # importing kvtest must not leave __pycache__ in the source tree
-from kvtest import Node, fail, free_ports, log, wait_for
+from kvtest import clean_up, fail, find_leader, free_ports, log, Node, run_main, wait_for, WriterThread
 
 WINDOW = 50  # SETs per pipelined round trip
 MAX_NODES = 6
@@ -40,36 +38,12 @@ def value_of(i):
     return f"v{i}-" + "y" * (i % 13)
 
 
-def leader_of(nodes):
-    for node in nodes:
-        if node.alive():
-            info = node.info()
-            if info and info.get("role") == "leader":
-                return node
-    return None
-
-
-class Writer(threading.Thread):
+class Writer(WriterThread):
     """Pipelines SET m:i to the leader of `members` (a list the main thread replaces)."""
 
     def __init__(self, test):
-        super().__init__(daemon=True)
+        super().__init__()
         self.test = test
-        self.acked = {}
-        self.lock = threading.Lock()
-        self.errors = 0
-        self.stop = False
-        self.failure = None
-
-    def acked_count(self):
-        with self.lock:
-            return len(self.acked)
-
-    def run(self):
-        try:
-            self._run()
-        except Exception as error:  # reported by the main thread
-            self.failure = error
 
     def _run(self):
         next_key = 0
@@ -77,7 +51,7 @@ class Writer(threading.Thread):
         conn = None
         while not self.stop:
             if conn is None:
-                target = leader_of(self.test.members())
+                target = find_leader(self.test.members())
                 if target is None:
                     time.sleep(0.05)
                     continue
@@ -100,8 +74,7 @@ class Writer(threading.Thread):
                     kind, text = conn.reply()
                     answered += 1
                     if (kind, text) == ("ok", "OK"):
-                        with self.lock:
-                            self.acked[i] = value_of(i)
+                        self.ack(i, value_of(i))
                     elif kind == "error" and (text.startswith("MOVED") or text.startswith("TRYAGAIN")):
                         failed.append(i)
                     else:
@@ -134,7 +107,7 @@ class Benchmark(threading.Thread):
 
     def run(self):
         while not self.stop:
-            target = leader_of(self.test.members())
+            target = find_leader(self.test.members())
             if target is None:
                 time.sleep(0.05)
                 continue
@@ -189,14 +162,14 @@ class Test:
         return node
 
     def leader(self):
-        return wait_for("a leader", lambda: leader_of(self.members()), 20)
+        return wait_for("a leader", lambda: find_leader(self.members()), 20)
 
     def admin(self, what, *command, timeout=30):
         """Sends a RAFT.* command to the leader until it answers +OK (following leader changes)."""
         end = time.monotonic() + timeout
         last = None
         while time.monotonic() < end:
-            leader = leader_of(self.members())
+            leader = find_leader(self.members())
             if leader is None:
                 time.sleep(0.1)
                 continue
@@ -220,7 +193,7 @@ class Test:
         want = ",".join(str(i) for i in sorted(ids))
 
         def agreed():
-            leader = leader_of(self.members())
+            leader = find_leader(self.members())
             if leader is None:
                 return None
             conn = leader.connect()
@@ -255,7 +228,7 @@ class Test:
             # A leader that removes itself stops leading only once the change commits; hand over
             # first, so that the cluster does not wait for an election.
             self.admin(f"moving leadership off node {node_id}", "RAFT.TRANSFER", str(others[0]))
-            wait_for(f"node {others[0]} to lead", lambda: leader_of(self.members()) is self.nodes[others[0]], 10)
+            wait_for(f"node {others[0]} to lead", lambda: find_leader(self.members()) is self.nodes[others[0]], 10)
         start = time.monotonic()
         self.admin(f"removing node {node_id}", "RAFT.REMOVENODE", str(node_id))
         with self.lock:
@@ -372,15 +345,8 @@ def main():
             benchmark.halt()
         if writer:
             writer.stop = True
-        for node in test.nodes.values():
-            node.kill()
-        if not ok:
-            for node in test.nodes.values():
-                node.print_log_tail(25)
-        if ok or not os.environ.get("KV_E2E_KEEP"):
-            shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(test.nodes.values(), workdir, ok, log_lines=25)
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    sys.exit(main())
+    run_main(main)

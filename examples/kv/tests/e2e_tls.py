@@ -19,8 +19,6 @@ everywhere. Then: a Redis client without a certificate is refused, one with a ce
 CA is served, and a plain-TCP Redis client gets nothing.
 """
 import os
-import shutil
-import signal
 import socket
 import ssl
 import struct
@@ -31,7 +29,7 @@ import time
 
 
 sys.dont_write_bytecode = True  # importing kvtest must not leave __pycache__ in the source tree
-from kvtest import Pki, Resp, cluster, fail, find_leader, log, wait_for
+from kvtest import clean_up, cluster, fail, find_leader, log, Pki, Resp, run_main, wait_for
 
 CLUSTER_ID = "kv-tls-test"
 
@@ -168,15 +166,8 @@ def main():
         log("PASS")
         return 0
     finally:
-        for node in nodes:
-            node.kill()
-        if not ok:
-            for node in nodes:
-                node.print_log_tail()
-        if ok or not os.environ.get("KV_E2E_KEEP"):
-            shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(nodes, workdir, ok)
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    sys.exit(main())
+    run_main(main)

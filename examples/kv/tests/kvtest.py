@@ -5,9 +5,13 @@ Every test script imports this module from its own directory (python puts the sc
 first on sys.path)."""
 import os
 import random
+import shutil
+import signal
 import socket
 import ssl
 import subprocess
+import sys
+import threading
 import time
 
 START = time.monotonic()
@@ -275,6 +279,37 @@ def find_leader(nodes):
     return None
 
 
+class WriterThread(threading.Thread):
+    """A client thread that records what was acknowledged: `acked` maps a key number to its value,
+    under `lock`. A subclass writes in `_run`, which returns once `stop` is set; an exception it
+    raises is kept in `failure` for the main thread to report."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.acked = {}
+        self.lock = threading.Lock()
+        self.errors = 0
+        self.stop = False
+        self.failure = None
+
+    def acked_count(self):
+        with self.lock:
+            return len(self.acked)
+
+    def ack(self, key, value):
+        with self.lock:
+            self.acked[key] = value
+
+    def run(self):
+        try:
+            self._run()
+        except Exception as error:  # reported by the main thread
+            self.failure = error
+
+    def _run(self):
+        raise NotImplementedError
+
+
 def cluster(binary, workdir, count=3, extra_args=(), cluster_id=None):
     """`count` nodes on free loopback ports (not started)."""
     ports = free_ports(2 * count)
@@ -296,3 +331,22 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def clean_up(nodes, workdir, ok, log_lines=15):
+    """A test's last step, pass or fail: kills every node; on failure prints the tail of each
+    node's log; deletes the data directory unless the test failed with KV_E2E_KEEP set."""
+    for node in nodes:
+        node.kill()
+    if not ok:
+        for node in nodes:
+            node.print_log_tail(log_lines)
+    if ok or not os.environ.get("KV_E2E_KEEP"):
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_main(main):
+    """Runs a test's main. Meson's timeout sends SIGTERM: it becomes an exit that still runs the
+    test's clean-up (its finally blocks)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    sys.exit(main())
