@@ -2,6 +2,7 @@
 // exercised with the bank of docs/examples/bank.h.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -155,6 +156,27 @@ TEST(SystemSim, UndecodableResponsesFailTheResponseCheck) {
   const auto report = run_system(twisted_spec(Twisted::Twist::GarbledResponses), seeded(1));
   EXPECT_EQ(report.failed_check, SystemCheck::Response) << report.message;
   EXPECT_NE(report.message.find("Workload::decode rejects"), std::string::npos) << report.message;
+}
+
+// The Driver ignores a duplicate forwarded proposal only while it holds the first; the real peer
+// links never duplicate, so the simulator duplicates only Raft's messages by default. With the
+// runtime's duplicated too, a late duplicate is applied a second time and the history shows it
+// (docs/SIMULATION.md, "Duplicated runtime messages"). Should the Driver learn to drop late
+// duplicates, this test fails: then make duplicate_peer_messages the default.
+TEST(SystemSim, DuplicatedForwardedProposalsAreAppliedTwice) {
+  const auto spec = bank::spec();
+  std::uint64_t failing = 0;
+  for (std::uint64_t seed = 1; seed <= 20 && failing == 0; ++seed) {
+    SystemOptions options = seeded(seed);
+    options.duplicate_peer_messages = true;
+    const auto report = run_system(spec, options);
+    if (report.passed) continue;
+    failing = seed;
+    EXPECT_EQ(report.failed_check, SystemCheck::Linearizability) << report.message;
+    EXPECT_TRUE(run_system(spec, seeded(seed)).passed) << "seed " << seed << " fails without duplicates too";
+  }
+  EXPECT_NE(failing, 0u);
+  std::printf("first seed applying a duplicate twice: %llu\n", static_cast<unsigned long long>(failing));
 }
 
 // The checker the history goes through rejects a history no order explains: a transfer that

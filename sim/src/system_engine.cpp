@@ -101,6 +101,7 @@ class SystemEngine {
     bool paused = false;
     Role role = Role::Follower;
     Index checked_applied = 0;
+    Index restored_at = 0;  // the last snapshot its state machine restored (0: none)
     std::vector<Packet> held;  // reached it while paused
   };
   struct Client {
@@ -200,6 +201,7 @@ SystemOutcome SystemEngine::run() {
   nodes_.resize(options_.nodes);
   for (NodeId id = 1; id <= options_.nodes; ++id) {
     nodes_[id - 1].log = std::make_unique<MemoryLog>();
+    nodes_[id - 1].log->track_durability();  // a crash loses what was not synced
     start(id);
     at(id, Kind::Tick, id);  // each node ticks at its own phase
   }
@@ -263,7 +265,10 @@ void SystemEngine::start(NodeId id) {
     checker_.after_step(raft, actions);
     for (const Action& action : actions) {
       if (std::holds_alternative<SnapshotSuggested>(action)) ++counts_.snapshots_taken;
-      if (std::holds_alternative<RestoreSnapshot>(action)) ++counts_.snapshots_installed;
+      if (const auto* restore = std::get_if<RestoreSnapshot>(&action)) {
+        ++counts_.snapshots_installed;
+        nodes_[id - 1].restored_at = restore->snapshot.last_index;
+      }
     }
     Node& self = nodes_[id - 1];
     if (raft.role() == Role::Leader && self.role != Role::Leader) ++counts_.leaders;
@@ -276,6 +281,7 @@ void SystemEngine::start(NodeId id) {
                                          *node.machine, driver_options);
   node.role = Role::Follower;
   node.checked_applied = 0;
+  node.restored_at = 0;
   if (node.incarnation > 0) checker_.on_restart(node.driver->node(), 0);
 }
 
@@ -318,11 +324,21 @@ void SystemEngine::check_agreement(NodeId id) {
   const std::uint64_t hash = XXH3_64bits(state.data(), state.size());
   const auto [it, first] = applied_states_.try_emplace(applied, Applied{id, hash, state.size()});
   if (first || it->second.hash == hash) return;
+  // Which of the two restored a snapshot tells a lossy snapshot()/restore() from a
+  // non-deterministic apply().
+  auto history_of = [&](NodeId n) {
+    const Index restored = nodes_[n - 1].restored_at;
+    return "node " + std::to_string(n) +
+           (restored == 0 ? std::string(" applied every entry itself")
+                          : " restored a snapshot at index " + std::to_string(restored));
+  };
+  const NodeId other = it->second.node;
   fail(SystemCheck::ReplicaAgreement,
-       "nodes " + std::to_string(it->second.node) + " and " + std::to_string(id) + " both applied up to index " +
-           std::to_string(applied) + " but their states differ (snapshot() of " + std::to_string(it->second.size) +
-           " bytes, hash " + std::to_string(it->second.hash) + ", against " + std::to_string(state.size()) +
-           " bytes, hash " + std::to_string(hash) + "): apply() or restore() is not deterministic");
+       "nodes " + std::to_string(other) + " and " + std::to_string(id) + " both applied up to index " +
+           std::to_string(applied) + " but their states differ (snapshot() gave " + std::to_string(it->second.size) +
+           " bytes, hash " + std::to_string(it->second.hash) + ", and " + std::to_string(state.size()) +
+           " bytes, hash " + std::to_string(hash) + "); " + (live(other) ? history_of(other) + ", " : "") +
+           history_of(id) + ". apply() is not deterministic, or snapshot() and restore() lose part of the state");
 }
 
 std::size_t SystemEngine::unavailable() const {
@@ -348,6 +364,11 @@ void SystemEngine::crash(NodeId id) {
     else end_unknown(client);
   }
   node.driver.reset();  // the process: its Driver and its state machine are gone
+  // The disk keeps what was synced, and perhaps some of the writes after it, the last one torn.
+  MemoryLog::CrashOptions disk;
+  disk.keep = nemesis_rng_.below(node.log->unsynced_writes() + 1);
+  disk.tear_next = nemesis_rng_.chance(0.5);
+  node.log->crash(disk);
   node.machine.reset();
   node.paused = false;
   node.held.clear();
