@@ -138,8 +138,11 @@ TEST(RuntimeDriver, ShutdownEndsPendingAndLaterRequests) {
 
   const RequestId pending = cluster.propose(leader, "1");
   ASSERT_FALSE(cluster.outcome(leader, pending).has_value());
+  EXPECT_FALSE(cluster.driver(leader).stop_reason().has_value());
   cluster.driver(leader).shutdown();
   cluster.drain(leader);
+  ASSERT_TRUE(cluster.driver(leader).stop_reason().has_value());
+  EXPECT_TRUE(std::holds_alternative<ShuttingDown>(*cluster.driver(leader).stop_reason()));
   const RequestId later = cluster.propose(leader, "2");
   for (const RequestId id : {pending, later}) {
     const auto outcome = cluster.outcome(leader, id);

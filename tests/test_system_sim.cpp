@@ -21,7 +21,7 @@ SystemOptions seeded(std::uint64_t seed) {
 // A bank whose reads or responses are wrong in one way, the rest delegated to a correct one.
 class Twisted final : public runtime::StateMachine {
  public:
-  enum class Twist { StaleReads, GarbledResponses };
+  enum class Twist { StaleReads, GarbledResponses, RefusesSnapshots };
   explicit Twisted(Twist twist) : twist_(twist) {}
   Payload apply(const LogEntry& entry) override {
     Payload response = bank_.apply(entry);
@@ -32,7 +32,7 @@ class Twisted final : public runtime::StateMachine {
     return twist_ == Twist::StaleReads ? fresh_.query(request) : bank_.query(request);
   }
   Payload snapshot() const override { return bank_.snapshot(); }
-  bool restore(const Payload& snapshot) override { return bank_.restore(snapshot); }
+  bool restore(const Payload& snapshot) override { return twist_ != Twist::RefusesSnapshots && bank_.restore(snapshot); }
 
  private:
   Twist twist_;
@@ -156,6 +156,12 @@ TEST(SystemSim, UndecodableResponsesFailTheResponseCheck) {
   const auto report = run_system(twisted_spec(Twisted::Twist::GarbledResponses), seeded(1));
   EXPECT_EQ(report.failed_check, SystemCheck::Response) << report.message;
   EXPECT_NE(report.message.find("Workload::decode rejects"), std::string::npos) << report.message;
+}
+
+TEST(SystemSim, ARestoreThatRefusesStopsTheNodeAndFailsTheRun) {
+  const auto report = run_system(twisted_spec(Twisted::Twist::RefusesSnapshots), seeded(1));
+  EXPECT_EQ(report.failed_check, SystemCheck::NodeStopped) << report.message;
+  EXPECT_NE(report.message.find("could not restore the snapshot"), std::string::npos) << report.message;
 }
 
 // The Driver ignores a duplicate forwarded proposal only while it holds the first; the real peer

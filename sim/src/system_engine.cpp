@@ -27,6 +27,7 @@ std::string to_string(SystemCheck check) {
     case SystemCheck::None: return "none";
     case SystemCheck::RaftSafety: return "raft safety";
     case SystemCheck::ReplicaAgreement: return "replica agreement";
+    case SystemCheck::NodeStopped: return "node stopped";
     case SystemCheck::Response: return "response";
     case SystemCheck::Linearizability: return "linearizability";
   }
@@ -303,6 +304,12 @@ void SystemEngine::drain(NodeId id) {
   check_safety();
   check_agreement(id);
   for (runtime::Completion& done : out.completions) on_completion(id, done);
+  // A Driver stops for good when the state machine cannot go on (restore() refused a snapshot)
+  // or, with storage that never fails here, a committed entry is not the runtime's: either way a
+  // bug, and every later request on the node would fail.
+  if (const auto& reason = node.driver->stop_reason()) {
+    fail(SystemCheck::NodeStopped, "node " + std::to_string(id) + " stopped serving: " + runtime::describe(*reason));
+  }
 }
 
 void SystemEngine::check_safety() {

@@ -210,6 +210,9 @@ class Driver {
   }
   std::size_t forwarded_proposals_held() const noexcept { return remote_.size(); }  // leader: from followers
   bool stopped() const noexcept { return stopped_.has_value(); }
+  // Why the node stopped (every request since ends with it): ShuttingDown after shutdown(), or
+  // StorageFailed saying what failed. Nothing while it runs.
+  const std::optional<Error>& stop_reason() const noexcept { return stopped_; }
   const RaftNode& node() const noexcept { return node_; }
   Status status() const;
   // Where each node listens, as far as this node knows: the records committed in its log (or its

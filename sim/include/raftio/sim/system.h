@@ -14,6 +14,7 @@
 //   replica agreement  nodes that applied the same index hold the same state: equal snapshot()
 //                      bytes (a non-deterministic apply, or a restore that loses something the
 //                      machine's later applies depend on, shows here)
+//   node stopped       no Driver stops serving (it does when restore() refuses a snapshot)
 //   response           every response the machine returned decodes (Workload::decode)
 //   linearizability    the clients' history, against the model (linearizability.h)
 //
@@ -95,7 +96,7 @@ struct SystemCounts {
 };
 std::string describe(const SystemCounts& counts);
 
-enum class SystemCheck { None, RaftSafety, ReplicaAgreement, Response, Linearizability };
+enum class SystemCheck { None, RaftSafety, ReplicaAgreement, NodeStopped, Response, Linearizability };
 std::string to_string(SystemCheck check);  // "raft safety", "replica agreement", ...
 
 template <class Op>
