@@ -80,7 +80,19 @@ class SystemEngine {
   SystemOutcome run();
 
  private:
-  enum class Kind : std::uint8_t { Tick, Deliver, ClientWake, Nemesis, Restart, Resume, Heal, FaultsStop };
+  enum class Kind : std::uint8_t {
+    Tick,
+    Deliver,
+    ClientWake,
+    ClientRequest,  // a client's request reaches its node (target: client index, token: attempt)
+    ClientAnswer,   // a node's answer reaches its client (target: the answer's id)
+    ClientTimeout,  // a client gives up waiting (target: client index, token: attempt)
+    Nemesis,
+    Restart,
+    Resume,
+    Heal,
+    FaultsStop
+  };
   struct Timed {
     std::uint64_t time;
     std::uint64_t sequence;
@@ -104,6 +116,7 @@ class SystemEngine {
     Index checked_applied = 0;
     Index restored_at = 0;  // the last snapshot its state machine restored (0: none)
     std::vector<Packet> held;  // reached it while paused
+    std::vector<std::pair<std::size_t, std::uint64_t>> held_requests;  // clients' (client, attempt)
   };
   struct Client {
     std::uint64_t id = 0;
@@ -111,7 +124,16 @@ class SystemEngine {
     SystemRequest request;
     NodeId prefer = kNoNode;  // a leader hint to try first
     std::uint64_t token = 0;  // bumped on every wake-up scheduled: older ones are stale
-    bool waiting = false;     // a request is out on some node
+    std::uint64_t attempt = 0;  // bumped on every request sent: answers to older ones are stale
+    NodeId target = kNoNode;    // the node the current attempt went to
+    bool waiting = false;       // a request is out
+  };
+  // A node's answer on its way to a client.
+  struct Answer {
+    std::size_t client = 0;
+    std::uint64_t attempt = 0;
+    NodeId node = kNoNode;
+    Result<Payload, runtime::Error> result;
   };
 
   void at(std::uint64_t time, Kind kind, std::uint64_t target = 0, std::uint64_t token = 0) {
@@ -154,7 +176,13 @@ class SystemEngine {
   void wake(Client& client, std::uint64_t after) { at(now_ + after, Kind::ClientWake, client.id, ++client.token); }
   void client_wake(Client& client, std::uint64_t token);
   void attempt(Client& client);
+  void request_arrives(std::size_t client, std::uint64_t attempt);
+  void serve_request(NodeId id, std::size_t client, std::uint64_t attempt);
   void on_completion(NodeId id, runtime::Completion& done);
+  void answer_arrives(std::uint64_t answer);
+  void client_timeout(Client& client, std::uint64_t attempt);
+  bool client_message_lost() { return options_.message_faults && client_rng_.chance(0.03); }
+  std::uint64_t client_delay() { return client_rng_.between(1, options_.message_faults ? 30 : 5); }
   void end_unknown(Client& client);
   void retry(Client& client);
 
@@ -174,7 +202,10 @@ class SystemEngine {
   std::vector<int> side_;  // a partition: each node's side (empty: none)
   std::map<std::uint64_t, Packet> packets_;  // in flight, by id
   std::uint64_t next_packet_ = 1;
-  std::map<std::pair<NodeId, runtime::RequestId>, std::size_t> pending_;  // request → client index
+  // Requests being served, by node and request: the client (index) and its attempt.
+  std::map<std::pair<NodeId, runtime::RequestId>, std::pair<std::size_t, std::uint64_t>> pending_;
+  std::map<std::uint64_t, Answer> answers_;  // in flight to clients, by id
+  std::uint64_t next_answer_ = 1;
   struct Applied {
     NodeId node;
     std::uint64_t hash;
@@ -231,6 +262,9 @@ void SystemEngine::handle(const Timed& timed) {
     case Kind::Tick: return tick(static_cast<NodeId>(timed.target));
     case Kind::Deliver: return deliver(timed.target);
     case Kind::ClientWake: return client_wake(clients_state_[timed.target - 1], timed.token);
+    case Kind::ClientRequest: return request_arrives(timed.target, timed.token);
+    case Kind::ClientAnswer: return answer_arrives(timed.target);
+    case Kind::ClientTimeout: return client_timeout(clients_state_[timed.target], timed.token);
     case Kind::Nemesis: return nemesis();
     case Kind::Restart: return restart(static_cast<NodeId>(timed.target));
     case Kind::Resume: return resume(static_cast<NodeId>(timed.target));
@@ -357,19 +391,12 @@ std::size_t SystemEngine::unavailable() const {
 void SystemEngine::crash(NodeId id) {
   Node& node = nodes_[id - 1];
   ++counts_.crashes;
-  // The requests out on this node die with it: a read can be asked again elsewhere; a proposal
-  // may already be in the log, so its outcome is unknown.
+  // The requests being served here die with it, unanswered: their clients time out.
   for (auto it = pending_.begin(); it != pending_.end();) {
-    if (it->first.first != id) {
-      ++it;
-      continue;
-    }
-    Client& client = clients_state_[it->second];
-    it = pending_.erase(it);
-    client.waiting = false;
-    if (client.request.read) retry(client);
-    else end_unknown(client);
+    if (it->first.first == id) it = pending_.erase(it);
+    else ++it;
   }
+  node.held_requests.clear();
   node.driver.reset();  // the process: its Driver and its state machine are gone
   // The disk keeps what was synced, and perhaps some of the writes after it, the last one torn.
   MemoryLog::CrashOptions disk;
@@ -402,9 +429,15 @@ void SystemEngine::resume(NodeId id) {
   node.paused = false;
   std::vector<Packet> held = std::move(node.held);
   node.held.clear();
+  std::vector<std::pair<std::size_t, std::uint64_t>> requests = std::move(node.held_requests);
+  node.held_requests.clear();
   for (Packet& packet : held) {
     if (failed() || !live(id)) return;
     receive(std::move(packet));
+  }
+  for (const auto& [client, attempt] : requests) {
+    if (failed() || !live(id)) return;
+    serve_request(id, client, attempt);
   }
 }
 
@@ -495,10 +528,14 @@ void SystemEngine::client_wake(Client& client, std::uint64_t token) {
   attempt(client);
 }
 
+// The client sends its request to a node over the network; it waits for the answer at most
+// kClientTimeout, then treats the outcome as unknown (a read it simply asks again).
+constexpr std::uint64_t kClientTimeout = 100 * kTick;
+
 void SystemEngine::attempt(Client& client) {
   std::vector<NodeId> up;
   for (NodeId id = 1; id <= options_.nodes; ++id) {
-    if (live(id) && !nodes_[id - 1].paused) up.push_back(id);
+    if (live(id)) up.push_back(id);
   }
   if (up.empty()) return wake(client, 2 * kTick);
   NodeId target = up[client_rng_.below(up.size())];
@@ -506,25 +543,60 @@ void SystemEngine::attempt(Client& client) {
     target = client.prefer;
   }
   client.prefer = kNoNode;
-  Driver& driver = *nodes_[target - 1].driver;
+  client.target = target;
+  client.waiting = true;
+  const std::size_t index = client.id - 1;
+  at(now_ + kClientTimeout, Kind::ClientTimeout, index, ++client.attempt);
+  if (client_message_lost()) return;
+  at(now_ + client_delay(), Kind::ClientRequest, index, client.attempt);
+}
+
+void SystemEngine::request_arrives(std::size_t index, std::uint64_t attempt) {
+  const Client& client = clients_state_[index];
+  if (attempt != client.attempt || !client.waiting) return;
+  const NodeId id = client.target;
+  if (!live(id)) return;  // lost with the node: the client times out
+  if (nodes_[id - 1].paused) {
+    nodes_[id - 1].held_requests.emplace_back(index, attempt);
+    return;
+  }
+  serve_request(id, index, attempt);
+}
+
+void SystemEngine::serve_request(NodeId id, std::size_t index, std::uint64_t attempt) {
+  const Client& client = clients_state_[index];
+  if (attempt != client.attempt || !client.waiting) return;  // it gave up meanwhile
+  Driver& driver = *nodes_[id - 1].driver;
   ++counts_.events;
   const runtime::RequestId request =
       client.request.read ? driver.read(client.request.command) : driver.propose(client.request.command);
-  pending_[{target, request}] = client.id - 1;
-  client.waiting = true;
-  drain(target);
+  pending_[{id, request}] = {index, attempt};
+  drain(id);
 }
 
 void SystemEngine::on_completion(NodeId id, runtime::Completion& done) {
   const auto it = pending_.find({id, done.id});
   if (it == pending_.end()) return;
-  Client& client = clients_state_[it->second];
+  const auto [index, attempt] = it->second;
   pending_.erase(it);
+  if (client_message_lost()) return;  // the client times out
+  answers_.emplace(next_answer_, Answer{index, attempt, id, std::move(done.result)});
+  at(now_ + client_delay(), Kind::ClientAnswer, next_answer_++);
+}
+
+void SystemEngine::answer_arrives(std::uint64_t id) {
+  const auto it = answers_.find(id);
+  if (it == answers_.end()) return;
+  Answer answer = std::move(it->second);
+  answers_.erase(it);
+  Client& client = clients_state_[answer.client];
+  if (answer.attempt != client.attempt || !client.waiting) return;  // it gave up on that attempt
   client.waiting = false;
-  if (done.result.ok()) {
-    if (!clients_.complete(*client.op, done.result.value(), now_)) {
-      fail(SystemCheck::Response, "node " + std::to_string(id) + " answered " + clients_.describe(*client.op) +
-                                      " with " + std::to_string(done.result.value().size()) +
+  if (answer.result.ok()) {
+    if (!clients_.complete(*client.op, answer.result.value(), now_)) {
+      fail(SystemCheck::Response, "node " + std::to_string(answer.node) + " answered " +
+                                      clients_.describe(*client.op) + " with " +
+                                      std::to_string(answer.result.value().size()) +
                                       " bytes that Workload::decode rejects");
       return;
     }
@@ -532,9 +604,16 @@ void SystemEngine::on_completion(NodeId id, runtime::Completion& done) {
     client.op.reset();
     return wake(client, client_rng_.between(0, 3 * kTick));
   }
-  const runtime::Error& error = done.result.error();
+  const runtime::Error& error = answer.result.error();
   if (const auto* not_leader = std::get_if<runtime::NotLeader>(&error)) client.prefer = not_leader->leader;
   if (client.request.read || not_applied(error)) return retry(client);
+  end_unknown(client);
+}
+
+void SystemEngine::client_timeout(Client& client, std::uint64_t attempt) {
+  if (attempt != client.attempt || !client.waiting) return;
+  client.waiting = false;
+  if (client.request.read) return retry(client);
   end_unknown(client);
 }
 

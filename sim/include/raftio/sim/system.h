@@ -72,7 +72,7 @@ struct SystemOptions {
   // Duplicates of the runtime's own messages too (forwarded proposals and their outcomes). Off:
   // the runtime's peer links (TCP, no resend) never deliver a frame twice, and the Driver drops a
   // duplicate forwarded proposal only while it still holds the first, so a duplicate that comes
-  // after the answer is applied a second time (seed 4 of the bank shows it).
+  // after the answer is applied a second time (seed 5 of the bank shows it).
   bool duplicate_peer_messages = false;
   std::uint64_t max_check_states = 1'000'000;  // the linearizability search's budget
 };
