@@ -7,8 +7,11 @@
 //   workload   how clients pick operations, and how an operation becomes a command and a
 //              response becomes an output
 //
-// run_system(spec, options) then runs one seeded simulation (every choice comes from the seed:
-// the same seed replays the same run) and checks
+// run_system(spec, options) then runs one seeded simulation: N Drivers over MemoryLogs that a
+// crash cuts back to what was synced, a network between them that delays, loses, duplicates and
+// partitions, pauses, and clients that reach random nodes over a lossy network of their own and
+// retry what was certainly not applied. Every choice comes from the seed: the same seed replays
+// the same run. It checks
 //
 //   raft safety        the core's properties (safety_checker.h) on every node, after every step
 //   replica agreement  nodes that applied the same index hold the same state: equal snapshot()
