@@ -2,6 +2,7 @@
 // exercised with the bank of docs/examples/bank.h.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -67,6 +68,31 @@ TEST(SystemSim, SameSeedReplaysTheSameRun) {
   // And the seed matters: another one runs differently.
   const auto other = run_system(spec, seeded(12));
   EXPECT_NE(describe(first.counts), describe(other.counts));
+}
+
+// The trace of a run is the same on a replay too, and shows the Drivers' steps and the faults.
+TEST(SystemSim, TheTraceReplaysWithTheSeed) {
+  auto traced = [](std::uint64_t seed) {
+    std::vector<std::string> lines;
+    SystemOptions options = seeded(seed);
+    options.trace = [&lines](std::uint64_t time, NodeId node, const std::string& line) {
+      lines.push_back(std::to_string(time) + " " + std::to_string(node) + " " + line);
+    };
+    const auto report = run_system(bank::spec(), options);
+    EXPECT_TRUE(report.passed) << report.message;
+    EXPECT_GT(report.counts.crashes, 0u);
+    // Tracing only watches: the run is the one an untraced run of the seed makes.
+    EXPECT_EQ(describe(report.counts), describe(run_system(bank::spec(), seeded(seed)).counts));
+    return lines;
+  };
+  const std::vector<std::string> first = traced(1);
+  EXPECT_EQ(first, traced(1));
+  auto count = [&](const std::string& part) {
+    return std::count_if(first.begin(), first.end(), [&](const std::string& l) { return l.find(part) != std::string::npos; });
+  };
+  EXPECT_GT(count(" 0 crash node "), 0);
+  EXPECT_GT(count(" 0 restart node "), 0);
+  EXPECT_GT(count(" apply "), 0);  // the Drivers' own lines
 }
 
 TEST(SystemSim, CorrectBankPassesManySeedsUnderEveryFault) {

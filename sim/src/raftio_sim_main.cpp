@@ -299,6 +299,15 @@ int run_bank_model(const Cli& cli, const CLI::App& app) {
   }
   options.planted = cli.plant_bug == "forget-last-account";
   options.until_violation = cli.until_violation;
+  if (!cli.html_file.empty() || !cli.history_file.empty() || cli.shrink || !cli.schedule_file.empty()) {
+    std::fprintf(stderr, "raftio-sim: --model bank records only --trace (no --html, --history, --shrink, --schedule)\n");
+    return 2;
+  }
+  if (!cli.trace_file.empty() && options.sweep) {
+    std::fprintf(stderr, "raftio-sim: --trace records one run: use --seed, not --seeds\n");
+    return 2;
+  }
+  options.trace_file = cli.trace_file;
   return raftio::sim::run_bank(options);
 }
 
@@ -359,7 +368,7 @@ int main(int argc, char** argv) {
   app.add_option("--model", cli.model,
                  "kv: raftio's key-value store on the core; bank: the bank of docs/examples/bank.h, a user's "
                  "StateMachine over runtime Drivers (run_system; --seed(s), --nodes, --ticks, --clients, --faults "
-                 "none|all, --plant-bug, --until-violation apply)")
+                 "none|all, --plant-bug, --until-violation and --trace, as text lines, apply)")
       ->check(CLI::IsMember({"kv", "bank"}))
       ->capture_default_str();
   shrink_flag->excludes(schedule_option);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "bank.h"
@@ -11,6 +12,14 @@ namespace raftio::sim {
 
 int run_bank(const SystemCliOptions& cli) {
   const auto spec = bank::spec(cli.planted);
+  std::ofstream trace;
+  if (!cli.trace_file.empty()) {
+    trace.open(cli.trace_file);
+    if (!trace) {
+      std::fprintf(stderr, "raftio-sim: cannot write %s\n", cli.trace_file.c_str());
+      return 2;
+    }
+  }
   const auto start = std::chrono::steady_clock::now();
   std::uint64_t passed = 0, failed = 0, first_failure = 0, inconclusive = 0;
   SystemCounts total;
@@ -21,6 +30,11 @@ int run_bank(const SystemCliOptions& cli) {
     if (cli.ticks != 0) options.ticks = cli.ticks;
     if (cli.clients != 0) options.clients = cli.clients;
     options.crashes = options.pauses = options.partitions = options.message_faults = cli.faults;
+    if (trace.is_open()) {
+      options.trace = [&trace](std::uint64_t time, NodeId node, const std::string& line) {
+        trace << time << ' ' << node << ' ' << line << '\n';
+      };
+    }
     const auto report = run_system(spec, options);
     total.events += report.counts.events;
     total.operations += report.counts.operations;

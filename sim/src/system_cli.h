@@ -17,9 +17,10 @@ struct SystemCliOptions {
   bool faults = true;         // --faults none turns every fault off
   bool planted = false;       // --plant-bug forget-last-account
   bool until_violation = false;
+  std::string trace_file;  // one run: every line of SystemOptions::trace, "time node line"
 };
 
-// Runs the seeds; 0 when every one passed, 1 otherwise.
+// Runs the seeds; 0 when every one passed, 1 otherwise (2: the trace file cannot be written).
 int run_bank(const SystemCliOptions& options);
 
 }  // namespace raftio::sim

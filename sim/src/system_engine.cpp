@@ -142,11 +142,15 @@ class SystemEngine {
   }
   void handle(const Timed& timed);
   bool failed() const { return outcome_.failed_check != SystemCheck::None; }
+  void note(const std::string& line) {
+    if (options_.trace) options_.trace(now_, kNoNode, line);
+  }
   void fail(SystemCheck check, const std::string& detail) {
     if (failed()) return;
     outcome_.failed_check = check;
     outcome_.message = "seed " + std::to_string(options_.seed) + ": " + to_string(check) + ": " + detail +
                        " (at time " + std::to_string(now_) + ", tick " + std::to_string(now_ / kTick) + ")";
+    note("FAILED " + outcome_.message);
   }
 
   // --- nodes ---
@@ -293,6 +297,7 @@ void SystemEngine::start(NodeId id) {
   }
   runtime::DriverOptions driver_options;
   driver_options.forward_proposals = true;
+  if (options_.trace) driver_options.trace = [this, id](const std::string& line) { options_.trace(now_, id, line); };
   driver_options.before_step = [this, id](std::span<const Event> events) {
     for (const Event& event : events) checker_.before_step(id, event);
   };
@@ -391,6 +396,7 @@ std::size_t SystemEngine::unavailable() const {
 void SystemEngine::crash(NodeId id) {
   Node& node = nodes_[id - 1];
   ++counts_.crashes;
+  note("crash node " + std::to_string(id));
   // The requests being served here die with it, unanswered: their clients time out.
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (it->first.first == id) it = pending_.erase(it);
@@ -413,12 +419,14 @@ void SystemEngine::restart(NodeId id) {
   Node& node = nodes_[id - 1];
   ++node.incarnation;
   ++counts_.restarts;
+  note("restart node " + std::to_string(id) + " (incarnation " + std::to_string(node.incarnation) + ")");
   start(id);
   at(now_ + 1, Kind::Tick, id);
 }
 
 void SystemEngine::pause(NodeId id) {
   ++counts_.pauses;
+  note("pause node " + std::to_string(id));
   nodes_[id - 1].paused = true;
   at(now_ + nemesis_rng_.between(5, 50) * kTick, Kind::Resume, id);
 }
@@ -427,6 +435,7 @@ void SystemEngine::resume(NodeId id) {
   Node& node = nodes_[id - 1];
   if (!live(id) || !node.paused) return;
   node.paused = false;
+  note("resume node " + std::to_string(id));
   std::vector<Packet> held = std::move(node.held);
   node.held.clear();
   std::vector<std::pair<std::size_t, std::uint64_t>> requests = std::move(node.held_requests);
@@ -505,6 +514,11 @@ void SystemEngine::nemesis() {
     const std::size_t minority = nemesis_rng_.between(1, std::max<std::size_t>(1, (options_.nodes - 1) / 2));
     for (std::size_t i = 0; i < minority; ++i) side_[nemesis_rng_.below(options_.nodes)] = 1;
     ++counts_.partitions;
+    std::string minority_side;
+    for (NodeId n = 1; n <= options_.nodes; ++n) {
+      if (side_[n - 1] == 1) minority_side += " " + std::to_string(n);
+    }
+    note("partition: nodes" + minority_side + " cut off from the rest");
     at(now_ + nemesis_rng_.between(20, 120) * kTick, Kind::Heal);
     return;
   }
@@ -514,7 +528,10 @@ void SystemEngine::nemesis() {
   else pause(target);
 }
 
-void SystemEngine::heal() { side_.clear(); }
+void SystemEngine::heal() {
+  if (!side_.empty()) note("partition healed");
+  side_.clear();
+}
 
 // --- clients ---
 
@@ -524,6 +541,8 @@ void SystemEngine::client_wake(Client& client, std::uint64_t token) {
     if (now_ >= clients_stop_time_) return;
     client.op = clients_.invoke(client.id, workload_rng_, now_, client.request);
     ++counts_.operations;
+    note("client " + std::to_string(client.id) + " invokes #" + std::to_string(*client.op + 1) + ": " +
+         clients_.describe(*client.op));
   }
   attempt(client);
 }
@@ -545,6 +564,7 @@ void SystemEngine::attempt(Client& client) {
   client.prefer = kNoNode;
   client.target = target;
   client.waiting = true;
+  note("client " + std::to_string(client.id) + " asks node " + std::to_string(target));
   const std::size_t index = client.id - 1;
   at(now_ + kClientTimeout, Kind::ClientTimeout, index, ++client.attempt);
   if (client_message_lost()) return;
@@ -601,10 +621,14 @@ void SystemEngine::answer_arrives(std::uint64_t id) {
       return;
     }
     ++counts_.completed;
+    note("client " + std::to_string(client.id) + " completes #" + std::to_string(*client.op + 1) + ": " +
+         clients_.describe(*client.op));
     client.op.reset();
     return wake(client, client_rng_.between(0, 3 * kTick));
   }
   const runtime::Error& error = answer.result.error();
+  note("client " + std::to_string(client.id) + " is told by node " + std::to_string(answer.node) + ": " +
+       runtime::describe(error));
   if (const auto* not_leader = std::get_if<runtime::NotLeader>(&error)) client.prefer = not_leader->leader;
   if (client.request.read || not_applied(error)) return retry(client);
   end_unknown(client);
@@ -612,6 +636,7 @@ void SystemEngine::answer_arrives(std::uint64_t id) {
 
 void SystemEngine::client_timeout(Client& client, std::uint64_t attempt) {
   if (attempt != client.attempt || !client.waiting) return;
+  note("client " + std::to_string(client.id) + " times out");
   client.waiting = false;
   if (client.request.read) return retry(client);
   end_unknown(client);
@@ -624,6 +649,7 @@ void SystemEngine::retry(Client& client) {
 
 void SystemEngine::end_unknown(Client& client) {
   ++counts_.unknown_outcome;
+  note("client " + std::to_string(client.id) + " leaves #" + std::to_string(*client.op + 1) + " unknown");
   client.op.reset();  // its complete_time stays empty: it may or may not have taken effect
   wake(client, client_rng_.between(0, 3 * kTick));
 }

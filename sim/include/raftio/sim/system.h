@@ -78,6 +78,10 @@ struct SystemOptions {
   // after the answer is applied a second time (seed 5 of the bank shows it).
   bool duplicate_peer_messages = false;
   std::uint64_t max_check_states = 1'000'000;  // the linearizability search's budget
+  // Called with one line per thing that happened, for replaying a failing seed with eyes open:
+  // each Driver's events and actions (DriverOptions::trace; node 0 for the simulator's own
+  // lines: faults and client operations), with the virtual time. Empty: no trace (faster).
+  std::function<void(std::uint64_t time, NodeId node, const std::string& line)> trace = nullptr;
 };
 
 struct SystemCounts {
