@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
@@ -227,10 +228,7 @@ class SystemEngine {
 };
 
 SystemOutcome SystemEngine::run() {
-  if (options_.nodes < 1 || options_.nodes > 9) {
-    fail(SystemCheck::RaftSafety, "SystemOptions::nodes must be 1..9");
-    return outcome_;
-  }
+  if (options_.nodes < 1 || options_.nodes > 9) throw std::invalid_argument("SystemOptions::nodes must be 1..9");
   end_time_ = options_.ticks * kTick;
   faults_stop_time_ = end_time_ * 3 / 4;
   clients_stop_time_ = end_time_ * 9 / 10;

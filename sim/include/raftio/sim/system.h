@@ -60,7 +60,7 @@ class SystemRng {
 
 struct SystemOptions {
   std::uint64_t seed = 1;
-  std::size_t nodes = 3;       // 3 or 5 voters
+  std::size_t nodes = 3;       // voters, 1 to 9 (run_system throws std::invalid_argument else)
   std::uint64_t ticks = 1500;  // how long the run lasts, in Raft ticks
   std::size_t clients = 3;
   // RaftConfig::snapshot_threshold: entries between two snapshots. Small, so that snapshot(),
