@@ -49,6 +49,18 @@ TEST(DocsQuotes, SimulationMdQuotesTheModelExampleVerbatim) {
       << "docs/SIMULATION.md does not quote docs/examples/fenced_register_model.cpp verbatim in a ```cpp block";
 }
 
+// docs/SIMULATION.md ("Simulating your own system") quotes the bank and its sweep.
+TEST(DocsQuotes, SimulationMdQuotesTheSystemExampleVerbatim) {
+  const std::string root = RAFTIO_SOURCE_ROOT;
+  const std::string doc = read_file(root + "/docs/SIMULATION.md");
+  for (const char* name : {"bank.h", "bank_system.cpp"}) {
+    const std::string example = read_file(root + "/docs/examples/" + name);
+    ASSERT_FALSE(example.empty()) << name;
+    EXPECT_NE(doc.find("```cpp\n" + example + "```"), std::string::npos)
+        << "docs/SIMULATION.md does not quote docs/examples/" << name << " verbatim in a ```cpp block";
+  }
+}
+
 // docs/TESTING.md quotes raftio-testing's C++ example and the example transcript (which
 // test_transcripts runs).
 TEST(TestingMd, QuotesItsExamplesVerbatim) {

@@ -138,8 +138,11 @@ TEST(RuntimeDriver, ShutdownEndsPendingAndLaterRequests) {
 
   const RequestId pending = cluster.propose(leader, "1");
   ASSERT_FALSE(cluster.outcome(leader, pending).has_value());
+  EXPECT_FALSE(cluster.driver(leader).stop_reason().has_value());
   cluster.driver(leader).shutdown();
   cluster.drain(leader);
+  ASSERT_TRUE(cluster.driver(leader).stop_reason().has_value());
+  EXPECT_TRUE(std::holds_alternative<ShuttingDown>(*cluster.driver(leader).stop_reason()));
   const RequestId later = cluster.propose(leader, "2");
   for (const RequestId id : {pending, later}) {
     const auto outcome = cluster.outcome(leader, id);
@@ -426,6 +429,44 @@ TEST(RuntimeDriver, BackgroundSnapshotsAreSerializedOutsideTheLoopAndCompactOnce
   }
   ASSERT_EQ(cluster.snapshot_jobs(leader).size(), 1u);
   EXPECT_GT(cluster.snapshot_jobs(leader).front().index, job_index);
+}
+
+// The observers see every core step: the events going in, then the node and the actions coming
+// out, before the Driver handles them (a simulator feeds its safety checker from them).
+TEST(RuntimeDriver, ObserversSeeEveryCoreStepsEventsAndActions) {
+  Counter machine;
+  DriverOptions options;
+  std::vector<std::string> seen;
+  std::size_t steps_before = 0, steps_after = 0;
+  options.before_step = [&](std::span<const Event> events) {
+    ++steps_before;
+    for (const Event& event : events) {
+      if (const auto* propose = std::get_if<Propose>(&event)) seen.push_back("propose " + std::to_string(propose->id));
+    }
+  };
+  options.after_step = [&](const RaftNode& node, std::span<const Action> actions) {
+    ++steps_after;
+    EXPECT_EQ(node.id(), 1u);
+    for (const Action& action : actions) {
+      if (const auto* apply = std::get_if<Apply>(&action)) seen.push_back("apply " + std::to_string(apply->entry.index));
+    }
+  };
+  Driver driver(RaftConfig::builder(1).voters({1}).seed(7).build().value(), std::make_unique<MemoryLog>(), machine,
+                options);
+  for (int t = 0; t < 50 && !driver.is_leader(); ++t) driver.tick();
+  ASSERT_TRUE(driver.is_leader());
+  seen.clear();
+  const RequestId id = driver.propose(text("5"));
+  for (int t = 0; t < 5; ++t) driver.tick();
+  const DriverOutput out = driver.take_output();
+  ASSERT_EQ(out.completions.size(), 1u);
+  EXPECT_EQ(out.completions[0].id, id);
+  EXPECT_EQ(steps_before, steps_after);
+  EXPECT_EQ(steps_after, driver.core_steps());
+  // The proposal went in (numbered by the Driver), and its entry came out to be applied.
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].rfind("propose ", 0), 0u) << seen[0];
+  EXPECT_EQ(seen[1], "apply " + std::to_string(driver.applied_index()));
 }
 
 }  // namespace

@@ -442,7 +442,9 @@ void Driver::step_events(std::span<Event> events) {
     for (const Event& event : events) options_.trace("step " + describe(event));
   }
   ++core_steps_;
+  if (options_.before_step) options_.before_step(std::span<const Event>(events.data(), events.size()));
   node_.step(events, actions_);
+  if (options_.after_step) options_.after_step(node_, std::span<const Action>(actions_));
   for (Action& action : actions_) {
     if (options_.trace) options_.trace("  " + describe(action));
     handle(action);

@@ -6,6 +6,7 @@
 //   raftio-sim --check-history h.jsonl         check a client history from anywhere
 //   raftio-sim --seed 42 --shrink              shrink a failure to a schedule file, print its replay
 //   raftio-sim --seed 42 --schedule FILE       replay a schedule file
+//   raftio-sim --model bank --seeds 1..200     the bank of docs/examples/bank.h over runtime Drivers
 // A failing run prints the violated property, the nodes, the last events before it and the
 // command that replays it. See docs/SIMULATION.md.
 #include <CLI/CLI.hpp>
@@ -20,6 +21,7 @@
 #include "raftio/sim/schedule_io.h"
 #include "raftio/sim/shrink.h"
 #include "raftio/sim/simulation.h"
+#include "system_cli.h"
 
 namespace {
 
@@ -49,6 +51,7 @@ struct Cli {
   bool shrink = false;
   std::size_t shrink_budget = raftio::sim::ShrinkOptions{}.budget;
   std::string shrink_out;  // default raftio-sim-<seed>.schedule
+  std::string model = "kv";
 };
 
 bool parse_range(const std::string& text, std::uint64_t& first, std::uint64_t& last) {
@@ -272,6 +275,42 @@ int check_history(const std::string& file) {
   return report.linearizable ? 0 : 1;
 }
 
+int run_bank_model(const Cli& cli, const CLI::App& app) {
+  raftio::sim::SystemCliOptions options;
+  options.first_seed = options.last_seed = cli.seed;
+  if (!cli.seeds.empty()) {
+    if (!parse_range(cli.seeds, options.first_seed, options.last_seed)) {
+      std::fprintf(stderr, "raftio-sim: --seeds wants A..B with A <= B, got '%s'\n", cli.seeds.c_str());
+      return 2;
+    }
+    options.sweep = true;
+  }
+  options.nodes = app.count("--nodes") > 0 ? cli.nodes : 3;
+  if (app.count("--ticks") > 0) options.ticks = cli.ticks;
+  if (app.count("--clients") > 0) options.clients = cli.clients;
+  if (cli.faults != "all" && cli.faults != "none") {
+    std::fprintf(stderr, "raftio-sim: --model bank takes --faults all or none\n");
+    return 2;
+  }
+  options.faults = cli.faults == "all";
+  if (cli.plant_bug != "none" && cli.plant_bug != "forget-last-account") {
+    std::fprintf(stderr, "raftio-sim: --model bank plants only forget-last-account\n");
+    return 2;
+  }
+  options.planted = cli.plant_bug == "forget-last-account";
+  options.until_violation = cli.until_violation;
+  if (!cli.html_file.empty() || !cli.history_file.empty() || cli.shrink || !cli.schedule_file.empty()) {
+    std::fprintf(stderr, "raftio-sim: --model bank records only --trace (no --html, --history, --shrink, --schedule)\n");
+    return 2;
+  }
+  if (!cli.trace_file.empty() && options.sweep) {
+    std::fprintf(stderr, "raftio-sim: --trace records one run: use --seed, not --seeds\n");
+    return 2;
+  }
+  options.trace_file = cli.trace_file;
+  return raftio::sim::run_bank(options);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -312,8 +351,9 @@ int main(int argc, char** argv) {
                  "linearizability instead of running; exit 1 if it is not linearizable");
   app.add_option("--plant-bug", cli.plant_bug,
                  "plant a bug to see a failure found, shrunk and replayed: crash-loses-log-tail (a restarted node "
-                 "lost its last log entries; needs --storage mem)")
-      ->check(CLI::IsMember({"none", "crash-loses-log-tail"}))
+                 "lost its last log entries; needs --storage mem); with --model bank: forget-last-account (its "
+                 "snapshot() leaves out an account)")
+      ->check(CLI::IsMember({"none", "crash-loses-log-tail", "forget-last-account"}))
       ->capture_default_str();
   auto* schedule_option = app.add_option(
       "--schedule", cli.schedule_file,
@@ -325,9 +365,16 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
   app.add_option("--shrink-out", cli.shrink_out, "with --shrink: the schedule file (default raftio-sim-<seed>.schedule)");
+  app.add_option("--model", cli.model,
+                 "kv: raftio's key-value store on the core; bank: the bank of docs/examples/bank.h, a user's "
+                 "StateMachine over runtime Drivers (run_system; --seed(s), --nodes, --ticks, --clients, --faults "
+                 "none|all, --plant-bug, --until-violation and --trace, as text lines, apply)")
+      ->check(CLI::IsMember({"kv", "bank"}))
+      ->capture_default_str();
   shrink_flag->excludes(schedule_option);
   CLI11_PARSE(app, argc, argv);
   if (!cli.check_history_file.empty()) return check_history(cli.check_history_file);
+  if (cli.model == "bank") return run_bank_model(cli, app);
 
   SimOptions options;
   options.seed = cli.seed;
@@ -339,6 +386,10 @@ int main(int argc, char** argv) {
   options.clients = cli.clients;
   options.swarm = cli.swarm == "on";
   options.snapshot_every = cli.snapshot_every;
+  if (cli.plant_bug == "forget-last-account") {
+    std::fprintf(stderr, "raftio-sim: --plant-bug forget-last-account needs --model bank\n");
+    return 2;
+  }
   raftio::sim::parse_planted_bug(cli.plant_bug, options.planted_bug);
   if (options.planted_bug != raftio::sim::PlantedBug::None && options.storage != raftio::sim::Storage::Memory) {
     std::fprintf(stderr, "raftio-sim: --plant-bug %s needs --storage mem\n", cli.plant_bug.c_str());

@@ -73,6 +73,12 @@ struct DriverOptions {
   // forwarding and shutdown end as they would unbatched; only the steps are fewer. Inspection
   // (is_leader(), status(), ...) shows the node as of the last flush. docs/RUNTIME.md.
   bool batch_inputs = false;
+  // Observers of the core under the Driver, for checkers (raftio::sim::run_system feeds its
+  // SafetyChecker from them): called before every core step with the events it steps, and after
+  // it with the node and the actions the step returned, before the Driver handles them. Empty:
+  // nothing is observed.
+  std::function<void(std::span<const Event>)> before_step = nullptr;
+  std::function<void(const RaftNode&, std::span<const Action>)> after_step = nullptr;
 };
 
 // A snapshot to serialize (background_snapshots): run `serialize` anywhere, then report its bytes
@@ -204,6 +210,9 @@ class Driver {
   }
   std::size_t forwarded_proposals_held() const noexcept { return remote_.size(); }  // leader: from followers
   bool stopped() const noexcept { return stopped_.has_value(); }
+  // Why the node stopped (every request since ends with it): ShuttingDown after shutdown(), or
+  // StorageFailed saying what failed. Nothing while it runs.
+  const std::optional<Error>& stop_reason() const noexcept { return stopped_; }
   const RaftNode& node() const noexcept { return node_; }
   Status status() const;
   // Where each node listens, as far as this node knows: the records committed in its log (or its

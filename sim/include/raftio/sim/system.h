@@ -1,0 +1,231 @@
+// Simulating your own system: the simulator runs a cluster of runtime Drivers (raftio-runtime)
+// over a user's StateMachine, under faults, with clients that follow a user's workload, and
+// checks what came out. A user brings three things in a SystemSpec:
+//
+//   machine    a factory of their StateMachine (one fresh instance per node and per restart)
+//   model      the machine's sequential specification (model.h): what each operation may return
+//   workload   how clients pick operations, and how an operation becomes a command and a
+//              response becomes an output
+//
+// run_system(spec, options) then runs one seeded simulation: N Drivers over MemoryLogs that a
+// crash cuts back to what was synced, a network between them that delays, loses, duplicates and
+// partitions, pauses, and clients that reach random nodes over a lossy network of their own and
+// retry what was certainly not applied. Every choice comes from the seed: the same seed replays
+// the same run. It checks
+//
+//   raft safety        the core's properties (safety_checker.h) on every node, after every step
+//   replica agreement  nodes that applied the same index hold the same state: equal snapshot()
+//                      bytes (a non-deterministic apply, or a restore that loses something the
+//                      machine's later applies depend on, shows here)
+//   node stopped       no Driver stops serving (it does when restore() refuses a snapshot)
+//   response           every response the machine returned decodes (Workload::decode)
+//   linearizability    the clients' history, against the model (linearizability.h)
+//
+// docs/SIMULATION.md ("Simulating your own system") walks through an example end to end.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "raftio/payload.h"
+#include "raftio/runtime/state_machine.h"
+#include "raftio/sim/linearizability.h"
+#include "raftio/sim/model.h"
+
+namespace raftio::sim {
+
+// SplitMix64: the stream of choices a workload draws its operations from. Each run seeds it from
+// SystemOptions::seed, so a workload that draws only from it replays exactly.
+class SystemRng {
+ public:
+  explicit SystemRng(std::uint64_t seed) noexcept : state_(seed) {}
+  std::uint64_t next() noexcept {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  std::uint64_t below(std::uint64_t bound) noexcept { return bound == 0 ? 0 : next() % bound; }
+  std::uint64_t between(std::uint64_t lo, std::uint64_t hi) noexcept { return lo + below(hi - lo + 1); }
+  bool chance(double p) noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53 < p; }
+
+ private:
+  std::uint64_t state_;
+};
+
+struct SystemOptions {
+  std::uint64_t seed = 1;
+  std::size_t nodes = 3;       // voters, 1 to 9 (run_system throws std::invalid_argument else)
+  std::uint64_t ticks = 1500;  // how long the run lasts, in Raft ticks
+  std::size_t clients = 3;
+  // RaftConfig::snapshot_threshold: entries between two snapshots. Small, so that snapshot(),
+  // restore() and the log's compaction run many times in every run.
+  std::uint64_t snapshot_threshold = 24;
+  // Faults (each stops three quarters into the run, so the cluster heals before it ends):
+  bool crashes = true;         // a node crashes, losing its Driver and its state machine, and
+                               // restarts later on the log it had persisted
+  bool pauses = true;          // a node stops for a while, then handles what reached it meanwhile
+  bool partitions = true;      // the network splits in two, then heals
+  bool message_faults = true;  // messages are lost, duplicated, delayed and so reordered
+  // Duplicates of the runtime's own messages too (forwarded proposals and their outcomes). Off:
+  // the runtime's peer links (TCP, no resend) never deliver a frame twice, and the Driver drops a
+  // duplicate forwarded proposal only while it still holds the first, so a duplicate that comes
+  // after the answer is applied a second time (seed 5 of the bank shows it).
+  bool duplicate_peer_messages = false;
+  std::uint64_t max_check_states = 1'000'000;  // the linearizability search's budget
+  // Called with one line per thing that happened, for replaying a failing seed with eyes open:
+  // each Driver's events and actions (DriverOptions::trace; node 0 for the simulator's own
+  // lines: faults and client operations), with the virtual time. Empty: no trace (faster).
+  std::function<void(std::uint64_t time, NodeId node, const std::string& line)> trace = nullptr;
+};
+
+struct SystemCounts {
+  std::uint64_t events = 0;  // inputs the Drivers handled: ticks, messages, client requests
+  std::uint64_t messages_sent = 0;  // Raft's and the runtime's (forwarded proposals, outcomes)
+  std::uint64_t messages_lost = 0;  // to loss, a cut link, or a node that was down
+  std::uint64_t messages_duplicated = 0;
+  std::uint64_t operations = 0;       // client operations invoked
+  std::uint64_t completed = 0;        // ... that ended with a response
+  std::uint64_t unknown_outcome = 0;  // ... that ended not knowing whether they took effect
+  std::uint64_t retries = 0;          // attempts refused in a way that says "not applied"
+  std::uint64_t crashes = 0;
+  std::uint64_t restarts = 0;
+  std::uint64_t pauses = 0;
+  std::uint64_t partitions = 0;
+  std::uint64_t snapshots_taken = 0;      // snapshot() calls the cores asked for
+  std::uint64_t snapshots_installed = 0;  // restore() calls (after a restart, or from the leader)
+  std::uint64_t leaders = 0;              // nodes that became leader
+};
+std::string describe(const SystemCounts& counts);
+
+enum class SystemCheck { None, RaftSafety, ReplicaAgreement, NodeStopped, Response, Linearizability };
+std::string to_string(SystemCheck check);  // "raft safety", "replica agreement", ...
+
+template <class Op>
+struct SystemReport {
+  bool passed = true;
+  SystemCheck failed_check = SystemCheck::None;
+  // The first violation: "seed 7: replica agreement: ...", naming what differed. Empty if passed.
+  std::string message;
+  std::uint64_t seed = 0;
+  SystemCounts counts;
+  std::size_t inconclusive = 0;  // partitions whose linearizability search ran out of budget
+  std::uint64_t states_explored = 0;
+  std::vector<Op> history;  // every client operation, in the order they were invoked
+};
+
+// What the clients do. Input and Output are those of the model's Operation.
+template <class Input, class Output>
+struct Workload {
+  // The next operation of client `client` (1-based), drawn from `rng` only.
+  std::function<Input(std::uint64_t client, SystemRng& rng)> next;
+  // The command proposed (or, for a read, the query handed to StateMachine::query).
+  std::function<Payload(const Input&)> encode;
+  // true: a linearizable read (Driver::read, answered by query()); false: a proposal (apply()).
+  std::function<bool(const Input&)> is_read;
+  // The output a response means; nothing when it does not decode (the run fails its
+  // "response" check).
+  std::function<std::optional<Output>(const Input&, const Payload&)> decode;
+};
+
+// M::Operation must have the fields of Operation<Input, Output> (model.h): client, input, output,
+// invoke_time, complete_time.
+template <LinearizabilityModel M>
+struct SystemSpec {
+  using Operation = typename M::Operation;
+  using Input = decltype(Operation::input);
+  using Output = decltype(Operation::output);
+
+  std::function<std::unique_ptr<runtime::StateMachine>()> machine;
+  M model;
+  Workload<Input, Output> workload;
+};
+
+namespace detail {
+
+// The engine (system_engine.cpp) is compiled once; it sees the workload and the history through
+// this interface, which run_system implements for the model's types.
+struct SystemRequest {
+  Payload command;
+  bool read = false;
+};
+class SystemClients {
+ public:
+  virtual ~SystemClients() = default;
+  // Starts a new operation of `client` at `time`: its index in the history, and its request.
+  virtual std::size_t invoke(std::uint64_t client, SystemRng& rng, std::uint64_t time, SystemRequest& request) = 0;
+  // Operation `op` ended with `response` at `time`; false when the response does not decode.
+  virtual bool complete(std::size_t op, const Payload& response, std::uint64_t time) = 0;
+  virtual std::string describe(std::size_t op) const = 0;
+};
+struct SystemOutcome {
+  SystemCheck failed_check = SystemCheck::None;
+  std::string message;
+  SystemCounts counts;
+};
+SystemOutcome run_system_engine(const std::function<std::unique_ptr<runtime::StateMachine>()>& machine,
+                                SystemClients& clients, const SystemOptions& options);
+
+template <LinearizabilityModel M>
+class TypedSystemClients final : public SystemClients {
+ public:
+  explicit TypedSystemClients(const SystemSpec<M>& spec) : spec_(spec) {}
+  std::size_t invoke(std::uint64_t client, SystemRng& rng, std::uint64_t time, SystemRequest& request) override {
+    typename M::Operation op{};
+    op.client = client;
+    op.input = spec_.workload.next(client, rng);
+    op.invoke_time = time;
+    request.command = spec_.workload.encode(op.input);
+    request.read = spec_.workload.is_read(op.input);
+    history.push_back(std::move(op));
+    return history.size() - 1;
+  }
+  bool complete(std::size_t op, const Payload& response, std::uint64_t time) override {
+    std::optional<typename SystemSpec<M>::Output> output = spec_.workload.decode(history[op].input, response);
+    if (!output) return false;
+    history[op].output = std::move(*output);
+    history[op].complete_time = time;
+    return true;
+  }
+  std::string describe(std::size_t op) const override { return spec_.model.describe(history[op]); }
+
+  std::vector<typename M::Operation> history;
+
+ private:
+  const SystemSpec<M>& spec_;
+};
+
+}  // namespace detail
+
+// One seeded run of the user's system, checked; see the top of this file.
+template <LinearizabilityModel M>
+SystemReport<typename M::Operation> run_system(const SystemSpec<M>& spec, const SystemOptions& options) {
+  detail::TypedSystemClients<M> clients(spec);
+  detail::SystemOutcome outcome = detail::run_system_engine(spec.machine, clients, options);
+  SystemReport<typename M::Operation> report;
+  report.seed = options.seed;
+  report.counts = outcome.counts;
+  report.failed_check = outcome.failed_check;
+  report.message = std::move(outcome.message);
+  // The history of a run that already failed is not searched: the first violation is the one
+  // worth reading, and the run stopped at it.
+  if (report.failed_check == SystemCheck::None) {
+    const LinearizabilityReport checked = check_linearizable(clients.history, spec.model, options.max_check_states);
+    report.inconclusive = checked.inconclusive_keys;
+    report.states_explored = checked.states_explored;
+    if (!checked.linearizable) {
+      report.failed_check = SystemCheck::Linearizability;
+      report.message = "seed " + std::to_string(options.seed) + ": linearizability: " + checked.explanation;
+    }
+  }
+  report.passed = report.failed_check == SystemCheck::None;
+  report.history = std::move(clients.history);
+  return report;
+}
+
+}  // namespace raftio::sim

@@ -1,0 +1,664 @@
+// The engine behind run_system (system.h): runtime Drivers over the user's StateMachine, a
+// simulated network between them, a nemesis and the clients, all driven by one event queue and
+// seeded streams of choices, so that a seed replays the same run.
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <xxhash.h>
+
+#include "raftio/memory_log.h"
+#include "raftio/runtime/driver.h"
+#include "raftio/sim/recording_log.h"
+#include "raftio/sim/safety_checker.h"
+#include "raftio/sim/system.h"
+
+namespace raftio::sim {
+
+std::string to_string(SystemCheck check) {
+  switch (check) {
+    case SystemCheck::None: return "none";
+    case SystemCheck::RaftSafety: return "raft safety";
+    case SystemCheck::ReplicaAgreement: return "replica agreement";
+    case SystemCheck::NodeStopped: return "node stopped";
+    case SystemCheck::Response: return "response";
+    case SystemCheck::Linearizability: return "linearizability";
+  }
+  return "unknown";
+}
+
+std::string describe(const SystemCounts& c) {
+  auto n = [](std::uint64_t v) { return std::to_string(v); };
+  return n(c.events) + " events, " + n(c.operations) + " operations (" + n(c.completed) + " completed, " +
+         n(c.unknown_outcome) + " unknown, " + n(c.retries) + " retries), " + n(c.messages_sent) + " messages (" +
+         n(c.messages_lost) + " lost, " + n(c.messages_duplicated) + " duplicated), " + n(c.crashes) + " crashes, " +
+         n(c.restarts) + " restarts, " + n(c.pauses) + " pauses, " + n(c.partitions) + " partitions, " +
+         n(c.snapshots_taken) + " snapshots taken, " + n(c.snapshots_installed) + " installed, " + n(c.leaders) +
+         " leaders";
+}
+
+namespace detail {
+namespace {
+
+using runtime::Driver;
+using runtime::StateMachine;
+
+constexpr std::uint64_t kTick = 10;  // time units per Raft tick; messages take 1..30 units
+
+std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+  SystemRng rng(a ^ (b * 0x9e3779b97f4a7c15ULL));
+  return rng.next();
+}
+
+// An error that says the proposal was certainly not applied: the client may send it again
+// without risking a second application. Anything else leaves its outcome unknown.
+bool not_applied(const runtime::Error& error) {
+  return std::holds_alternative<runtime::NotLeader>(error) || std::holds_alternative<runtime::ShuttingDown>(error) ||
+         std::holds_alternative<runtime::ProposalLost>(error) || std::holds_alternative<runtime::Refused>(error) ||
+         std::holds_alternative<runtime::Overloaded>(error);
+}
+
+class SystemEngine {
+ public:
+  SystemEngine(const std::function<std::unique_ptr<StateMachine>()>& factory, SystemClients& clients,
+               const SystemOptions& options)
+      : factory_(factory),
+        clients_(clients),
+        options_(options),
+        rng_(mix(options.seed, 1)),
+        nemesis_rng_(mix(options.seed, 2)),
+        client_rng_(mix(options.seed, 3)),
+        workload_rng_(mix(options.seed, 4)) {}
+
+  SystemOutcome run();
+
+ private:
+  enum class Kind : std::uint8_t {
+    Tick,
+    Deliver,
+    ClientWake,
+    ClientRequest,  // a client's request reaches its node (target: client index, token: attempt)
+    ClientAnswer,   // a node's answer reaches its client (target: the answer's id)
+    ClientTimeout,  // a client gives up waiting (target: client index, token: attempt)
+    Nemesis,
+    Restart,
+    Resume,
+    Heal,
+    FaultsStop
+  };
+  struct Timed {
+    std::uint64_t time;
+    std::uint64_t sequence;
+    Kind kind;
+    std::uint64_t target;
+    std::uint64_t token;
+    bool operator>(const Timed& o) const { return time != o.time ? time > o.time : sequence > o.sequence; }
+  };
+  struct Packet {
+    NodeId from = kNoNode;
+    NodeId to = kNoNode;
+    std::variant<Message, runtime::PeerMessage> body;
+  };
+  struct Node {
+    std::unique_ptr<MemoryLog> log;  // what survives a crash
+    std::unique_ptr<StateMachine> machine;
+    std::unique_ptr<Driver> driver;
+    std::uint64_t incarnation = 0;
+    bool paused = false;
+    Role role = Role::Follower;
+    Index checked_applied = 0;
+    Index restored_at = 0;  // the last snapshot its state machine restored (0: none)
+    std::vector<Packet> held;  // reached it while paused
+    std::vector<std::pair<std::size_t, std::uint64_t>> held_requests;  // clients' (client, attempt)
+  };
+  struct Client {
+    std::uint64_t id = 0;
+    std::optional<std::size_t> op;
+    SystemRequest request;
+    NodeId prefer = kNoNode;  // a leader hint to try first
+    std::uint64_t token = 0;  // bumped on every wake-up scheduled: older ones are stale
+    std::uint64_t attempt = 0;  // bumped on every request sent: answers to older ones are stale
+    NodeId target = kNoNode;    // the node the current attempt went to
+    bool waiting = false;       // a request is out
+  };
+  // A node's answer on its way to a client.
+  struct Answer {
+    std::size_t client = 0;
+    std::uint64_t attempt = 0;
+    NodeId node = kNoNode;
+    Result<Payload, runtime::Error> result;
+  };
+
+  void at(std::uint64_t time, Kind kind, std::uint64_t target = 0, std::uint64_t token = 0) {
+    queue_.push_back({time, sequence_++, kind, target, token});
+    std::push_heap(queue_.begin(), queue_.end(), std::greater<>());
+  }
+  void handle(const Timed& timed);
+  bool failed() const { return outcome_.failed_check != SystemCheck::None; }
+  void note(const std::string& line) {
+    if (options_.trace) options_.trace(now_, kNoNode, line);
+  }
+  void fail(SystemCheck check, const std::string& detail) {
+    if (failed()) return;
+    outcome_.failed_check = check;
+    outcome_.message = "seed " + std::to_string(options_.seed) + ": " + to_string(check) + ": " + detail +
+                       " (at time " + std::to_string(now_) + ", tick " + std::to_string(now_ / kTick) + ")";
+    note("FAILED " + outcome_.message);
+  }
+
+  // --- nodes ---
+  bool live(NodeId id) const { return nodes_[id - 1].driver != nullptr; }
+  void start(NodeId id);
+  void tick(NodeId id);
+  void drain(NodeId id);  // moves the Driver's output onto the network and to the clients; checks
+  void check_agreement(NodeId id);
+  void check_safety();
+  void crash(NodeId id);
+  void restart(NodeId id);
+  void pause(NodeId id);
+  void resume(NodeId id);
+  std::size_t unavailable() const;
+
+  // --- network ---
+  bool link_up(NodeId a, NodeId b) const { return side_.empty() || side_[a - 1] == side_[b - 1]; }
+  void send(NodeId from, NodeId to, std::variant<Message, runtime::PeerMessage> body);
+  void deliver(std::uint64_t packet);
+  void receive(Packet packet);
+
+  // --- nemesis ---
+  void nemesis();
+  void heal();
+
+  // --- clients ---
+  void wake(Client& client, std::uint64_t after) { at(now_ + after, Kind::ClientWake, client.id, ++client.token); }
+  void client_wake(Client& client, std::uint64_t token);
+  void attempt(Client& client);
+  void request_arrives(std::size_t client, std::uint64_t attempt);
+  void serve_request(NodeId id, std::size_t client, std::uint64_t attempt);
+  void on_completion(NodeId id, runtime::Completion& done);
+  void answer_arrives(std::uint64_t answer);
+  void client_timeout(Client& client, std::uint64_t attempt);
+  bool client_message_lost() { return options_.message_faults && client_rng_.chance(0.03); }
+  std::uint64_t client_delay() { return client_rng_.between(1, options_.message_faults ? 30 : 5); }
+  void end_unknown(Client& client);
+  void retry(Client& client);
+
+  const std::function<std::unique_ptr<StateMachine>()>& factory_;
+  SystemClients& clients_;
+  SystemOptions options_;
+  SystemRng rng_;           // the network: delays, losses, duplicates
+  SystemRng nemesis_rng_;   // faults, and when
+  SystemRng client_rng_;    // which node a client asks, think times
+  SystemRng workload_rng_;  // the workload's own draws
+  SafetyChecker checker_;
+  SystemOutcome outcome_;
+  SystemCounts& counts_ = outcome_.counts;
+
+  std::vector<Node> nodes_;
+  std::vector<Client> clients_state_;
+  std::vector<int> side_;  // a partition: each node's side (empty: none)
+  std::map<std::uint64_t, Packet> packets_;  // in flight, by id
+  std::uint64_t next_packet_ = 1;
+  // Requests being served, by node and request: the client (index) and its attempt.
+  std::map<std::pair<NodeId, runtime::RequestId>, std::pair<std::size_t, std::uint64_t>> pending_;
+  std::map<std::uint64_t, Answer> answers_;  // in flight to clients, by id
+  std::uint64_t next_answer_ = 1;
+  struct Applied {
+    NodeId node;
+    std::uint64_t hash;
+    std::size_t size;
+  };
+  std::map<Index, Applied> applied_states_;  // replica agreement: the first state seen at each index
+
+  std::vector<Timed> queue_;
+  std::uint64_t sequence_ = 0;
+  std::uint64_t now_ = 0;
+  std::uint64_t end_time_ = 0;
+  std::uint64_t faults_stop_time_ = 0;
+  std::uint64_t clients_stop_time_ = 0;
+  bool faults_stopped_ = false;
+};
+
+SystemOutcome SystemEngine::run() {
+  if (options_.nodes < 1 || options_.nodes > 9) throw std::invalid_argument("SystemOptions::nodes must be 1..9");
+  end_time_ = options_.ticks * kTick;
+  faults_stop_time_ = end_time_ * 3 / 4;
+  clients_stop_time_ = end_time_ * 9 / 10;
+  nodes_.resize(options_.nodes);
+  for (NodeId id = 1; id <= options_.nodes; ++id) {
+    nodes_[id - 1].log = std::make_unique<MemoryLog>();
+    nodes_[id - 1].log->track_durability();  // a crash loses what was not synced
+    start(id);
+    at(id, Kind::Tick, id);  // each node ticks at its own phase
+  }
+  clients_state_.resize(options_.clients);
+  for (std::size_t i = 0; i < clients_state_.size(); ++i) {
+    clients_state_[i].id = i + 1;
+    wake(clients_state_[i], client_rng_.between(1, 5 * kTick));
+  }
+  if (options_.crashes || options_.pauses || options_.partitions) at(nemesis_rng_.between(20, 60) * kTick, Kind::Nemesis);
+  at(faults_stop_time_, Kind::FaultsStop);
+  while (!queue_.empty() && !failed()) {
+    std::pop_heap(queue_.begin(), queue_.end(), std::greater<>());
+    const Timed timed = queue_.back();
+    queue_.pop_back();
+    if (timed.time > end_time_) break;
+    now_ = timed.time;
+    handle(timed);
+  }
+  // Operations still out when the run ends keep an unknown outcome (no complete_time).
+  for (const Client& client : clients_state_) counts_.unknown_outcome += client.op ? 1 : 0;
+  return outcome_;
+}
+
+void SystemEngine::handle(const Timed& timed) {
+  switch (timed.kind) {
+    case Kind::Tick: return tick(static_cast<NodeId>(timed.target));
+    case Kind::Deliver: return deliver(timed.target);
+    case Kind::ClientWake: return client_wake(clients_state_[timed.target - 1], timed.token);
+    case Kind::ClientRequest: return request_arrives(timed.target, timed.token);
+    case Kind::ClientAnswer: return answer_arrives(timed.target);
+    case Kind::ClientTimeout: return client_timeout(clients_state_[timed.target], timed.token);
+    case Kind::Nemesis: return nemesis();
+    case Kind::Restart: return restart(static_cast<NodeId>(timed.target));
+    case Kind::Resume: return resume(static_cast<NodeId>(timed.target));
+    case Kind::Heal: return heal();
+    case Kind::FaultsStop:
+      faults_stopped_ = true;
+      return heal();
+  }
+}
+
+// --- nodes ---
+
+void SystemEngine::start(NodeId id) {
+  Node& node = nodes_[id - 1];
+  std::vector<NodeId> voters;
+  for (NodeId v = 1; v <= options_.nodes; ++v) voters.push_back(v);
+  auto config = RaftConfig::builder(id)
+                    .voters(voters)
+                    .seed(mix(options_.seed, id * 1000 + node.incarnation))
+                    .incarnation(node.incarnation)
+                    .snapshot_threshold(options_.snapshot_threshold)
+                    .build();
+  if (!config) {
+    fail(SystemCheck::RaftSafety, "invalid configuration: " + config.error().describe());
+    return;
+  }
+  runtime::DriverOptions driver_options;
+  driver_options.forward_proposals = true;
+  if (options_.trace) driver_options.trace = [this, id](const std::string& line) { options_.trace(now_, id, line); };
+  driver_options.before_step = [this, id](std::span<const Event> events) {
+    for (const Event& event : events) checker_.before_step(id, event);
+  };
+  driver_options.after_step = [this, id](const RaftNode& raft, std::span<const Action> actions) {
+    checker_.after_step(raft, actions);
+    for (const Action& action : actions) {
+      if (std::holds_alternative<SnapshotSuggested>(action)) ++counts_.snapshots_taken;
+      if (const auto* restore = std::get_if<RestoreSnapshot>(&action)) {
+        ++counts_.snapshots_installed;
+        nodes_[id - 1].restored_at = restore->snapshot.last_index;
+      }
+    }
+    Node& self = nodes_[id - 1];
+    if (raft.role() == Role::Leader && self.role != Role::Leader) ++counts_.leaders;
+    self.role = raft.role();
+  };
+  node.machine = factory_();
+  // The Driver owns the RecordingLog, which writes through to the durable MemoryLog: that
+  // outlives the Driver, as a disk outlives a process.
+  node.driver = std::make_unique<Driver>(std::move(config).value(), std::make_unique<RecordingLog>(*node.log, id, &checker_),
+                                         *node.machine, driver_options);
+  node.role = Role::Follower;
+  node.checked_applied = 0;
+  node.restored_at = 0;
+  if (node.incarnation > 0) checker_.on_restart(node.driver->node(), 0);
+}
+
+void SystemEngine::tick(NodeId id) {
+  Node& node = nodes_[id - 1];
+  if (!live(id)) return;  // a restart schedules its ticks again
+  at(now_ + kTick, Kind::Tick, id);
+  if (node.paused) return;
+  ++counts_.events;
+  node.driver->tick();
+  drain(id);
+}
+
+void SystemEngine::drain(NodeId id) {
+  Node& node = nodes_[id - 1];
+  runtime::DriverOutput out = node.driver->take_output();
+  for (Message& message : out.messages) send(id, receiver_of(message), std::move(message));
+  for (runtime::PeerMessage& message : out.peer_messages) send(id, runtime::receiver_of(message), std::move(message));
+  check_safety();
+  check_agreement(id);
+  for (runtime::Completion& done : out.completions) on_completion(id, done);
+  // A Driver stops for good when the state machine cannot go on (restore() refused a snapshot)
+  // or, with storage that never fails here, a committed entry is not the runtime's: either way a
+  // bug, and every later request on the node would fail.
+  if (const auto& reason = node.driver->stop_reason()) {
+    fail(SystemCheck::NodeStopped, "node " + std::to_string(id) + " stopped serving: " + runtime::describe(*reason));
+  }
+}
+
+void SystemEngine::check_safety() {
+  if (checker_.ok() || failed()) return;
+  const Violation& v = checker_.violations().front();
+  std::string nodes;
+  for (NodeId n : v.nodes) nodes += (nodes.empty() ? "" : ", ") + std::to_string(n);
+  fail(SystemCheck::RaftSafety, v.property + " (nodes " + nodes + "): " + v.detail);
+}
+
+// Every replica applies the same commands in the same order (§5.3, State Machine Safety): two
+// machines that applied up to the same index must hold the same state, which their snapshots show.
+void SystemEngine::check_agreement(NodeId id) {
+  Node& node = nodes_[id - 1];
+  const Index applied = node.driver->applied_index();
+  if (applied == node.checked_applied || applied == 0) return;
+  node.checked_applied = applied;
+  const Payload state = node.machine->snapshot();
+  const std::uint64_t hash = XXH3_64bits(state.data(), state.size());
+  const auto [it, first] = applied_states_.try_emplace(applied, Applied{id, hash, state.size()});
+  if (first || it->second.hash == hash) return;
+  // Which of the two restored a snapshot tells a lossy snapshot()/restore() from a
+  // non-deterministic apply().
+  auto history_of = [&](NodeId n) {
+    const Index restored = nodes_[n - 1].restored_at;
+    return "node " + std::to_string(n) +
+           (restored == 0 ? std::string(" applied every entry itself")
+                          : " restored a snapshot at index " + std::to_string(restored));
+  };
+  const NodeId other = it->second.node;
+  fail(SystemCheck::ReplicaAgreement,
+       "nodes " + std::to_string(other) + " and " + std::to_string(id) + " both applied up to index " +
+           std::to_string(applied) + " but their states differ (snapshot() gave " + std::to_string(it->second.size) +
+           " bytes, hash " + std::to_string(it->second.hash) + ", and " + std::to_string(state.size()) +
+           " bytes, hash " + std::to_string(hash) + "); " + (live(other) ? history_of(other) + ", " : "") +
+           history_of(id) + ". apply() is not deterministic, or snapshot() and restore() lose part of the state");
+}
+
+std::size_t SystemEngine::unavailable() const {
+  std::size_t n = 0;
+  for (const Node& node : nodes_) n += node.driver == nullptr || node.paused ? 1 : 0;
+  return n;
+}
+
+void SystemEngine::crash(NodeId id) {
+  Node& node = nodes_[id - 1];
+  ++counts_.crashes;
+  note("crash node " + std::to_string(id));
+  // The requests being served here die with it, unanswered: their clients time out.
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->first.first == id) it = pending_.erase(it);
+    else ++it;
+  }
+  node.held_requests.clear();
+  node.driver.reset();  // the process: its Driver and its state machine are gone
+  // The disk keeps what was synced, and perhaps some of the writes after it, the last one torn.
+  MemoryLog::CrashOptions disk;
+  disk.keep = nemesis_rng_.below(node.log->unsynced_writes() + 1);
+  disk.tear_next = nemesis_rng_.chance(0.5);
+  node.log->crash(disk);
+  node.machine.reset();
+  node.paused = false;
+  node.held.clear();
+  at(now_ + nemesis_rng_.between(10, 80) * kTick, Kind::Restart, id);
+}
+
+void SystemEngine::restart(NodeId id) {
+  Node& node = nodes_[id - 1];
+  ++node.incarnation;
+  ++counts_.restarts;
+  note("restart node " + std::to_string(id) + " (incarnation " + std::to_string(node.incarnation) + ")");
+  start(id);
+  at(now_ + 1, Kind::Tick, id);
+}
+
+void SystemEngine::pause(NodeId id) {
+  ++counts_.pauses;
+  note("pause node " + std::to_string(id));
+  nodes_[id - 1].paused = true;
+  at(now_ + nemesis_rng_.between(5, 50) * kTick, Kind::Resume, id);
+}
+
+void SystemEngine::resume(NodeId id) {
+  Node& node = nodes_[id - 1];
+  if (!live(id) || !node.paused) return;
+  node.paused = false;
+  note("resume node " + std::to_string(id));
+  std::vector<Packet> held = std::move(node.held);
+  node.held.clear();
+  std::vector<std::pair<std::size_t, std::uint64_t>> requests = std::move(node.held_requests);
+  node.held_requests.clear();
+  for (Packet& packet : held) {
+    if (failed() || !live(id)) return;
+    receive(std::move(packet));
+  }
+  for (const auto& [client, attempt] : requests) {
+    if (failed() || !live(id)) return;
+    serve_request(id, client, attempt);
+  }
+}
+
+// --- network ---
+
+void SystemEngine::send(NodeId from, NodeId to, std::variant<Message, runtime::PeerMessage> body) {
+  ++counts_.messages_sent;
+  if (to < 1 || to > options_.nodes || !link_up(from, to) || (options_.message_faults && rng_.chance(0.03))) {
+    ++counts_.messages_lost;
+    return;
+  }
+  const std::uint64_t max_delay = options_.message_faults ? 30 : 5;
+  // The draw is made either way, so that the switch changes nothing else in the run.
+  const bool duplicate = options_.message_faults && rng_.chance(0.02);
+  if (duplicate && (std::holds_alternative<Message>(body) || options_.duplicate_peer_messages)) {
+    ++counts_.messages_duplicated;
+    packets_.emplace(next_packet_, Packet{from, to, body});
+    at(now_ + rng_.between(1, max_delay), Kind::Deliver, next_packet_++);
+  }
+  packets_.emplace(next_packet_, Packet{from, to, std::move(body)});
+  at(now_ + rng_.between(1, max_delay), Kind::Deliver, next_packet_++);
+}
+
+void SystemEngine::deliver(std::uint64_t id) {
+  auto it = packets_.find(id);
+  if (it == packets_.end()) return;
+  Packet packet = std::move(it->second);
+  packets_.erase(it);
+  if (!live(packet.to) || !link_up(packet.from, packet.to)) {
+    ++counts_.messages_lost;
+    return;
+  }
+  Node& node = nodes_[packet.to - 1];
+  if (node.paused) {
+    node.held.push_back(std::move(packet));
+    return;
+  }
+  receive(std::move(packet));
+}
+
+void SystemEngine::receive(Packet packet) {
+  const NodeId to = packet.to;
+  ++counts_.events;
+  if (auto* message = std::get_if<Message>(&packet.body)) nodes_[to - 1].driver->receive(std::move(*message));
+  else nodes_[to - 1].driver->receive(std::get<runtime::PeerMessage>(std::move(packet.body)));
+  drain(to);
+}
+
+// --- nemesis ---
+
+void SystemEngine::nemesis() {
+  if (faults_stopped_) return;
+  at(now_ + nemesis_rng_.between(30, 150) * kTick, Kind::Nemesis);
+  std::vector<int> kinds;
+  if (options_.crashes) kinds.push_back(0);
+  if (options_.pauses) kinds.push_back(1);
+  if (options_.partitions && options_.nodes > 1) kinds.push_back(2);
+  if (kinds.empty()) return;
+  const int kind = kinds[nemesis_rng_.below(kinds.size())];
+  const NodeId target = static_cast<NodeId>(nemesis_rng_.between(1, options_.nodes));
+  if (kind == 2) {
+    if (!side_.empty()) return;
+    // A minority on one side: the majority can still elect and commit, the minority cannot.
+    side_.assign(options_.nodes, 0);
+    const std::size_t minority = nemesis_rng_.between(1, std::max<std::size_t>(1, (options_.nodes - 1) / 2));
+    for (std::size_t i = 0; i < minority; ++i) side_[nemesis_rng_.below(options_.nodes)] = 1;
+    ++counts_.partitions;
+    std::string minority_side;
+    for (NodeId n = 1; n <= options_.nodes; ++n) {
+      if (side_[n - 1] == 1) minority_side += " " + std::to_string(n);
+    }
+    note("partition: nodes" + minority_side + " cut off from the rest");
+    at(now_ + nemesis_rng_.between(20, 120) * kTick, Kind::Heal);
+    return;
+  }
+  // Crashes and pauses keep a majority up, so the run makes progress between faults.
+  if (!live(target) || nodes_[target - 1].paused || (unavailable() + 1) * 2 >= options_.nodes + 1) return;
+  if (kind == 0) crash(target);
+  else pause(target);
+}
+
+void SystemEngine::heal() {
+  if (!side_.empty()) note("partition healed");
+  side_.clear();
+}
+
+// --- clients ---
+
+void SystemEngine::client_wake(Client& client, std::uint64_t token) {
+  if (token != client.token || client.waiting) return;
+  if (!client.op) {
+    if (now_ >= clients_stop_time_) return;
+    client.op = clients_.invoke(client.id, workload_rng_, now_, client.request);
+    ++counts_.operations;
+    note("client " + std::to_string(client.id) + " invokes #" + std::to_string(*client.op + 1) + ": " +
+         clients_.describe(*client.op));
+  }
+  attempt(client);
+}
+
+// The client sends its request to a node over the network; it waits for the answer at most
+// kClientTimeout, then treats the outcome as unknown (a read it simply asks again).
+constexpr std::uint64_t kClientTimeout = 100 * kTick;
+
+void SystemEngine::attempt(Client& client) {
+  std::vector<NodeId> up;
+  for (NodeId id = 1; id <= options_.nodes; ++id) {
+    if (live(id)) up.push_back(id);
+  }
+  if (up.empty()) return wake(client, 2 * kTick);
+  NodeId target = up[client_rng_.below(up.size())];
+  if (client.prefer != kNoNode && std::find(up.begin(), up.end(), client.prefer) != up.end() && client_rng_.chance(0.5)) {
+    target = client.prefer;
+  }
+  client.prefer = kNoNode;
+  client.target = target;
+  client.waiting = true;
+  note("client " + std::to_string(client.id) + " asks node " + std::to_string(target));
+  const std::size_t index = client.id - 1;
+  at(now_ + kClientTimeout, Kind::ClientTimeout, index, ++client.attempt);
+  if (client_message_lost()) return;
+  at(now_ + client_delay(), Kind::ClientRequest, index, client.attempt);
+}
+
+void SystemEngine::request_arrives(std::size_t index, std::uint64_t attempt) {
+  const Client& client = clients_state_[index];
+  if (attempt != client.attempt || !client.waiting) return;
+  const NodeId id = client.target;
+  if (!live(id)) return;  // lost with the node: the client times out
+  if (nodes_[id - 1].paused) {
+    nodes_[id - 1].held_requests.emplace_back(index, attempt);
+    return;
+  }
+  serve_request(id, index, attempt);
+}
+
+void SystemEngine::serve_request(NodeId id, std::size_t index, std::uint64_t attempt) {
+  const Client& client = clients_state_[index];
+  if (attempt != client.attempt || !client.waiting) return;  // it gave up meanwhile
+  Driver& driver = *nodes_[id - 1].driver;
+  ++counts_.events;
+  const runtime::RequestId request =
+      client.request.read ? driver.read(client.request.command) : driver.propose(client.request.command);
+  pending_[{id, request}] = {index, attempt};
+  drain(id);
+}
+
+void SystemEngine::on_completion(NodeId id, runtime::Completion& done) {
+  const auto it = pending_.find({id, done.id});
+  if (it == pending_.end()) return;
+  const auto [index, attempt] = it->second;
+  pending_.erase(it);
+  if (client_message_lost()) return;  // the client times out
+  answers_.emplace(next_answer_, Answer{index, attempt, id, std::move(done.result)});
+  at(now_ + client_delay(), Kind::ClientAnswer, next_answer_++);
+}
+
+void SystemEngine::answer_arrives(std::uint64_t id) {
+  const auto it = answers_.find(id);
+  if (it == answers_.end()) return;
+  Answer answer = std::move(it->second);
+  answers_.erase(it);
+  Client& client = clients_state_[answer.client];
+  if (answer.attempt != client.attempt || !client.waiting) return;  // it gave up on that attempt
+  client.waiting = false;
+  if (answer.result.ok()) {
+    if (!clients_.complete(*client.op, answer.result.value(), now_)) {
+      fail(SystemCheck::Response, "node " + std::to_string(answer.node) + " answered " +
+                                      clients_.describe(*client.op) + " with " +
+                                      std::to_string(answer.result.value().size()) +
+                                      " bytes that Workload::decode rejects");
+      return;
+    }
+    ++counts_.completed;
+    note("client " + std::to_string(client.id) + " completes #" + std::to_string(*client.op + 1) + ": " +
+         clients_.describe(*client.op));
+    client.op.reset();
+    return wake(client, client_rng_.between(0, 3 * kTick));
+  }
+  const runtime::Error& error = answer.result.error();
+  note("client " + std::to_string(client.id) + " is told by node " + std::to_string(answer.node) + ": " +
+       runtime::describe(error));
+  if (const auto* not_leader = std::get_if<runtime::NotLeader>(&error)) client.prefer = not_leader->leader;
+  if (client.request.read || not_applied(error)) return retry(client);
+  end_unknown(client);
+}
+
+void SystemEngine::client_timeout(Client& client, std::uint64_t attempt) {
+  if (attempt != client.attempt || !client.waiting) return;
+  note("client " + std::to_string(client.id) + " times out");
+  client.waiting = false;
+  if (client.request.read) return retry(client);
+  end_unknown(client);
+}
+
+void SystemEngine::retry(Client& client) {
+  ++counts_.retries;
+  wake(client, client_rng_.between(1, 3 * kTick));
+}
+
+void SystemEngine::end_unknown(Client& client) {
+  ++counts_.unknown_outcome;
+  note("client " + std::to_string(client.id) + " leaves #" + std::to_string(*client.op + 1) + " unknown");
+  client.op.reset();  // its complete_time stays empty: it may or may not have taken effect
+  wake(client, client_rng_.between(0, 3 * kTick));
+}
+
+}  // namespace
+
+SystemOutcome run_system_engine(const std::function<std::unique_ptr<StateMachine>()>& machine,
+                                SystemClients& clients, const SystemOptions& options) {
+  SystemEngine engine(machine, clients, options);
+  return engine.run();
+}
+
+}  // namespace detail
+}  // namespace raftio::sim
