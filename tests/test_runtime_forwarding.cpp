@@ -9,6 +9,7 @@
 
 #include "raftio/runtime/driver.h"
 #include "raftio/runtime/runtime_wire.h"
+#include "raftio/runtime/seen_requests.h"
 #include "support/driver_cluster.h"
 
 namespace raftio::runtime {
@@ -176,6 +177,29 @@ TEST(RuntimeForwarding, ADuplicatedForwardedProposalIsAppendedOnce) {
   cluster.hold_peer_messages(false);
   EXPECT_EQ(value_of(cluster.wait(follower, request)), "5");
   EXPECT_EQ(cluster.machine(leader).applied_commands(), 1);
+}
+
+// A copy the network delivers after the leader answered is not appended again: the command is
+// applied once, and the follower's request keeps its one answer. With the incarnations the Node
+// always sets; a follower numbered from incarnation 0 is covered only while the leader holds it.
+TEST(RuntimeForwarding, ALateCopyOfAnAnsweredForwardedProposalIsNotAppendedAgain) {
+  Cluster cluster;
+  for (NodeId id = 1; id <= 3; ++id) cluster.set_incarnation(id, 100 + id);
+  HeldForward held;
+  ASSERT_TRUE(hold_forwarded(cluster, "5", held));
+  const auto& [leader, follower, request, proposal] = held;
+  cluster.deliver_peer(proposal);
+  cluster.hold_peer_messages(false);
+  EXPECT_EQ(value_of(cluster.wait(follower, request)), "5");
+  ASSERT_EQ(cluster.driver(leader).forwarded_proposals_held(), 0u);
+  const Index last_before = cluster.driver(leader).node().last_index();
+
+  cluster.deliver_peer(proposal);  // the late copy
+  cluster.tick_all(5);
+  EXPECT_EQ(cluster.driver(leader).node().last_index(), last_before);
+  EXPECT_EQ(cluster.machine(leader).applied_commands(), 1);
+  EXPECT_EQ(cluster.machine(leader).value(), 5);
+  EXPECT_EQ(cluster.completions(follower, request), 1);
 }
 
 // The follower's deadline ends the request with TimedOut ("may have been applied"); the leader's
@@ -423,6 +447,33 @@ TEST(RuntimeForwarding, TheLeadersRefusalReachesTheFollowerWithItsReasonAndHint)
   ASSERT_TRUE(ended_with<Refused>(outcome)) << value_of(outcome);
   EXPECT_EQ(std::get<Refused>(outcome->error()).reason, RejectReason::TransferInProgress);
   EXPECT_EQ(std::get<Refused>(outcome->error()).leader_hint, target);
+}
+
+// What a leader remembers of one follower's forwarded proposals: each number once, the numbers
+// forgotten to stay within the window still known as seen, a restart of the follower (a number
+// far from the newest) starting over, and the numbers of incarnation 0 never tracked.
+TEST(SeenRequests, EachNumberOnceWithinABoundedWindowAndAgainAfterARestart) {
+  using detail::SeenRequests;
+  const std::uint64_t base = std::uint64_t{7} << 40;
+  SeenRequests seen(4);
+  for (std::uint64_t r = 1; r <= 6; ++r) EXPECT_TRUE(seen.first_time(base + r)) << r;
+  for (std::uint64_t r = 1; r <= 6; ++r) EXPECT_FALSE(seen.first_time(base + r)) << r;  // 1, 2: below the floor
+  EXPECT_TRUE(seen.first_time(base + 8));  // out of order, still new
+  EXPECT_TRUE(seen.first_time(base + 7));
+  EXPECT_FALSE(seen.first_time(base + 8));
+
+  const std::uint64_t restarted = base - (std::uint64_t{1} << 36);  // a new base, below the old one
+  EXPECT_TRUE(seen.first_time(restarted + 1));
+  EXPECT_TRUE(seen.first_time(restarted + 2));
+  EXPECT_FALSE(seen.first_time(restarted + 1));
+  EXPECT_TRUE(seen.first_time(base + 9)) << "back to the old numbering: a restart again";
+
+  for (std::uint64_t r : {std::uint64_t{0}, std::uint64_t{1}, SeenRequests::kStreamGap - 1}) {
+    EXPECT_TRUE(seen.first_time(r)) << r;
+    EXPECT_TRUE(seen.first_time(r)) << r << " is tracked";
+  }
+  EXPECT_TRUE(seen.first_time(~std::uint64_t{0}));
+  EXPECT_FALSE(seen.first_time(~std::uint64_t{0}));
 }
 
 }  // namespace

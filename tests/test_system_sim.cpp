@@ -190,25 +190,19 @@ TEST(SystemSim, ARestoreThatRefusesStopsTheNodeAndFailsTheRun) {
   EXPECT_NE(report.message.find("could not restore the snapshot"), std::string::npos) << report.message;
 }
 
-// The Driver ignores a duplicate forwarded proposal only while it holds the first; the real peer
-// links never duplicate, so the simulator duplicates only Raft's messages by default. With the
-// runtime's duplicated too, a late duplicate is applied a second time and the history shows it
-// (docs/SIMULATION.md, "Duplicated runtime messages"). Should the Driver learn to drop late
-// duplicates, this test fails: then make duplicate_peer_messages the default.
-TEST(SystemSim, DuplicatedForwardedProposalsAreAppliedTwice) {
+// The network duplicates the runtime's messages too. A leader's Driver once recognized a copy of
+// a forwarded proposal only while it held the first, and seed 5 of this sweep applied a late copy
+// a second time (a linearizability violation); it now remembers what each follower forwarded
+// (SeenRequests). Every seed passes, and copies did happen.
+TEST(SystemSim, DuplicatedForwardedProposalsAreAppliedOnce) {
   const auto spec = bank::spec();
-  std::uint64_t failing = 0;
-  for (std::uint64_t seed = 1; seed <= 20 && failing == 0; ++seed) {
-    SystemOptions options = seeded(seed);
-    options.duplicate_peer_messages = true;
-    const auto report = run_system(spec, options);
-    if (report.passed) continue;
-    failing = seed;
-    EXPECT_EQ(report.failed_check, SystemCheck::Linearizability) << report.message;
-    EXPECT_TRUE(run_system(spec, seeded(seed)).passed) << "seed " << seed << " fails without duplicates too";
+  std::uint64_t duplicated = 0;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    const auto report = run_system(spec, seeded(seed));
+    EXPECT_TRUE(report.passed) << report.message;
+    duplicated += report.counts.messages_duplicated;
   }
-  EXPECT_NE(failing, 0u);
-  std::printf("first seed applying a duplicate twice: %llu\n", static_cast<unsigned long long>(failing));
+  EXPECT_GT(duplicated, 0u);
 }
 
 // The checker the history goes through rejects a history no order explains: a transfer that

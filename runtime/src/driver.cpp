@@ -157,6 +157,13 @@ void Driver::forward(RequestId id, Payload command) {
 
 void Driver::on_forwarded_proposal(ForwardedProposal proposal) {
   if (proposal.to != node_.id() || proposal.from == node_.id() || proposal.from == kNoNode) return;
+  // One answer per request: a copy of one already taken (held, or answered in any way) is ignored.
+  // Appending it again would apply the command twice, and answering it again could tell the
+  // follower "not applied" about a command that was. (A follower started with incarnation 0
+  // reuses its numbers after a restart: only a copy of a proposal still held is known then.)
+  if (remote_origins_.count({proposal.from, proposal.request}) != 0) return;
+  auto seen = seen_forwards_.try_emplace(proposal.from, options_.max_forwarded_proposals).first;
+  if (!seen->second.first_time(proposal.request)) return;
   auto answer = [&](ForwardStatus status, NodeId hint) {
     ForwardedOutcome outcome;
     outcome.from = node_.id();
@@ -176,8 +183,6 @@ void Driver::on_forwarded_proposal(ForwardedProposal proposal) {
   // Never forwarded again: a node that does not lead names the node it believes leads, so two
   // nodes that disagree about the leader cannot pass a proposal back and forth.
   if (!node_.is_leader()) return answer(ForwardStatus::NotLeader, node_.leader());
-  // One answer per request: the same request again while it is held is ignored, not appended twice.
-  if (remote_origins_.count({proposal.from, proposal.request}) != 0) return;
   if (proposal.command.size() > peer_wire::kMaxForwardedCommandBytes) return answer(ForwardStatus::TooLarge, kNoNode);
   if (remote_.size() >= options_.max_forwarded_proposals) return answer(ForwardStatus::Overloaded, kNoNode);
   const RequestId id = start_request(options_.request_timeout_ticks);

@@ -34,6 +34,7 @@
 #include "raftio/runtime/address_book.h"
 #include "raftio/runtime/error.h"
 #include "raftio/runtime/runtime_message.h"
+#include "raftio/runtime/seen_requests.h"
 #include "raftio/runtime/state_machine.h"
 
 namespace raftio::runtime {
@@ -310,7 +311,10 @@ class Driver {
     bool appended = false;      // the core accepted it: from here on it may commit
   };
   std::unordered_map<RequestId, RemoteProposal> remote_;
-  std::set<std::pair<NodeId, std::uint64_t>> remote_origins_;  // a duplicate of a held one is ignored
+  std::set<std::pair<NodeId, std::uint64_t>> remote_origins_;  // a copy of a held one is ignored
+  // Leader: the forwarded proposals taken from each follower, held or answered, so that a late
+  // copy is never appended again (see SeenRequests for followers started with incarnation 0).
+  std::map<NodeId, detail::SeenRequests> seen_forwards_;
   // Requests by the tick they expire at; ended ones are skipped.
   std::multimap<std::uint64_t, RequestId> deadlines_;
 };

@@ -71,12 +71,8 @@ struct SystemOptions {
                                // restarts later on the log it had persisted
   bool pauses = true;          // a node stops for a while, then handles what reached it meanwhile
   bool partitions = true;      // the network splits in two, then heals
-  bool message_faults = true;  // messages are lost, duplicated, delayed and so reordered
-  // Duplicates of the runtime's own messages too (forwarded proposals and their outcomes). Off:
-  // the runtime's peer links (TCP, no resend) never deliver a frame twice, and the Driver drops a
-  // duplicate forwarded proposal only while it still holds the first, so a duplicate that comes
-  // after the answer is applied a second time (seed 5 of the bank shows it).
-  bool duplicate_peer_messages = false;
+  bool message_faults = true;  // messages (Raft's and the runtime's) are lost, duplicated,
+                               // delayed and so reordered
   std::uint64_t max_check_states = 1'000'000;  // the linearizability search's budget
   // Called with one line per thing that happened, for replaying a failing seed with eyes open:
   // each Driver's events and actions (DriverOptions::trace; node 0 for the simulator's own
