@@ -10,6 +10,7 @@
 #include "raftio/runtime/driver.h"
 #include "raftio/runtime/runtime_wire.h"
 #include "raftio/runtime/seen_requests.h"
+#include "raftio/wire.h"
 #include "support/driver_cluster.h"
 
 namespace raftio::runtime {
@@ -365,8 +366,25 @@ TEST(RuntimeForwarding, ACommandOverTheForwardingBoundIsRefusedOnBothSides) {
   EXPECT_FALSE(cluster.outcome(follower, fits).has_value());
   ASSERT_EQ(cluster.take_peer<ForwardedProposal>().size(), 1u);
 
-  // A hostile or buggy peer sends one anyway: the leader refuses it unappended.
+  // On the leader itself too: an entry no frame can carry would never reach a follower.
   const Index last_before = cluster.driver(leader).node().last_index();
+  const RequestId local = cluster.propose(leader, huge);
+  EXPECT_TRUE(ended_with<InvalidRequest>(cluster.outcome(leader, local)));
+  EXPECT_EQ(cluster.driver(leader).node().last_index(), last_before);
+
+  // The largest command taken does fit: its entry, in an AppendEntries with every field at its
+  // widest, is one frame the default decoder accepts.
+  AppendEntries widest;
+  widest.from = widest.to = ~NodeId{0};
+  widest.term = widest.prev_log_term = ~Term{0};
+  widest.prev_log_index = widest.leader_commit = widest.read_round = ~std::uint64_t{0};
+  widest.entries = EntryBatch{LogEntry{~Term{0}, ~Index{0}, EntryKind::Normal,
+                                       wrap_command(text(std::string(kMaxCommandBytes, '0')))}};
+  const std::vector<std::byte> frame = wire::encode(Message{widest});
+  EXPECT_LE(frame.size(), wire::kDefaultMaxFrameBytes);
+  EXPECT_TRUE(wire::decode(std::span<const std::byte>(frame)).ok());
+
+  // A hostile or buggy peer sends one anyway: the leader refuses it unappended.
   cluster.deliver_peer(ForwardedProposal{follower, leader, 4242, text(huge)});
   EXPECT_EQ(cluster.driver(leader).node().last_index(), last_before);
   auto answers = cluster.take_peer<ForwardedOutcome>();

@@ -126,6 +126,10 @@ RequestId Driver::propose(Payload command) {
     complete(id, unexpected(*stopped_));
     return id;
   }
+  if (command.size() > kMaxCommandBytes) {  // on the leader too: it could never replicate
+    complete(id, unexpected(InvalidRequest{"a command is at most " + std::to_string(kMaxCommandBytes) + " bytes"}));
+    return id;
+  }
   if (options_.forward_proposals && !node_.is_leader()) {
     forward(id, std::move(command));
     return id;
@@ -143,11 +147,6 @@ void Driver::forward(RequestId id, Payload command) {
   const NodeId leader = node_.leader();
   if (leader == kNoNode || leader == node_.id()) {
     complete(id, unexpected(NotLeader{kNoNode}));  // an election is under way: retry once it ends
-    return;
-  }
-  if (command.size() > peer_wire::kMaxForwardedCommandBytes) {
-    complete(id, unexpected(InvalidRequest{"a forwarded command is at most " +
-                                           std::to_string(peer_wire::kMaxForwardedCommandBytes) + " bytes"}));
     return;
   }
   forwarded_.emplace(id, leader);

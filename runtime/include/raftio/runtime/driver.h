@@ -34,6 +34,7 @@
 #include "raftio/runtime/address_book.h"
 #include "raftio/runtime/error.h"
 #include "raftio/runtime/runtime_message.h"
+#include "raftio/runtime/runtime_wire.h"
 #include "raftio/runtime/seen_requests.h"
 #include "raftio/runtime/state_machine.h"
 
@@ -138,6 +139,12 @@ struct DriverOutput {
   }
 };
 
+// The largest command Driver::propose takes, on any node: every entry must fit one frame of the
+// peer transport (4 MiB) with room for the AppendEntries around it. The core sends an entry larger
+// than RaftConfig::max_bytes_per_msg alone; one that no frame can carry would never reach a
+// follower.
+inline constexpr std::size_t kMaxCommandBytes = peer_wire::kMaxForwardedCommandBytes;
+
 class Driver {
  public:
   // Recovers from `log` like RaftNode does (throws std::invalid_argument for an invalid config).
@@ -155,7 +162,7 @@ class Driver {
   void receive(PeerMessage message);
   // Asks the cluster to apply `command`; the Completion carries apply()'s response. On a node that
   // does not lead, the proposal is forwarded to the leader (DriverOptions::forward_proposals) or
-  // refused with NotLeader{leader}.
+  // refused with NotLeader{leader}. A command over kMaxCommandBytes ends with InvalidRequest.
   RequestId propose(Payload command);
   // A linearizable read on any node (ReadIndex, thesis §6.4): `query` is answered by
   // StateMachine::query once this node has applied everything committed before the read began.
