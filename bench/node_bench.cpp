@@ -1,6 +1,7 @@
 #include "node_bench.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,6 +43,14 @@ std::uint16_t free_port() {
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   return acceptor.local_endpoint().port();
+}
+
+// CPU time (user + system) of every thread of the process so far.
+double process_cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 double percentile(std::vector<double>& sorted, double p) {
@@ -95,9 +104,20 @@ NodeCaseResult measure_node_proposals(const std::string& dir, NodeStorage storag
   const auto warmup_end = Clock::now() + std::chrono::milliseconds(300);
   const auto end = warmup_end + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   std::uint64_t failed = 0;
+  bool measuring = false;
+  double cpu_at_start = 0;
+  double cpu_at_end = 0;
   for (;;) {
     const auto now = Clock::now();
     const bool running = now < end;
+    if (!measuring && now >= warmup_end && running) {
+      measuring = true;
+      cpu_at_start = process_cpu_seconds();
+    }
+    if (measuring && !running) {
+      measuring = false;
+      cpu_at_end = process_cpu_seconds();
+    }
     while (running && outstanding.size() < proposers) outstanding.emplace_back(Clock::now(), target.propose(payload));
     if (outstanding.empty()) break;
     auto [start, future] = std::move(outstanding.front());
@@ -120,6 +140,7 @@ NodeCaseResult measure_node_proposals(const std::string& dir, NodeStorage storag
   std::sort(latencies_us.begin(), latencies_us.end());
   result.p50_us = percentile(latencies_us, 0.50);
   result.p99_us = percentile(latencies_us, 0.99);
+  if (result.proposals > 0) result.cpu_us_per_proposal = (cpu_at_end - cpu_at_start) * 1e6 / static_cast<double>(result.proposals);
   return result;
 }
 

@@ -14,6 +14,9 @@ struct NodeCaseResult {
   double proposals_per_s = 0;
   double p50_us = 0;
   double p99_us = 0;
+  // CPU time of the whole process (three nodes and the client) per proposal over the measured
+  // window: what a proposal costs, less sensitive than the rate to other load on the machine.
+  double cpu_us_per_proposal = 0;
 };
 
 enum class NodeStorage {

@@ -38,6 +38,10 @@ Result<asio::ip::tcp::endpoint, std::string> resolve(asio::io_context& io, const
   return results.begin()->endpoint();
 }
 
+// An in-memory log has nothing to wait for: handing its writes to a thread would only add two
+// thread wake-ups per turn. It is written inside the core's step, on the loop.
+bool uses_io_thread(const NodeOptions& options) { return options.async_storage && !options.data_dir.empty(); }
+
 std::uint32_t ticks_of(std::chrono::milliseconds span, std::chrono::milliseconds tick, std::uint32_t at_least) {
   return std::max<std::uint32_t>(at_least, static_cast<std::uint32_t>(span / tick));
 }
@@ -67,7 +71,7 @@ Result<std::unique_ptr<Node>, std::string> Node::start(NodeOptions options, Stat
       .pre_vote(true)
       .check_quorum(true)
       .snapshot_threshold(options.snapshot_entries)
-      .async_storage(options.async_storage)
+      .async_storage(uses_io_thread(options))
       // Different on every start: election timeouts differ from the last run's, and the reads a
       // follower forwards are numbered apart from those of its previous life (an answer still in
       // flight from before a restart cannot answer a new read).
@@ -145,7 +149,7 @@ std::optional<std::string> Node::open(RaftConfig config) {
   } catch (const std::exception& error) {
     return std::string(error.what());
   }
-  if (options_.async_storage) {
+  if (uses_io_thread(options_)) {
     // From here on only the I/O thread touches the log (the Driver's node read it when built).
     persist_thread_ = std::make_unique<PersistThread>(driver_->log(), io_, [this](std::vector<Event> events) {
       on_storage(std::move(events));

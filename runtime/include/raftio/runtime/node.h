@@ -55,7 +55,9 @@ struct NodeOptions {
   Start start = Start::Bootstrap;
   std::string listen;  // this node's peer address; empty: its entry in `members`
   std::string data_dir;  // the WAL's directory; empty: an in-memory log (nothing survives a restart)
-  bool async_storage = true;  // the WAL written by an I/O thread, fdatasync batched (group commit)
+  // The WAL written by an I/O thread, fdatasync batched (group commit). An in-memory log (no
+  // data_dir) is always written on the loop, inside the core's step: there is no sync to overlap.
+  bool async_storage = true;
   // Every input of one loop turn (requests, peer frames, storage reports, the tick) stepped as one
   // core step: one sync and one AppendEntries per follower per turn (DriverOptions::batch_inputs).
   // false: one core step per input, as before; for comparing the two.
@@ -118,7 +120,8 @@ class Node {
   // Where `node` listens, as this node knows it (the options, then the replicated address book).
   std::optional<std::string> address_of(NodeId node);
   Status status();
-  // async_storage: what the I/O thread did so far (Persist actions written, fdatasyncs); else 0.
+  // async_storage with a data_dir: what the I/O thread did so far (Persist actions written,
+  // fdatasyncs); else 0.
   std::uint64_t persists_written() const noexcept { return persist_thread_ ? persist_thread_->persists_written() : 0; }
   std::uint64_t storage_syncs() const noexcept { return persist_thread_ ? persist_thread_->syncs() : 0; }
 
