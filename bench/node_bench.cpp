@@ -6,11 +6,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -59,7 +62,106 @@ double percentile(std::vector<double>& sorted, double p) {
   return sorted[at];
 }
 
+// What the proposers saw: the latency of each proposal started in the measured window.
+struct Proposals {
+  std::vector<double> latencies_us;
+  std::uint64_t failed = 0;
+  double cpu_at_start = 0;  // process_cpu_seconds() as the measured window began, and ended
+  double cpu_at_end = 0;
+};
+
+void record(Proposals& run, Clock::time_point start, Clock::time_point done, bool ok, Clock::time_point warmup_end,
+            Clock::time_point end) {
+  if (!ok) ++run.failed;
+  if (ok && start >= warmup_end && start < end) {
+    run.latencies_us.push_back(std::chrono::duration<double, std::micro>(done - start).count());
+  }
+}
+
+// One client thread keeps `proposers` proposals outstanding, each with its std::future. A node's
+// proposals complete in log order, so waiting on the oldest first observes each completion when
+// it happens.
+Proposals propose_with_futures(runtime::Node& target, const Payload& payload, std::size_t proposers,
+                               Clock::time_point warmup_end, Clock::time_point end) {
+  Proposals run;
+  std::deque<std::pair<Clock::time_point, std::future<runtime::Node::Outcome>>> outstanding;
+  bool measuring = false;
+  for (;;) {
+    const auto now = Clock::now();
+    const bool running = now < end;
+    if (!measuring && now >= warmup_end && running) {
+      measuring = true;
+      run.cpu_at_start = process_cpu_seconds();
+    }
+    if (measuring && !running) {
+      measuring = false;
+      run.cpu_at_end = process_cpu_seconds();
+    }
+    while (running && outstanding.size() < proposers) outstanding.emplace_back(Clock::now(), target.propose(payload));
+    if (outstanding.empty()) break;
+    auto [start, future] = std::move(outstanding.front());
+    outstanding.pop_front();
+    const bool ok = future.get().ok();
+    record(run, start, Clock::now(), ok, warmup_end, end);
+  }
+  return run;
+}
+
+// `proposers` clients on the leader's loop, as raftio-kv's client connections are: each proposes
+// with a Callback, and proposes again from the callback that brings its response.
+class LoopProposers {
+ public:
+  LoopProposers(runtime::Node& target, Payload payload, Clock::time_point warmup_end, Clock::time_point end)
+      : target_(target), payload_(std::move(payload)), warmup_end_(warmup_end), end_(end) {}
+
+  Proposals run(std::size_t proposers) {
+    active_ = proposers;
+    for (std::size_t i = 0; i < proposers; ++i) propose();  // from this thread: posted to the loop
+    std::this_thread::sleep_until(warmup_end_);
+    const double cpu_at_start = process_cpu_seconds();
+    std::this_thread::sleep_until(end_);
+    const double cpu_at_end = process_cpu_seconds();
+    std::unique_lock lock(mutex_);
+    all_done_.wait(lock, [this] { return active_ == 0; });
+    Proposals result = std::move(run_);  // written on the loop; the mutex orders it before this
+    result.cpu_at_start = cpu_at_start;
+    result.cpu_at_end = cpu_at_end;
+    return result;
+  }
+
+ private:
+  void propose() {
+    const auto start = Clock::now();
+    target_.propose(payload_, [this, start](runtime::Node::Outcome outcome) { done(start, outcome.ok()); });
+  }
+
+  void done(Clock::time_point start, bool ok) {  // on the loop
+    const auto now = Clock::now();
+    record(run_, start, now, ok, warmup_end_, end_);
+    if (now < end_) return propose();
+    std::lock_guard lock(mutex_);
+    if (--active_ == 0) all_done_.notify_all();
+  }
+
+  runtime::Node& target_;
+  const Payload payload_;
+  const Clock::time_point warmup_end_;
+  const Clock::time_point end_;
+  Proposals run_;
+  std::mutex mutex_;
+  std::condition_variable all_done_;
+  std::size_t active_ = 0;  // guarded by mutex_ once the proposers run
+};
+
+Proposals propose_on_loop(runtime::Node& target, const Payload& payload, std::size_t proposers,
+                          Clock::time_point warmup_end, Clock::time_point end) {
+  LoopProposers loop(target, payload, warmup_end, end);
+  return loop.run(proposers);
+}
+
 }  // namespace
+
+const char* name_of(NodeClient client) { return client == NodeClient::Futures ? "futures" : "loop"; }
 
 const char* name_of(NodeStorage storage) {
   switch (storage) {
@@ -71,7 +173,8 @@ const char* name_of(NodeStorage storage) {
 }
 
 NodeCaseResult measure_node_proposals(const std::string& dir, NodeStorage storage, std::size_t proposers,
-                                      double seconds, std::size_t payload_bytes, bool batch_turns) {
+                                      double seconds, std::size_t payload_bytes, bool batch_turns,
+                                      NodeClient client) {
   const bool durable = storage != NodeStorage::Memory;
   const std::string root = dir + "/raftio-node-bench";
   std::filesystem::remove_all(root);
@@ -96,39 +199,15 @@ NodeCaseResult measure_node_proposals(const std::string& dir, NodeStorage storag
   if (!leader) throw std::runtime_error("no leader within 10 s");
   runtime::Node& target = *nodes[leader.value()];
 
-  // One client thread keeps `proposers` proposals outstanding. A node's proposals complete in log
-  // order, so waiting on the oldest first observes each completion when it happens.
   const Payload payload = Payload::copy_of(std::string(payload_bytes, 'p'));
-  std::deque<std::pair<Clock::time_point, std::future<runtime::Node::Outcome>>> outstanding;
-  std::vector<double> latencies_us;
   const auto warmup_end = Clock::now() + std::chrono::milliseconds(300);
   const auto end = warmup_end + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-  std::uint64_t failed = 0;
-  bool measuring = false;
-  double cpu_at_start = 0;
-  double cpu_at_end = 0;
-  for (;;) {
-    const auto now = Clock::now();
-    const bool running = now < end;
-    if (!measuring && now >= warmup_end && running) {
-      measuring = true;
-      cpu_at_start = process_cpu_seconds();
-    }
-    if (measuring && !running) {
-      measuring = false;
-      cpu_at_end = process_cpu_seconds();
-    }
-    while (running && outstanding.size() < proposers) outstanding.emplace_back(Clock::now(), target.propose(payload));
-    if (outstanding.empty()) break;
-    auto [start, future] = std::move(outstanding.front());
-    outstanding.pop_front();
-    const bool ok = future.get().ok();
-    const auto done = Clock::now();
-    if (!ok) ++failed;
-    if (ok && start >= warmup_end && start < end) {
-      latencies_us.push_back(std::chrono::duration<double, std::micro>(done - start).count());
-    }
-  }
+  Proposals run = client == NodeClient::Futures ? propose_with_futures(target, payload, proposers, warmup_end, end)
+                                                : propose_on_loop(target, payload, proposers, warmup_end, end);
+  std::vector<double>& latencies_us = run.latencies_us;
+  const std::uint64_t failed = run.failed;
+  const double cpu_at_start = run.cpu_at_start;
+  const double cpu_at_end = run.cpu_at_end;
   nodes.clear();
   std::filesystem::remove_all(root);
   if (failed > 0 && latencies_us.empty()) throw std::runtime_error("every proposal failed");

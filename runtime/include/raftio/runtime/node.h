@@ -22,6 +22,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -142,8 +143,24 @@ class Node {
   void drain();
   void drain_once();
   void update_peers();
-  std::future<Outcome> request(std::function<RequestId(Driver&)> call);
-  void request(std::function<RequestId(Driver&)> call, Callback done);
+  // One request on its way from the caller's thread to the Driver. Proposals and reads, the
+  // requests made at a high rate, carry their payload rather than a std::function.
+  struct Submission {
+    enum class Kind : std::uint8_t { Propose, Read, Call };
+    Kind kind = Kind::Call;
+    Payload payload;                          // Propose, Read
+    std::function<RequestId(Driver&)> call;   // Call
+    std::optional<std::promise<Outcome>> promise;  // a request made with a future
+    Callback done;                                 // ... or with a Callback
+  };
+  static Submission call(std::function<RequestId(Driver&)> work);
+  static Submission carrying(Submission::Kind kind, Payload payload);
+  std::future<Outcome> request(Submission submission);
+  void request(Submission submission, Callback done);
+  RequestId start(Submission& submission);
+  void enqueue(Submission submission);
+  void take_inbox();
+  void close_inbox();
   template <class T>
   T on_loop(std::function<T()> work);
   void log(const std::string& line) const;
@@ -161,6 +178,13 @@ class Node {
   std::chrono::steady_clock::time_point next_tick_;
   std::unordered_map<RequestId, std::promise<Outcome>> waiting_;
   std::unordered_map<RequestId, Callback> callbacks_;  // requests made with a Callback
+  // Requests from other threads wait here, and one posted handler takes all that came meanwhile:
+  // one post (one wake-up of the loop) per burst of requests rather than one per request.
+  std::mutex inbox_mutex_;
+  std::vector<Submission> inbox_;        // guarded by inbox_mutex_
+  bool inbox_posted_ = false;            // guarded: a take_inbox() is queued on the loop
+  bool inbox_closed_ = false;            // guarded: the node stopped; requests end at once
+  std::vector<Submission> inbox_taken_;  // loop: the burst being handed to the Driver
   std::map<NodeId, asio::ip::tcp::endpoint> resolved_;  // addresses as last resolved
   Membership membership_;                                 // as the transport was last told
   std::thread snapshot_thread_;
