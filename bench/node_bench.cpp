@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "alloc_counter.h"
 #include "raftio/runtime/node.h"
 
 namespace raftio::bench {
@@ -68,7 +69,19 @@ struct Proposals {
   std::uint64_t failed = 0;
   double cpu_at_start = 0;  // process_cpu_seconds() as the measured window began, and ended
   double cpu_at_end = 0;
+  std::uint64_t allocations_at_start = 0;  // allocation_count() then
+  std::uint64_t allocations_at_end = 0;
 };
+
+void begin_window(Proposals& run) {
+  run.cpu_at_start = process_cpu_seconds();
+  run.allocations_at_start = allocation_count();
+}
+
+void end_window(Proposals& run) {
+  run.cpu_at_end = process_cpu_seconds();
+  run.allocations_at_end = allocation_count();
+}
 
 void record(Proposals& run, Clock::time_point start, Clock::time_point done, bool ok, Clock::time_point warmup_end,
             Clock::time_point end) {
@@ -91,11 +104,11 @@ Proposals propose_with_futures(runtime::Node& target, const Payload& payload, st
     const bool running = now < end;
     if (!measuring && now >= warmup_end && running) {
       measuring = true;
-      run.cpu_at_start = process_cpu_seconds();
+      begin_window(run);
     }
     if (measuring && !running) {
       measuring = false;
-      run.cpu_at_end = process_cpu_seconds();
+      end_window(run);
     }
     while (running && outstanding.size() < proposers) outstanding.emplace_back(Clock::now(), target.propose(payload));
     if (outstanding.empty()) break;
@@ -117,15 +130,18 @@ class LoopProposers {
   Proposals run(std::size_t proposers) {
     active_ = proposers;
     for (std::size_t i = 0; i < proposers; ++i) propose();  // from this thread: posted to the loop
+    Proposals window;
     std::this_thread::sleep_until(warmup_end_);
-    const double cpu_at_start = process_cpu_seconds();
+    begin_window(window);
     std::this_thread::sleep_until(end_);
-    const double cpu_at_end = process_cpu_seconds();
+    end_window(window);
     std::unique_lock lock(mutex_);
     all_done_.wait(lock, [this] { return active_ == 0; });
     Proposals result = std::move(run_);  // written on the loop; the mutex orders it before this
-    result.cpu_at_start = cpu_at_start;
-    result.cpu_at_end = cpu_at_end;
+    result.cpu_at_start = window.cpu_at_start;
+    result.cpu_at_end = window.cpu_at_end;
+    result.allocations_at_start = window.allocations_at_start;
+    result.allocations_at_end = window.allocations_at_end;
     return result;
   }
 
@@ -206,8 +222,6 @@ NodeCaseResult measure_node_proposals(const std::string& dir, NodeStorage storag
                                                 : propose_on_loop(target, payload, proposers, warmup_end, end);
   std::vector<double>& latencies_us = run.latencies_us;
   const std::uint64_t failed = run.failed;
-  const double cpu_at_start = run.cpu_at_start;
-  const double cpu_at_end = run.cpu_at_end;
   nodes.clear();
   std::filesystem::remove_all(root);
   if (failed > 0 && latencies_us.empty()) throw std::runtime_error("every proposal failed");
@@ -219,7 +233,11 @@ NodeCaseResult measure_node_proposals(const std::string& dir, NodeStorage storag
   std::sort(latencies_us.begin(), latencies_us.end());
   result.p50_us = percentile(latencies_us, 0.50);
   result.p99_us = percentile(latencies_us, 0.99);
-  if (result.proposals > 0) result.cpu_us_per_proposal = (cpu_at_end - cpu_at_start) * 1e6 / static_cast<double>(result.proposals);
+  if (result.proposals > 0) {
+    const auto proposals = static_cast<double>(result.proposals);
+    result.cpu_us_per_proposal = (run.cpu_at_end - run.cpu_at_start) * 1e6 / proposals;
+    result.allocations_per_proposal = static_cast<double>(run.allocations_at_end - run.allocations_at_start) / proposals;
+  }
   return result;
 }
 

@@ -17,6 +17,7 @@ struct NodeCaseResult {
   // CPU time of the whole process (three nodes and the client) per proposal over the measured
   // window: what a proposal costs, less sensitive than the rate to other load on the machine.
   double cpu_us_per_proposal = 0;
+  double allocations_per_proposal = 0;  // heap allocations of the whole process, the same way
 };
 
 enum class NodeStorage {

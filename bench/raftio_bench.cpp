@@ -126,10 +126,10 @@ void run_node_cases(const std::string& dir, const std::vector<std::size_t>& prop
         const bench::NodeCaseResult r =
             bench::measure_node_proposals(dir, storage, count, seconds, payload, batch_turns, client);
         std::printf("node storage=%s client=%s batch_turns=%d proposers=%zu payload=%zu seconds=%.1f proposals=%llu "
-                    "proposals_per_s=%.0f p50_us=%.0f p99_us=%.0f cpu_us_per_proposal=%.1f fdatasync_per_s=%.0f\n",
+                    "proposals_per_s=%.0f p50_us=%.0f p99_us=%.0f cpu_us_per_proposal=%.1f allocs_per_proposal=%.1f fdatasync_per_s=%.0f\n",
                     bench::name_of(storage), bench::name_of(client), batch_turns ? 1 : 0, count, payload, r.seconds,
                     static_cast<unsigned long long>(r.proposals), r.proposals_per_s, r.p50_us, r.p99_us,
-                    r.cpu_us_per_proposal, fdatasync_per_s);
+                    r.cpu_us_per_proposal, r.allocations_per_proposal, fdatasync_per_s);
         std::fflush(stdout);
       }
     }
