@@ -252,13 +252,17 @@ void Node::drain_once() {
   for (Persist& persist : out.persists) persist_thread_->submit(std::move(persist));
   for (Completion& done : out.completions) {
     if (const auto it = waiting_.find(done.id); it != waiting_.end()) {
-      it->second.set_value(std::move(done.result));
+      ended_.emplace_back(std::move(it->second), std::move(done.result));
       waiting_.erase(it);
     } else if (const auto cb = callbacks_.find(done.id); cb != callbacks_.end()) {
       Callback callback = std::move(cb->second);
       callbacks_.erase(cb);
       callback(std::move(done.result));
     }
+  }
+  if (!ended_.empty()) {
+    if (!keeper_) keeper_ = std::make_unique<PromiseKeeper>();
+    keeper_->keep(ended_);
   }
   for (SnapshotJob& job : out.snapshot_jobs) {
     // The Driver hands out one job at a time, so the previous one has reported and its thread
@@ -543,6 +547,7 @@ void Node::stop_on_loop() {
   std::unordered_map<RequestId, Callback> callbacks;
   callbacks.swap(callbacks_);
   for (auto& [id, callback] : callbacks) callback(unexpected(ShuttingDown{}));
+  if (keeper_) keeper_->stop();  // every future is set once shutdown() returns
 }
 
 Node::~Node() {

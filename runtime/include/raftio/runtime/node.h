@@ -36,6 +36,7 @@
 #include "raftio/runtime/error.h"
 #include "raftio/runtime/peer_transport.h"
 #include "raftio/runtime/persist_thread.h"
+#include "raftio/runtime/promise_keeper.h"
 #include "raftio/runtime/state_machine.h"
 #include "raftio/runtime/tls.h"
 
@@ -177,6 +178,8 @@ class Node {
   asio::steady_timer tick_timer_;
   std::chrono::steady_clock::time_point next_tick_;
   std::unordered_map<RequestId, std::promise<Outcome>> waiting_;
+  std::vector<PromiseKeeper::Ended> ended_;  // this turn's ended future requests, to be set
+  std::unique_ptr<PromiseKeeper> keeper_;    // sets them off the loop; made at the first one
   std::unordered_map<RequestId, Callback> callbacks_;  // requests made with a Callback
   // Requests from other threads wait here, and one posted handler takes all that came meanwhile:
   // one post (one wake-up of the loop) per burst of requests rather than one per request.
