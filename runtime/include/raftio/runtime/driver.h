@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
 #include <map>
@@ -302,8 +303,11 @@ class Driver {
   };
   std::unordered_map<RequestId, RemoteProposal> remote_;
   std::set<std::pair<NodeId, std::uint64_t>> remote_origins_;  // a duplicate of a held one is ignored
-  // Requests by the tick they expire at; ended ones are skipped.
-  std::multimap<std::uint64_t, RequestId> deadlines_;
+  // Requests by the tick they expire at, one queue per timeout: as ticks only grow, each queue is
+  // in expiry order already (a push at the back, a pop at the front: no tree, no allocation per
+  // request). Ended requests stay until they would expire, and are skipped then.
+  using Deadline = std::pair<std::uint64_t, RequestId>;  // (expiry tick, request)
+  std::map<std::uint64_t, std::deque<Deadline>> deadlines_;  // by timeout in ticks
 };
 
 }  // namespace raftio::runtime
