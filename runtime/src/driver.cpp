@@ -397,10 +397,15 @@ void Driver::shutdown() {
 }
 
 DriverOutput Driver::take_output() {
-  flush();
-  DriverOutput taken = std::move(out_);
-  out_ = DriverOutput{};
+  DriverOutput taken;
+  take_output(taken);
   return taken;
+}
+
+void Driver::take_output(DriverOutput& out) {
+  flush();
+  out.clear();
+  std::swap(out, out_);
 }
 
 void Driver::submit(Event event) {

@@ -237,7 +237,8 @@ void Node::drain() {
 }
 
 void Node::drain_once() {
-  DriverOutput out = driver_->take_output();
+  DriverOutput& out = output_;
+  driver_->take_output(out);
   for (const Message& message : out.messages) transport_->send(message);
   for (const PeerMessage& message : out.peer_messages) transport_->send(message);
   if ((!out.messages.empty() || !out.peer_messages.empty()) && !flush_posted_) {

@@ -126,6 +126,14 @@ struct DriverOutput {
   std::vector<Completion> completions;  // in the order the requests ended
   std::vector<SnapshotJob> snapshot_jobs;  // background_snapshots only: at most one in flight
   bool addresses_changed = false;          // Driver::addresses() differs: update the transport
+  void clear() noexcept {  // empties every vector, keeping its buffer
+    messages.clear();
+    peer_messages.clear();
+    persists.clear();
+    completions.clear();
+    snapshot_jobs.clear();
+    addresses_changed = false;
+  }
   bool empty() const noexcept {
     return messages.empty() && peer_messages.empty() && persists.empty() && completions.empty() && snapshot_jobs.empty() &&
            !addresses_changed;
@@ -193,6 +201,9 @@ class Driver {
   // --- outputs ---
   // Flushes first (batch_inputs), so the output covers every input so far.
   DriverOutput take_output();
+  // The same into `out`, whose contents are dropped first: the vectors' buffers go back and forth
+  // between the embedder and the Driver, so a loop that drains every turn allocates none.
+  void take_output(DriverOutput& out);
 
   // --- inspection ---
   NodeId id() const noexcept { return node_.id(); }

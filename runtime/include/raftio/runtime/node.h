@@ -177,6 +177,7 @@ class Node {
   std::unique_ptr<PersistThread> persist_thread_;
   asio::steady_timer tick_timer_;
   std::chrono::steady_clock::time_point next_tick_;
+  DriverOutput output_;  // drain_once()'s, its buffers reused turn after turn
   std::unordered_map<RequestId, std::promise<Outcome>> waiting_;
   std::vector<PromiseKeeper::Ended> ended_;  // this turn's ended future requests, to be set
   std::unique_ptr<PromiseKeeper> keeper_;    // sets them off the loop; made at the first one
