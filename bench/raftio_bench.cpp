@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
   app.add_option("--node-storage", node_storages, "node suite: the logs to measure on")
       ->check(CLI::IsMember({"wal", "wal-sync", "memory"}))
       ->capture_default_str();
-  std::vector<std::string> node_clients{"futures"};
+  std::vector<std::string> node_clients{"futures", "loop"};
   app.add_option("--node-client", node_clients,
                  "node suite: how proposers wait: futures (one client thread, a std::future per proposal), "
                  "loop (callbacks on the leader's loop, each proposing again from its callback, as raftio-kv)")

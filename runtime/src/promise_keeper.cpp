@@ -8,23 +8,23 @@ PromiseKeeper::~PromiseKeeper() { stop(); }
 
 void PromiseKeeper::keep(std::vector<Ended>& batch) {
   if (batch.empty()) return;
-  if (stopped_) {
-    for (auto& [promise, outcome] : batch) promise.set_value(std::move(outcome));
-    batch.clear();
-    return;
-  }
+  bool here = stopped_;
   bool wake = false;
-  {
+  if (!here) {
     std::lock_guard lock(mutex_);
-    wake = queue_.empty();  // else the thread is already busy with the queue, or about to be
-    if (queue_.empty()) {
-      queue_.swap(batch);
+    if (queue_.empty() && !busy_ && batch.size() <= kSetHere) {
+      here = true;  // nothing handed over is still being set: the order holds
     } else {
+      wake = queue_.empty();  // else the thread has been woken already
       for (Ended& ended : batch) queue_.push_back(std::move(ended));
-      batch.clear();
     }
   }
-  if (wake) wake_.notify_one();
+  if (here) {
+    for (auto& [promise, outcome] : batch) promise.set_value(std::move(outcome));
+  } else if (wake) {
+    wake_.notify_one();
+  }
+  batch.clear();
 }
 
 void PromiseKeeper::stop() {
@@ -46,9 +46,12 @@ void PromiseKeeper::run() {
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything handed over is set
       setting.swap(queue_);
+      busy_ = true;
     }
     for (auto& [promise, outcome] : setting) promise.set_value(std::move(outcome));
     setting.clear();
+    std::lock_guard lock(mutex_);
+    busy_ = false;
   }
 }
 
