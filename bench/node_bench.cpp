@@ -1,18 +1,23 @@
 #include "node_bench.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "alloc_counter.h"
 #include "raftio/runtime/node.h"
 
 namespace raftio::bench {
@@ -44,13 +49,135 @@ std::uint16_t free_port() {
   return acceptor.local_endpoint().port();
 }
 
+// CPU time (user + system) of every thread of the process so far.
+double process_cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 double percentile(std::vector<double>& sorted, double p) {
   if (sorted.empty()) return 0;
   const auto at = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1));
   return sorted[at];
 }
 
+// What the proposers saw: the latency of each proposal started in the measured window.
+struct Proposals {
+  std::vector<double> latencies_us;
+  std::uint64_t failed = 0;
+  double cpu_at_start = 0;  // process_cpu_seconds() as the measured window began, and ended
+  double cpu_at_end = 0;
+  std::uint64_t allocations_at_start = 0;  // allocation_count() then
+  std::uint64_t allocations_at_end = 0;
+};
+
+void begin_window(Proposals& run) {
+  run.cpu_at_start = process_cpu_seconds();
+  run.allocations_at_start = allocation_count();
+}
+
+void end_window(Proposals& run) {
+  run.cpu_at_end = process_cpu_seconds();
+  run.allocations_at_end = allocation_count();
+}
+
+void record(Proposals& run, Clock::time_point start, Clock::time_point done, bool ok, Clock::time_point warmup_end,
+            Clock::time_point end) {
+  if (!ok) ++run.failed;
+  if (ok && start >= warmup_end && start < end) {
+    run.latencies_us.push_back(std::chrono::duration<double, std::micro>(done - start).count());
+  }
+}
+
+// One client thread keeps `proposers` proposals outstanding, each with its std::future. A node's
+// proposals complete in log order, so waiting on the oldest first observes each completion when
+// it happens.
+Proposals propose_with_futures(runtime::Node& target, const Payload& payload, std::size_t proposers,
+                               Clock::time_point warmup_end, Clock::time_point end) {
+  Proposals run;
+  std::deque<std::pair<Clock::time_point, std::future<runtime::Node::Outcome>>> outstanding;
+  bool measuring = false;
+  for (;;) {
+    const auto now = Clock::now();
+    const bool running = now < end;
+    if (!measuring && now >= warmup_end && running) {
+      measuring = true;
+      begin_window(run);
+    }
+    if (measuring && !running) {
+      measuring = false;
+      end_window(run);
+    }
+    while (running && outstanding.size() < proposers) outstanding.emplace_back(Clock::now(), target.propose(payload));
+    if (outstanding.empty()) break;
+    auto [start, future] = std::move(outstanding.front());
+    outstanding.pop_front();
+    const bool ok = future.get().ok();
+    record(run, start, Clock::now(), ok, warmup_end, end);
+  }
+  return run;
+}
+
+// `proposers` clients on the leader's loop, as raftio-kv's client connections are: each proposes
+// with a Callback, and proposes again from the callback that brings its response.
+class LoopProposers {
+ public:
+  LoopProposers(runtime::Node& target, Payload payload, Clock::time_point warmup_end, Clock::time_point end)
+      : target_(target), payload_(std::move(payload)), warmup_end_(warmup_end), end_(end) {}
+
+  Proposals run(std::size_t proposers) {
+    active_ = proposers;
+    for (std::size_t i = 0; i < proposers; ++i) propose();  // from this thread: posted to the loop
+    Proposals window;
+    std::this_thread::sleep_until(warmup_end_);
+    begin_window(window);
+    std::this_thread::sleep_until(end_);
+    end_window(window);
+    std::unique_lock lock(mutex_);
+    all_done_.wait(lock, [this] { return active_ == 0; });
+    Proposals result = std::move(run_);  // written on the loop; the mutex orders it before this
+    result.cpu_at_start = window.cpu_at_start;
+    result.cpu_at_end = window.cpu_at_end;
+    result.allocations_at_start = window.allocations_at_start;
+    result.allocations_at_end = window.allocations_at_end;
+    return result;
+  }
+
+ private:
+  void propose() {
+    const auto start = Clock::now();
+    target_.propose(payload_, [this, start](runtime::Node::Outcome outcome) { done(start, outcome.ok()); });
+  }
+
+  void done(Clock::time_point start, bool ok) {  // on the loop
+    const auto now = Clock::now();
+    record(run_, start, now, ok, warmup_end_, end_);
+    if (now < end_) return propose();
+    std::lock_guard lock(mutex_);
+    if (--active_ == 0) all_done_.notify_all();
+  }
+
+  runtime::Node& target_;
+  const Payload payload_;
+  const Clock::time_point warmup_end_;
+  const Clock::time_point end_;
+  Proposals run_;
+  std::mutex mutex_;
+  std::condition_variable all_done_;
+  std::size_t active_ = 0;  // guarded by mutex_ once the proposers run
+};
+
+Proposals propose_on_loop(runtime::Node& target, const Payload& payload, std::size_t proposers,
+                          Clock::time_point warmup_end, Clock::time_point end) {
+  LoopProposers loop(target, payload, warmup_end, end);
+  return loop.run(proposers);
+}
+
 }  // namespace
+
+const char* name_of(NodeClient client) { return client == NodeClient::Futures ? "futures" : "loop"; }
 
 const char* name_of(NodeStorage storage) {
   switch (storage) {
@@ -62,7 +189,8 @@ const char* name_of(NodeStorage storage) {
 }
 
 NodeCaseResult measure_node_proposals(const std::string& dir, NodeStorage storage, std::size_t proposers,
-                                      double seconds, std::size_t payload_bytes, bool batch_turns) {
+                                      double seconds, std::size_t payload_bytes, bool batch_turns,
+                                      NodeClient client) {
   const bool durable = storage != NodeStorage::Memory;
   const std::string root = dir + "/raftio-node-bench";
   std::filesystem::remove_all(root);
@@ -87,28 +215,13 @@ NodeCaseResult measure_node_proposals(const std::string& dir, NodeStorage storag
   if (!leader) throw std::runtime_error("no leader within 10 s");
   runtime::Node& target = *nodes[leader.value()];
 
-  // One client thread keeps `proposers` proposals outstanding. A node's proposals complete in log
-  // order, so waiting on the oldest first observes each completion when it happens.
   const Payload payload = Payload::copy_of(std::string(payload_bytes, 'p'));
-  std::deque<std::pair<Clock::time_point, std::future<runtime::Node::Outcome>>> outstanding;
-  std::vector<double> latencies_us;
   const auto warmup_end = Clock::now() + std::chrono::milliseconds(300);
   const auto end = warmup_end + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-  std::uint64_t failed = 0;
-  for (;;) {
-    const auto now = Clock::now();
-    const bool running = now < end;
-    while (running && outstanding.size() < proposers) outstanding.emplace_back(Clock::now(), target.propose(payload));
-    if (outstanding.empty()) break;
-    auto [start, future] = std::move(outstanding.front());
-    outstanding.pop_front();
-    const bool ok = future.get().ok();
-    const auto done = Clock::now();
-    if (!ok) ++failed;
-    if (ok && start >= warmup_end && start < end) {
-      latencies_us.push_back(std::chrono::duration<double, std::micro>(done - start).count());
-    }
-  }
+  Proposals run = client == NodeClient::Futures ? propose_with_futures(target, payload, proposers, warmup_end, end)
+                                                : propose_on_loop(target, payload, proposers, warmup_end, end);
+  std::vector<double>& latencies_us = run.latencies_us;
+  const std::uint64_t failed = run.failed;
   nodes.clear();
   std::filesystem::remove_all(root);
   if (failed > 0 && latencies_us.empty()) throw std::runtime_error("every proposal failed");
@@ -120,6 +233,11 @@ NodeCaseResult measure_node_proposals(const std::string& dir, NodeStorage storag
   std::sort(latencies_us.begin(), latencies_us.end());
   result.p50_us = percentile(latencies_us, 0.50);
   result.p99_us = percentile(latencies_us, 0.99);
+  if (result.proposals > 0) {
+    const auto proposals = static_cast<double>(result.proposals);
+    result.cpu_us_per_proposal = (run.cpu_at_end - run.cpu_at_start) * 1e6 / proposals;
+    result.allocations_per_proposal = static_cast<double>(run.allocations_at_end - run.allocations_at_start) / proposals;
+  }
   return result;
 }
 

@@ -14,6 +14,10 @@ struct NodeCaseResult {
   double proposals_per_s = 0;
   double p50_us = 0;
   double p99_us = 0;
+  // CPU time of the whole process (three nodes and the client) per proposal over the measured
+  // window: what a proposal costs, less sensitive than the rate to other load on the machine.
+  double cpu_us_per_proposal = 0;
+  double allocations_per_proposal = 0;  // heap allocations of the whole process, the same way
 };
 
 enum class NodeStorage {
@@ -23,9 +27,17 @@ enum class NodeStorage {
 };
 const char* name_of(NodeStorage storage);
 
+// How the proposers wait for their responses.
+enum class NodeClient {
+  Futures,  // one client thread, each proposal a Node::propose(command) future
+  Loop,     // proposers on the leader's loop (Node::propose(command, done)), as raftio-kv's clients
+};
+const char* name_of(NodeClient client);
+
 // `batch_turns`: NodeOptions::batch_turns (one core step per loop turn, or one per input).
 NodeCaseResult measure_node_proposals(const std::string& dir, NodeStorage storage, std::size_t proposers,
-                                      double seconds, std::size_t payload_bytes, bool batch_turns = true);
+                                      double seconds, std::size_t payload_bytes, bool batch_turns = true,
+                                      NodeClient client = NodeClient::Futures);
 
 // 1-byte write + fdatasync on a file in `dir`, for about `seconds`.
 double measure_fdatasync_per_s(const std::string& dir, double seconds);

@@ -9,6 +9,7 @@
 // else (payloads, the harness's queues).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
@@ -109,23 +110,28 @@ void run_wal_cases(const std::string& dir, std::uint64_t syncs, std::uint64_t re
 
 // Three Nodes over loopback TCP; on the WAL (fdatasync) and on in-memory logs.
 void run_node_cases(const std::string& dir, const std::vector<std::size_t>& proposers, double seconds,
-                    std::size_t payload, bool batch_turns) {
+                    std::size_t payload, bool batch_turns, const std::vector<std::string>& storages,
+                    const std::vector<std::string>& clients) {
 #ifndef RAFTIO_BENCH_NODE
-  (void)dir, (void)proposers, (void)seconds, (void)payload, (void)batch_turns;
+  (void)dir, (void)proposers, (void)seconds, (void)payload, (void)batch_turns, (void)storages, (void)clients;
   throw std::runtime_error("raftio-bench was built without the runtime's network transport (libasio-dev, libssl-dev)");
 #else
   const double fdatasync_per_s = bench::measure_fdatasync_per_s(dir, 1.0);
   for (const bench::NodeStorage storage :
        {bench::NodeStorage::Wal, bench::NodeStorage::WalSync, bench::NodeStorage::Memory}) {
-    for (const std::size_t count : proposers) {
-      const bench::NodeCaseResult r =
-          bench::measure_node_proposals(dir, storage, count, seconds, payload, batch_turns);
-      std::printf("node storage=%s batch_turns=%d proposers=%zu payload=%zu seconds=%.1f proposals=%llu "
-                  "proposals_per_s=%.0f p50_us=%.0f p99_us=%.0f fdatasync_per_s=%.0f\n",
-                  bench::name_of(storage), batch_turns ? 1 : 0, count, payload, r.seconds,
-                  static_cast<unsigned long long>(r.proposals), r.proposals_per_s, r.p50_us, r.p99_us,
-                  fdatasync_per_s);
-      std::fflush(stdout);
+    if (std::find(storages.begin(), storages.end(), bench::name_of(storage)) == storages.end()) continue;
+    for (const bench::NodeClient client : {bench::NodeClient::Futures, bench::NodeClient::Loop}) {
+      if (std::find(clients.begin(), clients.end(), bench::name_of(client)) == clients.end()) continue;
+      for (const std::size_t count : proposers) {
+        const bench::NodeCaseResult r =
+            bench::measure_node_proposals(dir, storage, count, seconds, payload, batch_turns, client);
+        std::printf("node storage=%s client=%s batch_turns=%d proposers=%zu payload=%zu seconds=%.1f proposals=%llu "
+                    "proposals_per_s=%.0f p50_us=%.0f p99_us=%.0f cpu_us_per_proposal=%.1f allocs_per_proposal=%.1f fdatasync_per_s=%.0f\n",
+                    bench::name_of(storage), bench::name_of(client), batch_turns ? 1 : 0, count, payload, r.seconds,
+                    static_cast<unsigned long long>(r.proposals), r.proposals_per_s, r.p50_us, r.p99_us,
+                    r.cpu_us_per_proposal, r.allocations_per_proposal, fdatasync_per_s);
+        std::fflush(stdout);
+      }
     }
   }
 #endif
@@ -160,12 +166,22 @@ int main(int argc, char** argv) {
   bool node_unbatched = false;
   app.add_flag("--node-unbatched", node_unbatched,
                "node suite: one core step per input instead of one per loop turn (NodeOptions::batch_turns = false)");
+  std::vector<std::string> node_storages{"wal", "wal-sync", "memory"};
+  app.add_option("--node-storage", node_storages, "node suite: the logs to measure on")
+      ->check(CLI::IsMember({"wal", "wal-sync", "memory"}))
+      ->capture_default_str();
+  std::vector<std::string> node_clients{"futures", "loop"};
+  app.add_option("--node-client", node_clients,
+                 "node suite: how proposers wait: futures (one client thread, a std::future per proposal), "
+                 "loop (callbacks on the leader's loop, each proposing again from its callback, as raftio-kv)")
+      ->check(CLI::IsMember({"futures", "loop"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   if (suite == "all" || suite == "codec") run_codec_cases(codec_seconds);
   if (suite == "all" || suite == "wal") run_wal_cases(wal_dir, wal_syncs, recovery_mib);
   if (suite == "node") {
-    run_node_cases(wal_dir, proposer_counts, node_seconds, payload, !node_unbatched);
+    run_node_cases(wal_dir, proposer_counts, node_seconds, payload, !node_unbatched, node_storages, node_clients);
     return 0;
   }
   if (suite == "codec" || suite == "wal") return 0;

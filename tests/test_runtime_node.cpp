@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <asio.hpp>
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -263,6 +265,74 @@ TEST(Node, CallbackRequestsOnABorrowedLoopEndOnTheLoopAndMayChain) {
   EXPECT_FALSE(inline_call) << "a callback ran inside the request call";
   EXPECT_FALSE(wrong_thread);
   EXPECT_EQ(seen, (std::vector<std::string>{"propose=5", "read=5", "after shutdown=<error: shutting down>"}));
+}
+
+// Requests from many threads at once reach the Driver through one queue, a burst at a time: each
+// must still end with its own response. With the Counter a response is the total after the
+// command, so in the order of the totals each total exceeds the one before by its own command.
+TEST(Node, ConcurrentRequestsFromManyThreadsEachEndWithTheirOwnResponse) {
+  Counter machine;
+  NodeOptions options;
+  options.id = 1;
+  options.members = {{1, "127.0.0.1:" + std::to_string(free_port())}};
+  options.tick = 5ms;
+  options.election_timeout = 100ms;
+  options.heartbeat = 20ms;
+  options.log = [](std::string_view) {};
+  auto started = Node::start(options, machine);
+  ASSERT_TRUE(started.ok()) << (started.ok() ? "" : started.error());
+  Node& node = *started.value();
+  ASSERT_TRUE(node.wait_for_leader(10s).ok());
+
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 300;
+  std::mutex mutex;
+  std::vector<std::pair<std::int64_t, std::string>> answered;  // (command, response)
+  auto remember = [&](std::int64_t amount, const Node::Outcome& outcome) {
+    std::lock_guard lock(mutex);
+    answered.emplace_back(amount, describe_outcome(outcome));
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::pair<std::int64_t, std::future<Node::Outcome>>> futures;
+      std::atomic<int> callbacks_left{t == 0 ? kPerThread : 0};
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::int64_t amount = t * 100000 + i + 1;  // every command differs
+        const Payload command = Payload::copy_of(std::to_string(amount));
+        if (t == 0) {  // one thread waits with callbacks, which end on the Node's loop
+          node.propose(command, [&, amount](Node::Outcome outcome) {
+            remember(amount, outcome);
+            --callbacks_left;
+          });
+        } else {
+          futures.emplace_back(amount, node.propose(command));
+        }
+      }
+      for (auto& [amount, future] : futures) {
+        if (future.wait_for(20s) != std::future_status::ready) return remember(amount, unexpected(TimedOut{}));
+        remember(amount, future.get());
+      }
+      const auto deadline = std::chrono::steady_clock::now() + 20s;
+      while (callbacks_left > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(answered.size(), std::size_t{kThreads * kPerThread});
+  std::vector<std::pair<std::int64_t, std::int64_t>> by_total;  // (total, command)
+  for (const auto& [amount, response] : answered) {
+    const std::optional<std::int64_t> total = parse(response);
+    ASSERT_TRUE(total.has_value()) << "command " << amount << " ended with " << response;
+    by_total.emplace_back(*total, amount);
+  }
+  std::sort(by_total.begin(), by_total.end());
+  std::int64_t before = 0;
+  for (const auto& [total, amount] : by_total) {
+    EXPECT_EQ(total - before, amount) << "the response " << total << " is not command " << amount << "'s";
+    before = total;
+  }
+  EXPECT_EQ(machine.applied_commands(), kThreads * kPerThread);
 }
 
 TEST(Node, InvalidOptionsAreOneLineErrorsNotExceptions) {

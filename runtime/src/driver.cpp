@@ -114,7 +114,7 @@ void Driver::receive(PeerMessage message) {
 
 RequestId Driver::start_request(std::uint64_t timeout_ticks) {
   const RequestId id = next_id_++;
-  if (timeout_ticks != 0 && !stopped_) deadlines_.emplace(ticks_ + timeout_ticks, id);
+  if (timeout_ticks != 0 && !stopped_) deadlines_[timeout_ticks].emplace_back(ticks_ + timeout_ticks, id);
   return id;
 }
 
@@ -401,10 +401,15 @@ void Driver::shutdown() {
 }
 
 DriverOutput Driver::take_output() {
-  flush();
-  DriverOutput taken = std::move(out_);
-  out_ = DriverOutput{};
+  DriverOutput taken;
+  take_output(taken);
   return taken;
+}
+
+void Driver::take_output(DriverOutput& out) {
+  flush();
+  out.clear();
+  std::swap(out, out_);
 }
 
 void Driver::submit(Event event) {
@@ -636,9 +641,17 @@ void Driver::snapshot_written(Index index, Payload bytes) {
 }
 
 void Driver::expire_requests() {
-  while (!deadlines_.empty() && deadlines_.begin()->first <= ticks_) {
-    const RequestId id = deadlines_.begin()->second;
-    deadlines_.erase(deadlines_.begin());
+  for (;;) {
+    // The earliest (tick, request) over the queues: the order one sorted queue would give.
+    std::deque<Deadline>* earliest = nullptr;
+    for (auto& [timeout, queue] : deadlines_) {
+      if (!queue.empty() && queue.front().first <= ticks_ && (earliest == nullptr || queue.front() < earliest->front())) {
+        earliest = &queue;
+      }
+    }
+    if (earliest == nullptr) break;
+    const RequestId id = earliest->front().second;
+    earliest->pop_front();
     if (writes_.count(id) != 0 || reads_.count(id) != 0 || transfers_.count(id) != 0 || forwarded_.count(id) != 0) {
       complete(id, unexpected(TimedOut{}));
     }

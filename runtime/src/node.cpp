@@ -38,6 +38,10 @@ Result<asio::ip::tcp::endpoint, std::string> resolve(asio::io_context& io, const
   return results.begin()->endpoint();
 }
 
+// An in-memory log has nothing to wait for: handing its writes to a thread would only add two
+// thread wake-ups per turn. It is written inside the core's step, on the loop.
+bool uses_io_thread(const NodeOptions& options) { return options.async_storage && !options.data_dir.empty(); }
+
 std::uint32_t ticks_of(std::chrono::milliseconds span, std::chrono::milliseconds tick, std::uint32_t at_least) {
   return std::max<std::uint32_t>(at_least, static_cast<std::uint32_t>(span / tick));
 }
@@ -67,7 +71,7 @@ Result<std::unique_ptr<Node>, std::string> Node::start(NodeOptions options, Stat
       .pre_vote(true)
       .check_quorum(true)
       .snapshot_threshold(options.snapshot_entries)
-      .async_storage(options.async_storage)
+      .async_storage(uses_io_thread(options))
       // Different on every start: election timeouts differ from the last run's, and the reads a
       // follower forwards are numbered apart from those of its previous life (an answer still in
       // flight from before a restart cannot answer a new read).
@@ -145,7 +149,7 @@ std::optional<std::string> Node::open(RaftConfig config) {
   } catch (const std::exception& error) {
     return std::string(error.what());
   }
-  if (options_.async_storage) {
+  if (uses_io_thread(options_)) {
     // From here on only the I/O thread touches the log (the Driver's node read it when built).
     persist_thread_ = std::make_unique<PersistThread>(driver_->log(), io_, [this](std::vector<Event> events) {
       on_storage(std::move(events));
@@ -233,7 +237,8 @@ void Node::drain() {
 }
 
 void Node::drain_once() {
-  DriverOutput out = driver_->take_output();
+  DriverOutput& out = output_;
+  driver_->take_output(out);
   for (const Message& message : out.messages) transport_->send(message);
   for (const PeerMessage& message : out.peer_messages) transport_->send(message);
   if ((!out.messages.empty() || !out.peer_messages.empty()) && !flush_posted_) {
@@ -248,13 +253,17 @@ void Node::drain_once() {
   for (Persist& persist : out.persists) persist_thread_->submit(std::move(persist));
   for (Completion& done : out.completions) {
     if (const auto it = waiting_.find(done.id); it != waiting_.end()) {
-      it->second.set_value(std::move(done.result));
+      ended_.emplace_back(std::move(it->second), std::move(done.result));
       waiting_.erase(it);
     } else if (const auto cb = callbacks_.find(done.id); cb != callbacks_.end()) {
       Callback callback = std::move(cb->second);
       callbacks_.erase(cb);
       callback(std::move(done.result));
     }
+  }
+  if (!ended_.empty()) {
+    if (!keeper_) keeper_ = std::make_unique<PromiseKeeper>();
+    keeper_->keep(ended_);
   }
   for (SnapshotJob& job : out.snapshot_jobs) {
     // The Driver hands out one job at a time, so the previous one has reported and its thread
@@ -305,78 +314,150 @@ void Node::update_peers() {
   }
 }
 
-std::future<Node::Outcome> Node::request(std::function<RequestId(Driver&)> call) {
-  auto promise = std::make_shared<std::promise<Outcome>>();
-  std::future<Outcome> future = promise->get_future();
-  if (stopped_) {
-    promise->set_value(unexpected(ShuttingDown{}));
-    return future;
+namespace {
+
+Node::Outcome shutting_down() { return unexpected(ShuttingDown{}); }
+
+}  // namespace
+
+// Loop thread: hands one request to the Driver.
+RequestId Node::start(Submission& submission) {
+  switch (submission.kind) {
+    case Submission::Kind::Propose: return driver_->propose(std::move(submission.payload));
+    case Submission::Kind::Read: return driver_->read(std::move(submission.payload));
+    case Submission::Kind::Call: break;
   }
-  asio::post(io_, [this, call = std::move(call), promise] {
-    if (stopped_) {
-      promise->set_value(unexpected(ShuttingDown{}));
-      return;
-    }
-    const RequestId id = call(*driver_);
-    waiting_.emplace(id, std::move(*promise));
-    end_turn();
-  });
+  return submission.call(*driver_);
+}
+
+std::future<Node::Outcome> Node::request(Submission submission) {
+  std::future<Outcome> future = submission.promise.emplace().get_future();
+  enqueue(std::move(submission));
   return future;
 }
 
-void Node::request(std::function<RequestId(Driver&)> call, Callback done) {
+void Node::request(Submission submission, Callback done) {
   if (io_.get_executor().running_in_this_thread() && !stopped_) {
     // On the loop: straight to the Driver. `done` still runs only from drain(), after the call.
-    const RequestId id = call(*driver_);
+    const RequestId id = start(submission);
     callbacks_.emplace(id, std::move(done));
     end_turn();
     return;
   }
-  asio::post(io_, [this, call = std::move(call), done = std::move(done)]() mutable {
-    if (stopped_) {
-      done(unexpected(ShuttingDown{}));
-      return;
+  submission.done = std::move(done);
+  enqueue(std::move(submission));
+}
+
+void Node::enqueue(Submission submission) {
+  bool queued = false;
+  bool post = false;
+  if (!stopped_) {
+    std::lock_guard lock(inbox_mutex_);
+    if (!inbox_closed_) {
+      inbox_.push_back(std::move(submission));
+      queued = true;
+      post = !inbox_posted_;
+      inbox_posted_ = true;
     }
-    const RequestId id = call(*driver_);
-    callbacks_.emplace(id, std::move(done));
-    end_turn();
-  });
+  }
+  if (post) {
+    asio::post(io_, [this] { take_inbox(); });
+  } else if (queued) {
+    // The take_inbox() already queued picks this one up too.
+  } else if (submission.promise) {  // the node stopped (or never started)
+    submission.promise->set_value(shutting_down());
+  } else if (submission.done) {
+    // Never inside the call: on the loop, as it would have ended there.
+    asio::post(io_, [done = std::move(submission.done)] { done(shutting_down()); });
+  }
+}
+
+// Every request queued since the last take, in the order they came, then one drain for all.
+void Node::take_inbox() {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_taken_.swap(inbox_);
+    inbox_posted_ = false;
+  }
+  for (Submission& submission : inbox_taken_) {
+    if (stopped_) {
+      if (submission.promise) submission.promise->set_value(shutting_down());
+      if (submission.done) submission.done(shutting_down());
+      continue;
+    }
+    const RequestId id = start(submission);
+    if (submission.promise) {
+      waiting_.emplace(id, std::move(*submission.promise));
+    } else {
+      callbacks_.emplace(id, std::move(submission.done));
+    }
+  }
+  const bool any = !inbox_taken_.empty();
+  inbox_taken_.clear();
+  if (any && !stopped_) end_turn();
+}
+
+// Loop thread, once stopped: what is queued, and every later request, ends with ShuttingDown.
+void Node::close_inbox() {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_closed_ = true;
+    inbox_taken_.swap(inbox_);
+  }
+  for (Submission& submission : inbox_taken_) {
+    if (submission.promise) submission.promise->set_value(shutting_down());
+    if (submission.done) submission.done(shutting_down());
+  }
+  inbox_taken_.clear();
+}
+
+Node::Submission Node::call(std::function<RequestId(Driver&)> work) {
+  Submission submission;
+  submission.call = std::move(work);
+  return submission;
+}
+
+Node::Submission Node::carrying(Submission::Kind kind, Payload payload) {
+  Submission submission;
+  submission.kind = kind;
+  submission.payload = std::move(payload);
+  return submission;
 }
 
 void Node::propose(Payload command, Callback done) {
-  request([command = std::move(command)](Driver& driver) { return driver.propose(command); }, std::move(done));
+  request(carrying(Submission::Kind::Propose, std::move(command)), std::move(done));
 }
 void Node::read(Payload query, Callback done) {
-  request([query = std::move(query)](Driver& driver) { return driver.read(query); }, std::move(done));
+  request(carrying(Submission::Kind::Read, std::move(query)), std::move(done));
 }
 void Node::add_voter(NodeId node, std::string address, Callback done) {
-  request([node, address = std::move(address)](Driver& driver) { return driver.add_voter(node, address); },
+  request(call([node, address = std::move(address)](Driver& driver) { return driver.add_voter(node, address); }),
           std::move(done));
 }
 void Node::remove_node(NodeId node, Callback done) {
-  request([node](Driver& driver) { return driver.remove_node(node); }, std::move(done));
+  request(call([node](Driver& driver) { return driver.remove_node(node); }), std::move(done));
 }
 void Node::transfer_leadership(NodeId to, Callback done) {
-  request([to](Driver& driver) { return driver.transfer_leadership(to); }, std::move(done));
+  request(call([to](Driver& driver) { return driver.transfer_leadership(to); }), std::move(done));
 }
 
 std::future<Node::Outcome> Node::propose(Payload command) {
-  return request([command = std::move(command)](Driver& driver) { return driver.propose(command); });
+  return request(carrying(Submission::Kind::Propose, std::move(command)));
 }
 std::future<Node::Outcome> Node::read(Payload query) {
-  return request([query = std::move(query)](Driver& driver) { return driver.read(query); });
+  return request(carrying(Submission::Kind::Read, std::move(query)));
 }
 std::future<Node::Outcome> Node::add_voter(NodeId node, std::string address) {
-  return request([node, address = std::move(address)](Driver& driver) { return driver.add_voter(node, address); });
+  return request(call([node, address = std::move(address)](Driver& driver) { return driver.add_voter(node, address); }));
 }
 std::future<Node::Outcome> Node::add_learner(NodeId node, std::string address) {
-  return request([node, address = std::move(address)](Driver& driver) { return driver.add_learner(node, address); });
+  return request(call([node, address = std::move(address)](Driver& driver) { return driver.add_learner(node, address); }));
 }
 std::future<Node::Outcome> Node::remove_node(NodeId node) {
-  return request([node](Driver& driver) { return driver.remove_node(node); });
+  return request(call([node](Driver& driver) { return driver.remove_node(node); }));
 }
 std::future<Node::Outcome> Node::transfer_leadership(NodeId to) {
-  return request([to](Driver& driver) { return driver.transfer_leadership(to); });
+  return request(call([to](Driver& driver) { return driver.transfer_leadership(to); }));
 }
 
 Result<NodeId, Error> Node::wait_for_leader(std::chrono::milliseconds timeout) {
@@ -461,11 +542,13 @@ void Node::stop_on_loop() {
   stopped_ = true;
   tick_timer_.cancel();
   transport_->stop();
+  close_inbox();
   for (auto& [id, promise] : waiting_) promise.set_value(unexpected(ShuttingDown{}));
   waiting_.clear();
   std::unordered_map<RequestId, Callback> callbacks;
   callbacks.swap(callbacks_);
   for (auto& [id, callback] : callbacks) callback(unexpected(ShuttingDown{}));
+  if (keeper_) keeper_->stop();  // every future is set once shutdown() returns
 }
 
 Node::~Node() {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
 #include <map>
@@ -133,6 +134,14 @@ struct DriverOutput {
   std::vector<Completion> completions;  // in the order the requests ended
   std::vector<SnapshotJob> snapshot_jobs;  // background_snapshots only: at most one in flight
   bool addresses_changed = false;          // Driver::addresses() differs: update the transport
+  void clear() noexcept {  // empties every vector, keeping its buffer
+    messages.clear();
+    peer_messages.clear();
+    persists.clear();
+    completions.clear();
+    snapshot_jobs.clear();
+    addresses_changed = false;
+  }
   bool empty() const noexcept {
     return messages.empty() && peer_messages.empty() && persists.empty() && completions.empty() && snapshot_jobs.empty() &&
            !addresses_changed;
@@ -206,6 +215,9 @@ class Driver {
   // --- outputs ---
   // Flushes first (batch_inputs), so the output covers every input so far.
   DriverOutput take_output();
+  // The same into `out`, whose contents are dropped first: the vectors' buffers go back and forth
+  // between the embedder and the Driver, so a loop that drains every turn allocates none.
+  void take_output(DriverOutput& out);
 
   // --- inspection ---
   NodeId id() const noexcept { return node_.id(); }
@@ -322,8 +334,11 @@ class Driver {
   // Leader: the forwarded proposals taken from each follower, held or answered, so that a late
   // copy is never appended again (see SeenRequests for followers started with incarnation 0).
   std::map<NodeId, detail::SeenRequests> seen_forwards_;
-  // Requests by the tick they expire at; ended ones are skipped.
-  std::multimap<std::uint64_t, RequestId> deadlines_;
+  // Requests by the tick they expire at, one queue per timeout: as ticks only grow, each queue is
+  // in expiry order already (a push at the back, a pop at the front: no tree, no allocation per
+  // request). Ended requests stay until they would expire, and are skipped then.
+  using Deadline = std::pair<std::uint64_t, RequestId>;  // (expiry tick, request)
+  std::map<std::uint64_t, std::deque<Deadline>> deadlines_;  // by timeout in ticks
 };
 
 }  // namespace raftio::runtime

@@ -22,6 +22,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,7 @@
 #include "raftio/runtime/error.h"
 #include "raftio/runtime/peer_transport.h"
 #include "raftio/runtime/persist_thread.h"
+#include "raftio/runtime/promise_keeper.h"
 #include "raftio/runtime/state_machine.h"
 #include "raftio/runtime/tls.h"
 
@@ -55,7 +57,9 @@ struct NodeOptions {
   Start start = Start::Bootstrap;
   std::string listen;  // this node's peer address; empty: its entry in `members`
   std::string data_dir;  // the WAL's directory; empty: an in-memory log (nothing survives a restart)
-  bool async_storage = true;  // the WAL written by an I/O thread, fdatasync batched (group commit)
+  // The WAL written by an I/O thread, fdatasync batched (group commit). An in-memory log (no
+  // data_dir) is always written on the loop, inside the core's step: there is no sync to overlap.
+  bool async_storage = true;
   // Every input of one loop turn (requests, peer frames, storage reports, the tick) stepped as one
   // core step: one sync and one AppendEntries per follower per turn (DriverOptions::batch_inputs).
   // false: one core step per input, as before; for comparing the two.
@@ -118,7 +122,8 @@ class Node {
   // Where `node` listens, as this node knows it (the options, then the replicated address book).
   std::optional<std::string> address_of(NodeId node);
   Status status();
-  // async_storage: what the I/O thread did so far (Persist actions written, fdatasyncs); else 0.
+  // async_storage with a data_dir: what the I/O thread did so far (Persist actions written,
+  // fdatasyncs); else 0.
   std::uint64_t persists_written() const noexcept { return persist_thread_ ? persist_thread_->persists_written() : 0; }
   std::uint64_t storage_syncs() const noexcept { return persist_thread_ ? persist_thread_->syncs() : 0; }
 
@@ -139,8 +144,24 @@ class Node {
   void drain();
   void drain_once();
   void update_peers();
-  std::future<Outcome> request(std::function<RequestId(Driver&)> call);
-  void request(std::function<RequestId(Driver&)> call, Callback done);
+  // One request on its way from the caller's thread to the Driver. Proposals and reads, the
+  // requests made at a high rate, carry their payload rather than a std::function.
+  struct Submission {
+    enum class Kind : std::uint8_t { Propose, Read, Call };
+    Kind kind = Kind::Call;
+    Payload payload;                          // Propose, Read
+    std::function<RequestId(Driver&)> call;   // Call
+    std::optional<std::promise<Outcome>> promise;  // a request made with a future
+    Callback done;                                 // ... or with a Callback
+  };
+  static Submission call(std::function<RequestId(Driver&)> work);
+  static Submission carrying(Submission::Kind kind, Payload payload);
+  std::future<Outcome> request(Submission submission);
+  void request(Submission submission, Callback done);
+  RequestId start(Submission& submission);
+  void enqueue(Submission submission);
+  void take_inbox();
+  void close_inbox();
   template <class T>
   T on_loop(std::function<T()> work);
   void log(const std::string& line) const;
@@ -156,8 +177,18 @@ class Node {
   std::unique_ptr<PersistThread> persist_thread_;
   asio::steady_timer tick_timer_;
   std::chrono::steady_clock::time_point next_tick_;
+  DriverOutput output_;  // drain_once()'s, its buffers reused turn after turn
   std::unordered_map<RequestId, std::promise<Outcome>> waiting_;
+  std::vector<PromiseKeeper::Ended> ended_;  // this turn's ended future requests, to be set
+  std::unique_ptr<PromiseKeeper> keeper_;    // sets them off the loop; made at the first one
   std::unordered_map<RequestId, Callback> callbacks_;  // requests made with a Callback
+  // Requests from other threads wait here, and one posted handler takes all that came meanwhile:
+  // one post (one wake-up of the loop) per burst of requests rather than one per request.
+  std::mutex inbox_mutex_;
+  std::vector<Submission> inbox_;        // guarded by inbox_mutex_
+  bool inbox_posted_ = false;            // guarded: a take_inbox() is queued on the loop
+  bool inbox_closed_ = false;            // guarded: the node stopped; requests end at once
+  std::vector<Submission> inbox_taken_;  // loop: the burst being handed to the Driver
   std::map<NodeId, asio::ip::tcp::endpoint> resolved_;  // addresses as last resolved
   Membership membership_;                                 // as the transport was last told
   std::thread snapshot_thread_;
