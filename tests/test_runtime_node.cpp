@@ -40,6 +40,18 @@ std::string get(std::future<Node::Outcome> future) {
   return describe_outcome(future.get());
 }
 
+// A cluster of one voter (node 1) on a free port, with fast timers and a quiet log.
+NodeOptions one_voter_options() {
+  NodeOptions options;
+  options.id = 1;
+  options.members = {{1, "127.0.0.1:" + std::to_string(free_port())}};
+  options.tick = 5ms;
+  options.election_timeout = 100ms;
+  options.heartbeat = 20ms;
+  options.log = [](std::string_view) {};
+  return options;
+}
+
 class NodeCluster : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -220,13 +232,7 @@ TEST_F(NodeCluster, WithForwardingOffAFollowerRefusesAProposalWithTheLeadersId) 
 TEST(Node, CallbackRequestsOnABorrowedLoopEndOnTheLoopAndMayChain) {
   asio::io_context io(1);
   Counter machine;
-  NodeOptions options;
-  options.id = 1;
-  options.members = {{1, "127.0.0.1:" + std::to_string(free_port())}};
-  options.tick = 5ms;
-  options.election_timeout = 100ms;
-  options.heartbeat = 20ms;
-  options.log = [](std::string_view) {};
+  const NodeOptions options = one_voter_options();
   auto started = Node::start(options, machine, &io);
   ASSERT_TRUE(started.ok()) << (started.ok() ? "" : started.error());
   Node& node = *started.value();
@@ -272,13 +278,7 @@ TEST(Node, CallbackRequestsOnABorrowedLoopEndOnTheLoopAndMayChain) {
 // command, so in the order of the totals each total exceeds the one before by its own command.
 TEST(Node, ConcurrentRequestsFromManyThreadsEachEndWithTheirOwnResponse) {
   Counter machine;
-  NodeOptions options;
-  options.id = 1;
-  options.members = {{1, "127.0.0.1:" + std::to_string(free_port())}};
-  options.tick = 5ms;
-  options.election_timeout = 100ms;
-  options.heartbeat = 20ms;
-  options.log = [](std::string_view) {};
+  const NodeOptions options = one_voter_options();
   auto started = Node::start(options, machine);
   ASSERT_TRUE(started.ok()) << (started.ok() ? "" : started.error());
   Node& node = *started.value();

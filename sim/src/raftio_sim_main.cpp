@@ -21,10 +21,13 @@
 #include "raftio/sim/schedule_io.h"
 #include "raftio/sim/shrink.h"
 #include "raftio/sim/simulation.h"
+#include "cli_output.h"
 #include "system_cli.h"
 
 namespace {
 
+using raftio::sim::cannot_write;
+using raftio::sim::open_output;
 using raftio::sim::FaultProfile;
 using raftio::sim::SimOptions;
 using raftio::sim::SimReport;
@@ -75,11 +78,7 @@ SimReport replay_for_report(SimOptions options) {
 int run_one(SimOptions options, const Cli& cli) {
   std::ofstream trace;
   if (!cli.trace_file.empty()) {
-    trace.open(cli.trace_file);
-    if (!trace) {
-      std::fprintf(stderr, "raftio-sim: cannot write %s\n", cli.trace_file.c_str());
-      return 2;
-    }
+    if (!open_output(trace, cli.trace_file)) return 2;
     options.trace = &trace;
   }
   options.timeline = !cli.html_file.empty();
@@ -89,16 +88,14 @@ int run_one(SimOptions options, const Cli& cli) {
     std::ofstream html(cli.html_file);
     write_html_timeline(html, simulation.timeline());
     if (!html) {
-      std::fprintf(stderr, "raftio-sim: cannot write %s\n", cli.html_file.c_str());
-      return 2;
+      return cannot_write(cli.html_file);
     }
   }
   if (!cli.history_file.empty()) {
     std::ofstream history(cli.history_file);
     raftio::sim::write_history(history, simulation.history());
     if (!history) {
-      std::fprintf(stderr, "raftio-sim: cannot write %s\n", cli.history_file.c_str());
-      return 2;
+      return cannot_write(cli.history_file);
     }
   }
   if (!report.ok()) {
@@ -171,8 +168,7 @@ int shrink_seed(const SimOptions& options, const Cli& cli) {
   raftio::sim::write_schedule(out, result.shrunk);
   out.close();
   if (!out) {
-    std::fprintf(stderr, "raftio-sim: cannot write %s\n", file.c_str());
-    return 2;
+    return cannot_write(file);
   }
   std::printf("seed %llu violates %s\n", static_cast<unsigned long long>(options.seed), result.property.c_str());
   std::printf("  faults              %zu -> %zu\n", result.original.faults.size(), result.shrunk.faults.size());

@@ -11,27 +11,16 @@
 #include <vector>
 
 #include "raftio/sim/kv_store.h"
+#include "raftio/sim/rng.h"
 #include "raftio/sim/simulation.h"
 #include "raftio/sim_network.h"
 
 namespace raftio::sim {
 
-// SplitMix64: a stream of choices, seeded from the run's seed. The engine keeps one stream per
-// concern (see Simulation::Engine), so that replaying the nemesis's faults from a schedule
-// leaves every other draw where it was.
-struct SimRng {
-  std::uint64_t state;
-  std::uint64_t next() noexcept {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  std::uint64_t below(std::uint64_t bound) noexcept { return bound == 0 ? 0 : next() % bound; }
-  std::uint64_t between(std::uint64_t lo, std::uint64_t hi) noexcept { return lo + below(hi - lo + 1); }
-  double unit() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  bool chance(double p) noexcept { return unit() < p; }
-};
+// A stream of choices, seeded from the run's seed. The engine keeps one stream per concern (see
+// Simulation::Engine), so that replaying the nemesis's faults from a schedule leaves every other
+// draw where it was.
+using SimRng = SplitMix64;
 
 struct Simulation::Engine {
   explicit Engine(SimOptions options);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "bank.h"
+#include "cli_output.h"
 #include "raftio/sim/system.h"
 
 namespace raftio::sim {
@@ -14,11 +15,7 @@ int run_bank(const SystemCliOptions& cli) {
   const auto spec = bank::spec(cli.planted);
   std::ofstream trace;
   if (!cli.trace_file.empty()) {
-    trace.open(cli.trace_file);
-    if (!trace) {
-      std::fprintf(stderr, "raftio-sim: cannot write %s\n", cli.trace_file.c_str());
-      return 2;
-    }
+    if (!open_output(trace, cli.trace_file)) return 2;
   }
   const auto start = std::chrono::steady_clock::now();
   std::uint64_t passed = 0, failed = 0, first_failure = 0, inconclusive = 0;

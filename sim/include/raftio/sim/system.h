@@ -36,27 +36,13 @@
 #include "raftio/runtime/state_machine.h"
 #include "raftio/sim/linearizability.h"
 #include "raftio/sim/model.h"
+#include "raftio/sim/rng.h"
 
 namespace raftio::sim {
 
-// SplitMix64: the stream of choices a workload draws its operations from. Each run seeds it from
+// The stream of choices a workload draws its operations from. Each run seeds it from
 // SystemOptions::seed, so a workload that draws only from it replays exactly.
-class SystemRng {
- public:
-  explicit SystemRng(std::uint64_t seed) noexcept : state_(seed) {}
-  std::uint64_t next() noexcept {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  std::uint64_t below(std::uint64_t bound) noexcept { return bound == 0 ? 0 : next() % bound; }
-  std::uint64_t between(std::uint64_t lo, std::uint64_t hi) noexcept { return lo + below(hi - lo + 1); }
-  bool chance(double p) noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53 < p; }
-
- private:
-  std::uint64_t state_;
-};
+using SystemRng = SplitMix64;
 
 struct SystemOptions {
   std::uint64_t seed = 1;
