@@ -7,7 +7,9 @@ be killed; a survivor means the simulator (its exploration or its checks) misses
   python3 scripts/mutation-score.py --only figure8-commit-old-term --seeds-scale 4
   python3 scripts/mutation-score.py --junit build/mutation/meson-logs/testlog.junit.xml
 
-Each mutant is a JSON file: name, rule (what it breaks), file, find, replace. `find` must occur
+Each mutant is a JSON file: name, rule (what it breaks), file, find, replace, and optionally
+"sweeps": "system" for a bug of the runtime's Driver, which only the system simulator runs (its
+sweeps run the bank example over Drivers; the default, "raft", runs the core's). `find` must occur
 exactly once in `file`, or the script stops: a mutant that no longer applies is an error, never a
 silent pass. The scratch copy lives in build/mutation/ (one release build, reused: ninja rebuilds
 only what a mutant changed). Prints one line per mutant (property that caught it, seeds it took,
@@ -37,13 +39,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The mutation sweep: the CI sweep's profiles (every fault, mixed / async / sync storage) plus the
 # network profile, where lease reads are on. Each entry: label, first seed, seed count, options.
-SWEEPS = [
-    ("mixed", 1, 60, ["--faults", "all", "--storage", "wal", "--storage-mode", "mixed"]),
-    ("async", 201, 40, ["--faults", "all", "--storage", "wal", "--storage-mode", "async"]),
-    ("sync", 301, 30, ["--faults", "all", "--storage", "wal", "--storage-mode", "sync"]),
-    ("network", 401, 40, ["--faults", "network", "--storage", "wal", "--storage-mode", "mixed"]),
-]
 TICKS = "20000"
+SWEEPS = {
+    "raft": [
+        ("mixed", 1, 60, ["--ticks", TICKS, "--faults", "all", "--storage", "wal", "--storage-mode", "mixed"]),
+        ("async", 201, 40, ["--ticks", TICKS, "--faults", "all", "--storage", "wal", "--storage-mode", "async"]),
+        ("sync", 301, 30, ["--ticks", TICKS, "--faults", "all", "--storage", "wal", "--storage-mode", "sync"]),
+        ("network", 401, 40, ["--ticks", TICKS, "--faults", "network", "--storage", "wal", "--storage-mode", "mixed"]),
+    ],
+    # The runtime's Driver runs only under the system simulator (sim/system.h): the bank example,
+    # 3 and 5 nodes, every fault.
+    "system": [
+        ("bank", 1, 100, ["--model", "bank"]),
+        ("bank-5", 1001, 40, ["--model", "bank", "--nodes", "5"]),
+    ],
+}
 
 
 def source_files():
@@ -78,6 +88,9 @@ def load_mutants(directory, only):
         for key in ("name", "rule", "file", "find", "replace"):
             if key not in m:
                 sys.exit(f"mutation-score: {path}: no '{key}'")
+        m.setdefault("sweeps", "raft")
+        if m["sweeps"] not in SWEEPS:
+            sys.exit(f"mutation-score: {path}: 'sweeps' must be one of {sorted(SWEEPS)}")
         if only and m["name"] not in only:
             continue
         text = (ROOT / m["file"]).read_text()
@@ -100,15 +113,17 @@ def build(build_dir, log):
 
 
 def first_property(output):
-    """The first violated property in a raftio-sim report."""
+    """The first violated property (or system check) in a raftio-sim report."""
     match = re.search(r"^VIOLATION\n  (.+?) \(nodes", output, re.MULTILINE)
+    if not match:
+        match = re.search(r"^FAILED seed \d+: ([a-z ]+):", output, re.MULTILINE)
     return match.group(1) if match else "?"
 
 
-def run_sweeps(sim, scale, jobs):
+def run_sweeps(sim, sweeps, scale, jobs):
     """Runs the sweeps, `jobs` at a time, until one finds a violation. Returns (killed, property,
     where, seeds run)."""
-    pending = [(label, first, max(1, int(count * scale)), opts) for label, first, count, opts in SWEEPS]
+    pending = [(label, first, max(1, int(count * scale)), opts) for label, first, count, opts in sweeps]
     running = []
     seeds_run = 0
     result = None
@@ -116,7 +131,7 @@ def run_sweeps(sim, scale, jobs):
         while (pending or running) and result is None:
             while pending and len(running) < jobs:
                 label, first, count, opts = pending.pop(0)
-                cmd = [str(sim), "--seeds", f"{first}..{first + count - 1}", "--ticks", TICKS, "--until-violation"] + opts
+                cmd = [str(sim), "--seeds", f"{first}..{first + count - 1}", "--until-violation"] + opts
                 # A file, not a pipe: a failing seed's report can be long, and a full pipe would block it.
                 out = tempfile.TemporaryFile(mode="w+")
                 proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
@@ -130,7 +145,7 @@ def run_sweeps(sim, scale, jobs):
                 out.seek(0)
                 output = out.read()
                 out.close()
-                summary = re.search(r"sweep seeds (\d+)\.\.(\d+) .*?: (\d+) passed, (\d+) failed", output)
+                summary = re.search(r"seeds (\d+)\.\.(\d+)[^\n]*?: (\d+) passed, (\d+) failed", output)
                 ran = int(summary.group(2)) - int(summary.group(1)) + 1 if summary else count
                 seeds_run += ran
                 if proc.returncode != 0:
@@ -238,9 +253,11 @@ def main():
     if not build(build_dir, log):
         sys.exit(f"mutation-score: the unmutated simulator does not build (see {log_path})")
     sim = build_dir / "sim" / "raftio-sim"
-    print(f"mutation score: {len(mutants)} mutants, sweeps "
-          + ", ".join(f"{label} {max(1, int(count * args.seeds_scale))}" for label, _, count, _ in SWEEPS)
-          + f" seeds of {TICKS} ticks; baseline built in {time.monotonic() - start:.0f} s", flush=True)
+    print(f"mutation score: {len(mutants)} mutants; sweeps: raft "
+          + ", ".join(f"{label} {max(1, int(count * args.seeds_scale))}" for label, _, count, _ in SWEEPS["raft"])
+          + f" seeds of {TICKS} ticks; system "
+          + ", ".join(f"{label} {max(1, int(count * args.seeds_scale))}" for label, _, count, _ in SWEEPS["system"])
+          + f" seeds; baseline built in {time.monotonic() - start:.0f} s", flush=True)
     print(f"{'mutant':40} {'result':8} {'property that caught it':26} {'where':20} {'seeds':>6} {'wall s':>7}", flush=True)
 
     rows = []
@@ -255,7 +272,7 @@ def main():
         try:
             if not build(build_dir, log):
                 sys.exit(f"mutation-score: mutant {m['name']} does not compile (see {log_path})")
-            killed, prop, where, seeds = run_sweeps(sim, args.seeds_scale, args.jobs)
+            killed, prop, where, seeds = run_sweeps(sim, SWEEPS[m["sweeps"]], args.seeds_scale, args.jobs)
         finally:
             if planting:
                 planting.restore()

@@ -113,6 +113,7 @@ TEST(SystemSim, CorrectBankPassesManySeedsUnderEveryFault) {
     total.completed += report.counts.completed;
     total.unknown_outcome += report.counts.unknown_outcome;
     total.leaders += report.counts.leaders;
+    total.oversized_refused += report.counts.oversized_refused;
   }
   // The faults really happen, and the machine's snapshots are really taken and installed.
   EXPECT_GT(total.crashes, 20u);
@@ -125,6 +126,8 @@ TEST(SystemSim, CorrectBankPassesManySeedsUnderEveryFault) {
   EXPECT_GT(total.leaders, 80u);  // leaders change under the faults
   EXPECT_GT(total.completed, 4000u);
   EXPECT_GT(total.unknown_outcome, 0u);
+  // The oversized proposal reached a live node (and was refused, or the run would have failed).
+  EXPECT_GT(total.oversized_refused, 20u);
 }
 
 TEST(SystemSim, FiveNodesPass) {

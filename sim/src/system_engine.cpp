@@ -3,6 +3,7 @@
 // seeded streams of choices, so that a seed replays the same run.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -17,6 +18,8 @@
 
 #include "raftio/memory_log.h"
 #include "raftio/runtime/driver.h"
+#include "raftio/runtime/runtime_wire.h"
+#include "raftio/wire.h"
 #include "raftio/sim/recording_log.h"
 #include "raftio/sim/safety_checker.h"
 #include "raftio/sim/system.h"
@@ -31,6 +34,8 @@ std::string to_string(SystemCheck check) {
     case SystemCheck::NodeStopped: return "node stopped";
     case SystemCheck::Response: return "response";
     case SystemCheck::Linearizability: return "linearizability";
+    case SystemCheck::FrameBound: return "frame bound";
+    case SystemCheck::InputBound: return "input bound";
   }
   return "unknown";
 }
@@ -42,7 +47,7 @@ std::string describe(const SystemCounts& c) {
          n(c.messages_lost) + " lost, " + n(c.messages_duplicated) + " duplicated), " + n(c.crashes) + " crashes, " +
          n(c.restarts) + " restarts, " + n(c.pauses) + " pauses, " + n(c.partitions) + " partitions, " +
          n(c.snapshots_taken) + " snapshots taken, " + n(c.snapshots_installed) + " installed, " + n(c.leaders) +
-         " leaders";
+         " leaders, " + n(c.oversized_refused) + " oversized proposals refused";
 }
 
 namespace detail {
@@ -92,7 +97,8 @@ class SystemEngine {
     Restart,
     Resume,
     Heal,
-    FaultsStop
+    FaultsStop,
+    Oversized  // a caller on a node proposes a command no peer could carry (target: the node)
   };
   struct Timed {
     std::uint64_t time;
@@ -183,6 +189,7 @@ class SystemEngine {
   void attempt(Client& client);
   void request_arrives(std::size_t client, std::uint64_t attempt);
   void serve_request(NodeId id, std::size_t client, std::uint64_t attempt);
+  void propose_oversized(NodeId id);
   void on_completion(NodeId id, runtime::Completion& done);
   void answer_arrives(std::uint64_t answer);
   void client_timeout(Client& client, std::uint64_t attempt);
@@ -210,6 +217,9 @@ class SystemEngine {
   // Requests being served, by node and request: the client (index) and its attempt.
   std::map<std::pair<NodeId, runtime::RequestId>, std::pair<std::size_t, std::uint64_t>> pending_;
   std::map<std::uint64_t, Answer> answers_;  // in flight to clients, by id
+  // The oversized proposal being made (propose_oversized), until its answer is seen.
+  std::optional<std::pair<NodeId, runtime::RequestId>> oversized_;
+  std::size_t oversized_bytes_ = 0;
   std::uint64_t next_answer_ = 1;
   struct Applied {
     NodeId node;
@@ -246,6 +256,12 @@ SystemOutcome SystemEngine::run() {
   }
   if (options_.crashes || options_.pauses || options_.partitions) at(nemesis_rng_.between(20, 60) * kTick, Kind::Nemesis);
   at(faults_stop_time_, Kind::FaultsStop);
+  if (options_.oversized_proposals) {
+    SystemRng hostile(mix(options_.seed, 5));  // its own stream: the other draws stay as they were
+    // One byte over the bound the runtime promises every node, or over the whole frame.
+    oversized_bytes_ = hostile.chance(0.5) ? runtime::kMaxCommandBytes + 1 : wire::kDefaultMaxFrameBytes + 1;
+    at(hostile.between(1, faults_stop_time_), Kind::Oversized, hostile.between(1, options_.nodes));
+  }
   while (!queue_.empty() && !failed()) {
     std::pop_heap(queue_.begin(), queue_.end(), std::greater<>());
     const Timed timed = queue_.back();
@@ -274,6 +290,7 @@ void SystemEngine::handle(const Timed& timed) {
     case Kind::FaultsStop:
       faults_stopped_ = true;
       return heal();
+    case Kind::Oversized: return propose_oversized(static_cast<NodeId>(timed.target));
   }
 }
 
@@ -454,6 +471,17 @@ void SystemEngine::resume(NodeId id) {
 
 void SystemEngine::send(NodeId from, NodeId to, std::variant<Message, runtime::PeerMessage> body) {
   ++counts_.messages_sent;
+  // Every message must fit the frame bound that the runtime's peers decode with: a larger one
+  // would be refused by the receiver, on every attempt, and the log could never be replicated.
+  const std::size_t frame = std::holds_alternative<Message>(body)
+                                ? wire::frame_size(std::get<Message>(body))
+                                : runtime::peer_wire::frame_size(std::get<runtime::PeerMessage>(body));
+  if (frame > wire::kDefaultMaxFrameBytes) {
+    return fail(SystemCheck::FrameBound,
+                "node " + std::to_string(from) + " sent node " + std::to_string(to) + " a message of " +
+                    std::to_string(frame) + " bytes encoded, over the " + std::to_string(wire::kDefaultMaxFrameBytes) +
+                    "-byte frame bound every peer decodes with");
+  }
   if (to < 1 || to > options_.nodes || !link_up(from, to) || (options_.message_faults && rng_.chance(0.03))) {
     ++counts_.messages_lost;
     return;
@@ -594,7 +622,36 @@ void SystemEngine::serve_request(NodeId id, std::size_t index, std::uint64_t att
   drain(id);
 }
 
+// A caller hands a node a command over what the runtime promises to carry (it may come from a
+// client of the user's, or a bug of theirs). The Driver must refuse it on the spot, on a follower
+// and on the leader alike: appended, it could never be replicated.
+void SystemEngine::propose_oversized(NodeId id) {
+  if (!live(id) || nodes_[id - 1].paused) return;
+  note("a caller proposes " + std::to_string(oversized_bytes_) + " bytes on node " + std::to_string(id));
+  ++counts_.events;
+  SharedBuffer command(oversized_bytes_);
+  std::memset(command.data(), 0, command.size());
+  oversized_.emplace(id, nodes_[id - 1].driver->propose(command.view(0, command.size())));
+  drain(id);
+  if (oversized_ && !failed()) {
+    fail(SystemCheck::InputBound, "node " + std::to_string(id) + " did not refuse a proposal of " +
+                                      std::to_string(oversized_bytes_) + " bytes on the spot");
+  }
+  oversized_.reset();
+}
+
 void SystemEngine::on_completion(NodeId id, runtime::Completion& done) {
+  if (oversized_ == std::pair{id, done.id}) {
+    oversized_.reset();
+    if (done.result.ok() || !std::holds_alternative<runtime::InvalidRequest>(done.result.error())) {
+      return fail(SystemCheck::InputBound,
+                  "node " + std::to_string(id) + " answered a proposal of " + std::to_string(oversized_bytes_) +
+                      " bytes with " + (done.result.ok() ? std::string("success") : runtime::describe(done.result.error())) +
+                      " rather than InvalidRequest");
+    }
+    ++counts_.oversized_refused;
+    return;
+  }
   const auto it = pending_.find({id, done.id});
   if (it == pending_.end()) return;
   const auto [index, attempt] = it->second;

@@ -59,6 +59,9 @@ struct SystemOptions {
   bool partitions = true;      // the network splits in two, then heals
   bool message_faults = true;  // messages (Raft's and the runtime's) are lost, duplicated,
                                // delayed and so reordered
+  // Once per run, at a random moment, a caller on a random node proposes a command one byte over
+  // runtime::kMaxCommandBytes: the Driver must answer InvalidRequest at once (check "input bound").
+  bool oversized_proposals = true;
   std::uint64_t max_check_states = 1'000'000;  // the linearizability search's budget
   // Called with one line per thing that happened, for replaying a failing seed with eyes open:
   // each Driver's events and actions (DriverOptions::trace; node 0 for the simulator's own
@@ -82,10 +85,11 @@ struct SystemCounts {
   std::uint64_t snapshots_taken = 0;      // snapshot() calls the cores asked for
   std::uint64_t snapshots_installed = 0;  // restore() calls (after a restart, or from the leader)
   std::uint64_t leaders = 0;              // nodes that became leader
+  std::uint64_t oversized_refused = 0;    // oversized proposals refused (SystemOptions::oversized_proposals)
 };
 std::string describe(const SystemCounts& counts);
 
-enum class SystemCheck { None, RaftSafety, ReplicaAgreement, NodeStopped, Response, Linearizability };
+enum class SystemCheck { None, RaftSafety, ReplicaAgreement, NodeStopped, Response, Linearizability, FrameBound, InputBound };
 std::string to_string(SystemCheck check);  // "raft safety", "replica agreement", ...
 
 template <class Op>
