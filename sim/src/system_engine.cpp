@@ -40,6 +40,16 @@ std::string to_string(SystemCheck check) {
   return "unknown";
 }
 
+std::string_view to_string(SystemFault::Kind kind) noexcept {
+  switch (kind) {
+    case SystemFault::Kind::Crash: return "crash";
+    case SystemFault::Kind::Pause: return "pause";
+    case SystemFault::Kind::Partition: return "partition";
+    case SystemFault::Kind::Oversized: return "oversized";
+  }
+  return "?";
+}
+
 std::string describe(const SystemCounts& c) {
   auto n = [](std::uint64_t v) { return std::to_string(v); };
   return n(c.events) + " events, " + n(c.operations) + " operations (" + n(c.completed) + " completed, " +
@@ -80,8 +90,7 @@ class SystemEngine {
         options_(options),
         rng_(mix(options.seed, 1)),
         nemesis_rng_(mix(options.seed, 2)),
-        client_rng_(mix(options.seed, 3)),
-        workload_rng_(mix(options.seed, 4)) {}
+        workload_seed_(mix(options.seed, 4)) {}
 
   SystemOutcome run();
 
@@ -98,7 +107,8 @@ class SystemEngine {
     Resume,
     Heal,
     FaultsStop,
-    Oversized  // a caller on a node proposes a command no peer could carry (target: the node)
+    Oversized,  // a caller on a node proposes a command no peer could carry (target: the node)
+    Scheduled   // a fault of SystemOptions::schedule (target: its index)
   };
   struct Timed {
     std::uint64_t time;
@@ -106,7 +116,14 @@ class SystemEngine {
     Kind kind;
     std::uint64_t target;
     std::uint64_t token;
-    bool operator>(const Timed& o) const { return time != o.time ? time > o.time : sequence > o.sequence; }
+    // At equal times faults go first, whenever they were scheduled: a replay schedules them all at
+    // the start, the nemesis one at a time, and both must order them alike among other events.
+    bool fault() const { return kind == Kind::Nemesis || kind == Kind::Oversized || kind == Kind::Scheduled; }
+    bool operator>(const Timed& o) const {
+      if (time != o.time) return time > o.time;
+      if (fault() != o.fault()) return o.fault();
+      return sequence > o.sequence;
+    }
   };
   struct Packet {
     NodeId from = kNoNode;
@@ -134,6 +151,9 @@ class SystemEngine {
     std::uint64_t attempt = 0;  // bumped on every request sent: answers to older ones are stale
     NodeId target = kNoNode;    // the node the current attempt went to
     bool waiting = false;       // a request is out
+    SystemRng rng{0};           // which node it asks, think times, losses of its messages
+    std::uint64_t invoked = 0;  // operations invoked (the next one's number is invoked + 1)
+    std::size_t replayed = 0;   // replay: entries of its schedule's list invoked
   };
   // A node's answer on its way to a client.
   struct Answer {
@@ -167,9 +187,9 @@ class SystemEngine {
   void drain(NodeId id);  // moves the Driver's output onto the network and to the clients; checks
   void check_agreement(NodeId id);
   void check_safety();
-  void crash(NodeId id);
+  void crash(NodeId id, std::uint64_t downtime, std::uint64_t disk_keep, bool disk_tear);
   void restart(NodeId id);
-  void pause(NodeId id);
+  void pause(NodeId id, std::uint64_t duration);
   void resume(NodeId id);
   std::size_t unavailable() const;
 
@@ -189,12 +209,18 @@ class SystemEngine {
   void attempt(Client& client);
   void request_arrives(std::size_t client, std::uint64_t attempt);
   void serve_request(NodeId id, std::size_t client, std::uint64_t attempt);
-  void propose_oversized(NodeId id);
+  void propose_oversized(NodeId id, std::size_t bytes);
+  void apply_scheduled(const SystemFault& fault);
+  void partition(const std::vector<NodeId>& minority, std::uint64_t duration);
+  void record(SystemFault fault) {
+    fault.time = now_;
+    outcome_.schedule.faults.push_back(std::move(fault));
+  }
   void on_completion(NodeId id, runtime::Completion& done);
   void answer_arrives(std::uint64_t answer);
   void client_timeout(Client& client, std::uint64_t attempt);
-  bool client_message_lost() { return options_.message_faults && client_rng_.chance(0.03); }
-  std::uint64_t client_delay() { return client_rng_.between(1, options_.message_faults ? 30 : 5); }
+  bool client_message_lost(Client& client) { return options_.message_faults && client.rng.chance(0.03); }
+  std::uint64_t client_delay(Client& client) { return client.rng.between(1, options_.message_faults ? 30 : 5); }
   void end_unknown(Client& client);
   void retry(Client& client);
 
@@ -202,9 +228,8 @@ class SystemEngine {
   SystemClients& clients_;
   SystemOptions options_;
   SystemRng rng_;           // the network: delays, losses, duplicates
-  SystemRng nemesis_rng_;   // faults, and when
-  SystemRng client_rng_;    // which node a client asks, think times
-  SystemRng workload_rng_;  // the workload's own draws
+  SystemRng nemesis_rng_;   // faults, and when (not drawn from in a replay)
+  std::uint64_t workload_seed_;  // with a client and an operation number, seeds that operation's draws
   SafetyChecker checker_;
   SystemOutcome outcome_;
   SystemCounts& counts_ = outcome_.counts;
@@ -220,6 +245,7 @@ class SystemEngine {
   // The oversized proposal being made (propose_oversized), until its answer is seen.
   std::optional<std::pair<NodeId, runtime::RequestId>> oversized_;
   std::size_t oversized_bytes_ = 0;
+
   std::uint64_t next_answer_ = 1;
   struct Applied {
     NodeId node;
@@ -250,18 +276,28 @@ SystemOutcome SystemEngine::run() {
     at(id, Kind::Tick, id);  // each node ticks at its own phase
   }
   clients_state_.resize(options_.clients);
+  outcome_.schedule.client_ops.resize(options_.clients);
   for (std::size_t i = 0; i < clients_state_.size(); ++i) {
     clients_state_[i].id = i + 1;
-    wake(clients_state_[i], client_rng_.between(1, 5 * kTick));
+    clients_state_[i].rng = SystemRng(mix(options_.seed, 1000 + i));
+    wake(clients_state_[i], clients_state_[i].rng.between(1, 5 * kTick));
   }
-  if (options_.crashes || options_.pauses || options_.partitions) at(nemesis_rng_.between(20, 60) * kTick, Kind::Nemesis);
+  if (options_.schedule != nullptr) {
+    for (std::size_t i = 0; i < options_.schedule->faults.size(); ++i) {
+      at(options_.schedule->faults[i].time, Kind::Scheduled, i);
+    }
+  } else {
+    if (options_.crashes || options_.pauses || options_.partitions) {
+      at(nemesis_rng_.between(20, 60) * kTick, Kind::Nemesis);
+    }
+    if (options_.oversized_proposals) {
+      SystemRng hostile(mix(options_.seed, 5));  // its own stream: the other draws stay as they were
+      // One byte over the bound the runtime promises every node, or over the whole frame.
+      const std::size_t bytes = hostile.chance(0.5) ? runtime::kMaxCommandBytes + 1 : wire::kDefaultMaxFrameBytes + 1;
+      at(hostile.between(1, faults_stop_time_), Kind::Oversized, hostile.between(1, options_.nodes), bytes);
+    }
+  }
   at(faults_stop_time_, Kind::FaultsStop);
-  if (options_.oversized_proposals) {
-    SystemRng hostile(mix(options_.seed, 5));  // its own stream: the other draws stay as they were
-    // One byte over the bound the runtime promises every node, or over the whole frame.
-    oversized_bytes_ = hostile.chance(0.5) ? runtime::kMaxCommandBytes + 1 : wire::kDefaultMaxFrameBytes + 1;
-    at(hostile.between(1, faults_stop_time_), Kind::Oversized, hostile.between(1, options_.nodes));
-  }
   while (!queue_.empty() && !failed()) {
     std::pop_heap(queue_.begin(), queue_.end(), std::greater<>());
     const Timed timed = queue_.back();
@@ -290,7 +326,8 @@ void SystemEngine::handle(const Timed& timed) {
     case Kind::FaultsStop:
       faults_stopped_ = true;
       return heal();
-    case Kind::Oversized: return propose_oversized(static_cast<NodeId>(timed.target));
+    case Kind::Oversized: return propose_oversized(static_cast<NodeId>(timed.target), timed.token);
+    case Kind::Scheduled: return apply_scheduled(options_.schedule->faults[timed.target]);
   }
 }
 
@@ -410,7 +447,7 @@ std::size_t SystemEngine::unavailable() const {
   return n;
 }
 
-void SystemEngine::crash(NodeId id) {
+void SystemEngine::crash(NodeId id, std::uint64_t downtime, std::uint64_t disk_keep, bool disk_tear) {
   Node& node = nodes_[id - 1];
   ++counts_.crashes;
   note("crash node " + std::to_string(id));
@@ -423,13 +460,13 @@ void SystemEngine::crash(NodeId id) {
   node.driver.reset();  // the process: its Driver and its state machine are gone
   // The disk keeps what was synced, and perhaps some of the writes after it, the last one torn.
   MemoryLog::CrashOptions disk;
-  disk.keep = nemesis_rng_.below(node.log->unsynced_writes() + 1);
-  disk.tear_next = nemesis_rng_.chance(0.5);
+  disk.keep = std::min<std::uint64_t>(disk_keep, node.log->unsynced_writes());
+  disk.tear_next = disk_tear;
   node.log->crash(disk);
   node.machine.reset();
   node.paused = false;
   node.held.clear();
-  at(now_ + nemesis_rng_.between(10, 80) * kTick, Kind::Restart, id);
+  at(now_ + downtime, Kind::Restart, id);
 }
 
 void SystemEngine::restart(NodeId id) {
@@ -441,11 +478,11 @@ void SystemEngine::restart(NodeId id) {
   at(now_ + 1, Kind::Tick, id);
 }
 
-void SystemEngine::pause(NodeId id) {
+void SystemEngine::pause(NodeId id, std::uint64_t duration) {
   ++counts_.pauses;
   note("pause node " + std::to_string(id));
   nodes_[id - 1].paused = true;
-  at(now_ + nemesis_rng_.between(5, 50) * kTick, Kind::Resume, id);
+  at(now_ + duration, Kind::Resume, id);
 }
 
 void SystemEngine::resume(NodeId id) {
@@ -535,25 +572,71 @@ void SystemEngine::nemesis() {
   if (kinds.empty()) return;
   const int kind = kinds[nemesis_rng_.below(kinds.size())];
   const NodeId target = static_cast<NodeId>(nemesis_rng_.between(1, options_.nodes));
+  SystemFault fault;
+  fault.node = target;
   if (kind == 2) {
     if (!side_.empty()) return;
     // A minority on one side: the majority can still elect and commit, the minority cannot.
-    side_.assign(options_.nodes, 0);
+    std::vector<bool> cut(options_.nodes, false);
     const std::size_t minority = nemesis_rng_.between(1, std::max<std::size_t>(1, (options_.nodes - 1) / 2));
-    for (std::size_t i = 0; i < minority; ++i) side_[nemesis_rng_.below(options_.nodes)] = 1;
-    ++counts_.partitions;
-    std::string minority_side;
+    for (std::size_t i = 0; i < minority; ++i) cut[nemesis_rng_.below(options_.nodes)] = true;
+    fault.kind = SystemFault::Kind::Partition;
+    fault.node = kNoNode;
     for (NodeId n = 1; n <= options_.nodes; ++n) {
-      if (side_[n - 1] == 1) minority_side += " " + std::to_string(n);
+      if (cut[n - 1]) fault.minority.push_back(n);
     }
-    note("partition: nodes" + minority_side + " cut off from the rest");
-    at(now_ + nemesis_rng_.between(20, 120) * kTick, Kind::Heal);
-    return;
+    fault.duration = nemesis_rng_.between(20, 120) * kTick;
+    partition(fault.minority, fault.duration);
+    return record(std::move(fault));
   }
   // Crashes and pauses keep a majority up, so the run makes progress between faults.
   if (!live(target) || nodes_[target - 1].paused || (unavailable() + 1) * 2 >= options_.nodes + 1) return;
-  if (kind == 0) crash(target);
-  else pause(target);
+  if (kind == 0) {
+    fault.kind = SystemFault::Kind::Crash;
+    fault.disk_keep = nemesis_rng_.below(nodes_[target - 1].log->unsynced_writes() + 1);
+    fault.disk_tear = nemesis_rng_.chance(0.5);
+    fault.duration = nemesis_rng_.between(10, 80) * kTick;
+    crash(target, fault.duration, fault.disk_keep, fault.disk_tear);
+  } else {
+    fault.kind = SystemFault::Kind::Pause;
+    fault.duration = nemesis_rng_.between(5, 50) * kTick;
+    pause(target, fault.duration);
+  }
+  record(std::move(fault));
+}
+
+void SystemEngine::partition(const std::vector<NodeId>& minority, std::uint64_t duration) {
+  side_.assign(options_.nodes, 0);
+  std::string minority_side;
+  for (NodeId n : minority) {
+    if (n < 1 || n > options_.nodes) continue;  // a schedule file's node out of range
+    side_[n - 1] = 1;
+    minority_side += " " + std::to_string(n);
+  }
+  ++counts_.partitions;
+  note("partition: nodes" + minority_side + " cut off from the rest");
+  at(now_ + duration, Kind::Heal);
+}
+
+// A fault of a replayed schedule. One left out before it may have changed the cluster: a fault
+// that no longer makes sense (its node is down, or already paused) is skipped.
+void SystemEngine::apply_scheduled(const SystemFault& fault) {
+  const bool node_ok = fault.node >= 1 && fault.node <= options_.nodes;
+  switch (fault.kind) {
+    case SystemFault::Kind::Crash:
+      if (!node_ok || !live(fault.node)) return;
+      crash(fault.node, fault.duration, fault.disk_keep, fault.disk_tear);
+      break;
+    case SystemFault::Kind::Pause:
+      if (!node_ok || !live(fault.node) || nodes_[fault.node - 1].paused) return;
+      pause(fault.node, fault.duration);
+      break;
+    case SystemFault::Kind::Partition: partition(fault.minority, fault.duration); break;
+    case SystemFault::Kind::Oversized:
+      if (!node_ok) return;
+      return propose_oversized(fault.node, fault.bytes);
+  }
+  record(fault);
 }
 
 void SystemEngine::heal() {
@@ -567,7 +650,18 @@ void SystemEngine::client_wake(Client& client, std::uint64_t token) {
   if (token != client.token || client.waiting) return;
   if (!client.op) {
     if (now_ >= clients_stop_time_) return;
-    client.op = clients_.invoke(client.id, workload_rng_, now_, client.request);
+    std::uint64_t number = client.invoked + 1;
+    if (options_.schedule != nullptr) {  // a replay: only the operations listed
+      const auto& all = options_.schedule->client_ops;
+      if (client.id > all.size() || client.replayed >= all[client.id - 1].size()) return;
+      number = all[client.id - 1][client.replayed++];
+    }
+    client.invoked = number;
+    outcome_.schedule.client_ops[client.id - 1].push_back(number);
+    // Operation `number` of this client draws from a stream of its own: leaving others out of a
+    // replay does not change it.
+    SystemRng draws(mix(workload_seed_, (client.id << 32) + number));
+    client.op = clients_.invoke(client.id, draws, now_, client.request);
     ++counts_.operations;
     note("client " + std::to_string(client.id) + " invokes #" + std::to_string(*client.op + 1) + ": " +
          clients_.describe(*client.op));
@@ -585,8 +679,8 @@ void SystemEngine::attempt(Client& client) {
     if (live(id)) up.push_back(id);
   }
   if (up.empty()) return wake(client, 2 * kTick);
-  NodeId target = up[client_rng_.below(up.size())];
-  if (client.prefer != kNoNode && std::find(up.begin(), up.end(), client.prefer) != up.end() && client_rng_.chance(0.5)) {
+  NodeId target = up[client.rng.below(up.size())];
+  if (client.prefer != kNoNode && std::find(up.begin(), up.end(), client.prefer) != up.end() && client.rng.chance(0.5)) {
     target = client.prefer;
   }
   client.prefer = kNoNode;
@@ -595,8 +689,8 @@ void SystemEngine::attempt(Client& client) {
   note("client " + std::to_string(client.id) + " asks node " + std::to_string(target));
   const std::size_t index = client.id - 1;
   at(now_ + kClientTimeout, Kind::ClientTimeout, index, ++client.attempt);
-  if (client_message_lost()) return;
-  at(now_ + client_delay(), Kind::ClientRequest, index, client.attempt);
+  if (client_message_lost(client)) return;
+  at(now_ + client_delay(client), Kind::ClientRequest, index, client.attempt);
 }
 
 void SystemEngine::request_arrives(std::size_t index, std::uint64_t attempt) {
@@ -625,8 +719,14 @@ void SystemEngine::serve_request(NodeId id, std::size_t index, std::uint64_t att
 // A caller hands a node a command over what the runtime promises to carry (it may come from a
 // client of the user's, or a bug of theirs). The Driver must refuse it on the spot, on a follower
 // and on the leader alike: appended, it could never be replicated.
-void SystemEngine::propose_oversized(NodeId id) {
+void SystemEngine::propose_oversized(NodeId id, std::size_t bytes) {
   if (!live(id) || nodes_[id - 1].paused) return;
+  SystemFault fault;
+  fault.kind = SystemFault::Kind::Oversized;
+  fault.node = id;
+  fault.bytes = bytes;
+  record(std::move(fault));
+  oversized_bytes_ = bytes;
   note("a caller proposes " + std::to_string(oversized_bytes_) + " bytes on node " + std::to_string(id));
   ++counts_.events;
   SharedBuffer command(oversized_bytes_);
@@ -656,9 +756,10 @@ void SystemEngine::on_completion(NodeId id, runtime::Completion& done) {
   if (it == pending_.end()) return;
   const auto [index, attempt] = it->second;
   pending_.erase(it);
-  if (client_message_lost()) return;  // the client times out
+  Client& client = clients_state_[index];
+  if (client_message_lost(client)) return;  // the client times out
   answers_.emplace(next_answer_, Answer{index, attempt, id, std::move(done.result)});
-  at(now_ + client_delay(), Kind::ClientAnswer, next_answer_++);
+  at(now_ + client_delay(client), Kind::ClientAnswer, next_answer_++);
 }
 
 void SystemEngine::answer_arrives(std::uint64_t id) {
@@ -681,7 +782,7 @@ void SystemEngine::answer_arrives(std::uint64_t id) {
     note("client " + std::to_string(client.id) + " completes #" + std::to_string(*client.op + 1) + ": " +
          clients_.describe(*client.op));
     client.op.reset();
-    return wake(client, client_rng_.between(0, 3 * kTick));
+    return wake(client, client.rng.between(0, 3 * kTick));
   }
   const runtime::Error& error = answer.result.error();
   note("client " + std::to_string(client.id) + " is told by node " + std::to_string(answer.node) + ": " +
@@ -701,14 +802,14 @@ void SystemEngine::client_timeout(Client& client, std::uint64_t attempt) {
 
 void SystemEngine::retry(Client& client) {
   ++counts_.retries;
-  wake(client, client_rng_.between(1, 3 * kTick));
+  wake(client, client.rng.between(1, 3 * kTick));
 }
 
 void SystemEngine::end_unknown(Client& client) {
   ++counts_.unknown_outcome;
   note("client " + std::to_string(client.id) + " leaves #" + std::to_string(*client.op + 1) + " unknown");
   client.op.reset();  // its complete_time stays empty: it may or may not have taken effect
-  wake(client, client_rng_.between(0, 3 * kTick));
+  wake(client, client.rng.between(0, 3 * kTick));
 }
 
 }  // namespace

@@ -24,11 +24,14 @@
 // docs/SIMULATION.md ("Simulating your own system") walks through an example end to end.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -43,6 +46,39 @@ namespace raftio::sim {
 // The stream of choices a workload draws its operations from. Each run seeds it from
 // SystemOptions::seed, so a workload that draws only from it replays exactly.
 using SystemRng = SplitMix64;
+
+// One fault as a run applied it, every random choice resolved: replayed at the same moment of the
+// same seed's run, it does the very same thing.
+struct SystemFault {
+  enum class Kind : std::uint8_t { Crash, Pause, Partition, Oversized };
+  std::uint64_t time = 0;  // virtual time (10 units per tick)
+  Kind kind = Kind::Crash;
+  NodeId node = kNoNode;         // crash, pause, oversized: the node
+  std::uint64_t duration = 0;    // crash: until the restart; pause: until it resumes; partition: until it heals
+  std::uint64_t disk_keep = 0;   // crash: unsynced writes the disk keeps (at most those it has)
+  bool disk_tear = false;        // crash: the write after those is torn
+  std::vector<NodeId> minority;  // partition: the nodes cut off from the rest
+  std::uint64_t bytes = 0;       // oversized: the command's size
+  bool operator==(const SystemFault&) const = default;
+};
+std::string_view to_string(SystemFault::Kind kind) noexcept;  // "crash", "pause", "partition", "oversized"
+
+// What a run did that its seed alone does not pin once faults are replayed: the faults it applied
+// and, per client, the numbers of the operations it invoked (operation n of client c is drawn from
+// a stream of its own, seeded by the seed, c and n). SystemReport::schedule records it; given as
+// SystemOptions::schedule, a run applies exactly these faults (no others) and each client invokes
+// only the operations listed: the same run when nothing was left out, a smaller one when the
+// shrinker (shrink_system) left some out.
+struct SystemSchedule {
+  std::vector<SystemFault> faults;                     // in the order they were applied
+  std::vector<std::vector<std::uint64_t>> client_ops;  // [client - 1]: operation numbers, ascending
+  std::size_t operations() const noexcept {
+    std::size_t n = 0;
+    for (const auto& ops : client_ops) n += ops.size();
+    return n;
+  }
+  bool operator==(const SystemSchedule&) const = default;
+};
 
 struct SystemOptions {
   std::uint64_t seed = 1;
@@ -67,6 +103,9 @@ struct SystemOptions {
   // each Driver's events and actions (DriverOptions::trace; node 0 for the simulator's own
   // lines: faults and client operations), with the virtual time. Empty: no trace (faster).
   std::function<void(std::uint64_t time, NodeId node, const std::string& line)> trace = nullptr;
+  // Replay: faults come from this schedule instead of the nemesis, and each client invokes only
+  // the operations it lists. Not owned; must outlive the run.
+  const SystemSchedule* schedule = nullptr;
 };
 
 struct SystemCounts {
@@ -103,6 +142,7 @@ struct SystemReport {
   std::size_t inconclusive = 0;  // partitions whose linearizability search ran out of budget
   std::uint64_t states_explored = 0;
   std::vector<Op> history;  // every client operation, in the order they were invoked
+  SystemSchedule schedule;  // the faults applied and the operations invoked, for a replay
 };
 
 // What the clients do. Input and Output are those of the model's Operation.
@@ -153,6 +193,7 @@ struct SystemOutcome {
   SystemCheck failed_check = SystemCheck::None;
   std::string message;
   SystemCounts counts;
+  SystemSchedule schedule;
 };
 SystemOutcome run_system_engine(const std::function<std::unique_ptr<runtime::StateMachine>()>& machine,
                                 SystemClients& clients, const SystemOptions& options);
@@ -211,7 +252,147 @@ SystemReport<typename M::Operation> run_system(const SystemSpec<M>& spec, const 
   }
   report.passed = report.failed_check == SystemCheck::None;
   report.history = std::move(clients.history);
+  report.schedule = std::move(outcome.schedule);
   return report;
+}
+
+// --- shrinking ---
+
+struct SystemShrinkOptions {
+  std::size_t budget = 300;  // runs at most (the seed's own run included)
+  std::function<void(const std::string&)> progress;  // a line after each pass, when set
+};
+
+struct SystemShrinkResult {
+  bool failed = false;       // the seed's run failed a check: false, nothing to shrink
+  bool reproduced = false;   // replaying what it recorded failed the same check
+  SystemCheck check = SystemCheck::None;  // the check the seed's run failed
+  std::string message;       // ... and how
+  SystemSchedule original;   // what the seed's run applied and invoked
+  SystemSchedule shrunk;     // the smallest schedule found that still fails `check`
+  std::string shrunk_message;  // the shrunk schedule's failure, as its replay reports it
+  std::size_t runs = 0;
+  bool budget_exhausted = false;
+};
+
+namespace detail {
+
+// Zeller's ddmin: the smallest subsequence of `items` it finds for which `fails` still holds
+// (`fails(items)` must hold to begin with). Removes chunks, halving them when none can go.
+template <class T, class Fails>
+std::vector<T> ddmin(std::vector<T> items, Fails&& fails) {
+  if (items.empty()) return items;
+  if (fails(std::vector<T>{})) return {};
+  std::size_t parts = 2;
+  while (items.size() >= 2) {
+    parts = std::min(parts, items.size());
+    const std::size_t chunk = (items.size() + parts - 1) / parts;
+    bool removed = false;
+    for (std::size_t start = 0; start < items.size(); start += chunk) {
+      std::vector<T> rest(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(start));
+      rest.insert(rest.end(), items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), start + chunk)),
+                  items.end());
+      if (fails(rest)) {
+        items = std::move(rest);
+        parts = std::max<std::size_t>(parts - 1, 2);
+        removed = true;
+        break;
+      }
+    }
+    if (removed) continue;
+    if (parts >= items.size()) break;
+    parts = std::min(parts * 2, items.size());
+  }
+  return items;
+}
+
+}  // namespace detail
+
+// Runs `options` and, if it fails, shrinks what it applied: delta debugging over the faults, then
+// whole clients, then single operations, repeated while a pass removes something, keeping a
+// smaller schedule only while its replay fails the same check. Everything else stays: the seed
+// (so each remaining operation is the same operation, and the network draws from the same
+// stream) and the options. docs/SIMULATION.md, "Shrinking a failure of your system".
+template <LinearizabilityModel M>
+SystemShrinkResult shrink_system(const SystemSpec<M>& spec, SystemOptions options,
+                                 const SystemShrinkOptions& shrink_options = {}) {
+  options.trace = nullptr;
+  SystemShrinkResult result;
+  const auto first = run_system(spec, options);
+  result.runs = 1;
+  if (first.passed) return result;
+  result.failed = true;
+  result.check = first.failed_check;
+  result.message = first.message;
+  result.original = first.schedule;
+
+  SystemSchedule current = first.schedule;
+  std::string current_message;
+  // Replays `candidate`; when it fails the same check, what that replay really applied (a fault
+  // whose node was down is skipped, operations after a failure are never invoked) becomes the
+  // schedule to shrink further.
+  auto fails = [&](const SystemSchedule& candidate) {
+    if (result.runs >= shrink_options.budget) {
+      result.budget_exhausted = true;
+      return false;
+    }
+    ++result.runs;
+    SystemOptions replay = options;
+    replay.schedule = &candidate;
+    const auto report = run_system(spec, replay);
+    if (report.failed_check != result.check) return false;
+    current = report.schedule;
+    current_message = report.message;
+    return true;
+  };
+  result.reproduced = fails(current);
+  if (!result.reproduced) {
+    result.shrunk = current;
+    return result;
+  }
+  auto say = [&](const std::string& pass) {
+    if (shrink_options.progress) {
+      shrink_options.progress(pass + ": " + std::to_string(current.faults.size()) + " faults, " +
+                              std::to_string(current.operations()) + " operations (" + std::to_string(result.runs) +
+                              " runs)");
+    }
+  };
+  for (bool progress = true; progress && !result.budget_exhausted;) {
+    const SystemSchedule before = current;
+    detail::ddmin(current.faults, [&](const std::vector<SystemFault>& faults) {
+      SystemSchedule candidate = current;
+      candidate.faults = faults;
+      return fails(candidate);
+    });
+    say("faults");
+    std::vector<std::size_t> busy;  // clients with operations
+    for (std::size_t c = 0; c < current.client_ops.size(); ++c) {
+      if (!current.client_ops[c].empty()) busy.push_back(c);
+    }
+    detail::ddmin(busy, [&](const std::vector<std::size_t>& kept) {
+      SystemSchedule candidate = current;
+      for (std::size_t c = 0; c < candidate.client_ops.size(); ++c) {
+        if (std::find(kept.begin(), kept.end(), c) == kept.end()) candidate.client_ops[c].clear();
+      }
+      return fails(candidate);
+    });
+    say("clients");
+    std::vector<std::pair<std::size_t, std::uint64_t>> ops;
+    for (std::size_t c = 0; c < current.client_ops.size(); ++c) {
+      for (std::uint64_t n : current.client_ops[c]) ops.emplace_back(c, n);
+    }
+    detail::ddmin(ops, [&](const std::vector<std::pair<std::size_t, std::uint64_t>>& kept) {
+      SystemSchedule candidate = current;
+      for (auto& list : candidate.client_ops) list.clear();
+      for (const auto& [c, n] : kept) candidate.client_ops[c].push_back(n);
+      return fails(candidate);
+    });
+    say("operations");
+    progress = !(current == before);
+  }
+  result.shrunk = current;
+  result.shrunk_message = current_message;
+  return result;
 }
 
 }  // namespace raftio::sim
