@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -249,6 +250,61 @@ TEST(SystemScheduleFile, HostileLinesAreRefusedWithTheirLineNumber) {
     std::string why;
     if (!parse_system_schedule(std::string_view(good).substr(0, n), partial, why)) EXPECT_FALSE(why.empty());
   }
+}
+
+}  // namespace
+}  // namespace raftio::sim
+
+namespace raftio::sim {
+namespace {
+
+// The HTML timeline of a system run: what it shows is what the run did, and recording it changes
+// nothing about the run.
+TEST(SystemTimeline, ShowsTheRunsRolesFaultsAndMessages) {
+  Timeline timeline;
+  SystemOptions options = seeded(4);
+  options.timeline = &timeline;
+  const auto report = run_system(bank::spec(), options);
+  ASSERT_TRUE(report.passed) << report.message;
+  EXPECT_EQ(describe(report.counts), describe(run_system(bank::spec(), seeded(4)).counts));
+  EXPECT_EQ(timeline.nodes.size(), 3u);
+  EXPECT_EQ(timeline.end_time, SystemOptions{}.ticks * 10 * 1000);
+  std::size_t leaders = 0, crashes = 0, pauses = 0;
+  for (const auto& span : timeline.roles) {
+    EXPECT_LE(span.start, span.end);
+    leaders += span.role == Role::Leader;
+  }
+  for (const auto& outage : timeline.outages) {
+    crashes += outage.kind == "crash";
+    pauses += outage.kind == "pause";
+    EXPECT_LT(outage.start, outage.end);
+  }
+  EXPECT_GE(leaders, 1u);
+  EXPECT_EQ(crashes, report.counts.crashes);
+  EXPECT_EQ(pauses, report.counts.pauses);
+  EXPECT_EQ(timeline.faults.size(), report.counts.partitions);
+  EXPECT_FALSE(timeline.commits.empty());
+  EXPECT_FALSE(timeline.messages.empty());
+  EXPECT_FALSE(timeline.focus.has_value());
+  EXPECT_TRUE(std::any_of(timeline.markers.begin(), timeline.markers.end(),
+                          [](const Timeline::Marker& m) { return m.label == "faults stop"; }));
+  std::ostringstream html;
+  write_html_timeline(html, timeline);
+  EXPECT_NE(html.str().find("<svg"), std::string::npos);
+}
+
+TEST(SystemTimeline, AFailureIsTheDiagramsFocus) {
+  const auto spec = bank::spec(/*forget_last_account=*/true);
+  std::uint64_t seed = 1;
+  while (run_system(spec, seeded(seed)).passed) ASSERT_LE(++seed, 10u);
+  Timeline timeline;
+  SystemOptions options = seeded(seed);
+  options.timeline = &timeline;
+  const auto report = run_system(spec, options);
+  ASSERT_FALSE(report.passed);
+  ASSERT_TRUE(timeline.focus.has_value());
+  EXPECT_EQ(timeline.focus_label, to_string(report.failed_check));
+  for (const auto& m : timeline.messages) EXPECT_LE(m.received, *timeline.focus);
 }
 
 }  // namespace

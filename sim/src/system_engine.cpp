@@ -23,6 +23,9 @@
 #include "raftio/sim/recording_log.h"
 #include "raftio/sim/safety_checker.h"
 #include "raftio/sim/system.h"
+#include "message_label.h"
+#include "raftio/describe.h"
+#include "system_timeline.h"
 
 namespace raftio::sim {
 
@@ -81,6 +84,15 @@ bool not_applied(const runtime::Error& error) {
          std::holds_alternative<runtime::Overloaded>(error);
 }
 
+// A runtime message in a few words, for the timeline's arrows.
+std::string describe_peer_message(const runtime::PeerMessage& message) {
+  if (const auto* p = std::get_if<runtime::ForwardedProposal>(&message)) {
+    return "forwarded proposal #" + std::to_string(p->request) + " (" + std::to_string(p->command.size()) + " bytes)";
+  }
+  const auto& o = std::get<runtime::ForwardedOutcome>(message);
+  return "outcome #" + std::to_string(o.request) + " status " + std::to_string(static_cast<int>(o.status));
+}
+
 class SystemEngine {
  public:
   SystemEngine(const std::function<std::unique_ptr<StateMachine>()>& factory, SystemClients& clients,
@@ -129,6 +141,7 @@ class SystemEngine {
     NodeId from = kNoNode;
     NodeId to = kNoNode;
     std::variant<Message, runtime::PeerMessage> body;
+    std::uint64_t sent = 0;
   };
   struct Node {
     std::unique_ptr<MemoryLog> log;  // what survives a crash
@@ -178,6 +191,7 @@ class SystemEngine {
     outcome_.message = "seed " + std::to_string(options_.seed) + ": " + to_string(check) + ": " + detail +
                        " (at time " + std::to_string(now_) + ", tick " + std::to_string(now_ / kTick) + ")";
     note("FAILED " + outcome_.message);
+    if (timeline_) timeline_->freeze(now_, to_string(check));
   }
 
   // --- nodes ---
@@ -233,6 +247,7 @@ class SystemEngine {
   SafetyChecker checker_;
   SystemOutcome outcome_;
   SystemCounts& counts_ = outcome_.counts;
+  std::optional<SystemTimelineRecorder> timeline_;  // with options_.timeline
 
   std::vector<Node> nodes_;
   std::vector<Client> clients_state_;
@@ -268,6 +283,10 @@ SystemOutcome SystemEngine::run() {
   end_time_ = options_.ticks * kTick;
   faults_stop_time_ = end_time_ * 3 / 4;
   clients_stop_time_ = end_time_ * 9 / 10;
+  if (options_.timeline != nullptr) {
+    timeline_.emplace(*options_.timeline, options_.nodes,
+                      "run_system seed " + std::to_string(options_.seed) + ", " + std::to_string(options_.nodes) + " nodes");
+  }
   nodes_.resize(options_.nodes);
   for (NodeId id = 1; id <= options_.nodes; ++id) {
     nodes_[id - 1].log = std::make_unique<MemoryLog>();
@@ -306,6 +325,7 @@ SystemOutcome SystemEngine::run() {
     now_ = timed.time;
     handle(timed);
   }
+  if (timeline_) timeline_->finish(failed() ? now_ : end_time_);
   // Operations still out when the run ends keep an unknown outcome (no complete_time).
   for (const Client& client : clients_state_) counts_.unknown_outcome += client.op ? 1 : 0;
   return outcome_;
@@ -325,6 +345,7 @@ void SystemEngine::handle(const Timed& timed) {
     case Kind::Heal: return heal();
     case Kind::FaultsStop:
       faults_stopped_ = true;
+      if (timeline_) timeline_->marker(now_, "faults stop");
       return heal();
     case Kind::Oversized: return propose_oversized(static_cast<NodeId>(timed.target), timed.token);
     case Kind::Scheduled: return apply_scheduled(options_.schedule->faults[timed.target]);
@@ -367,6 +388,7 @@ void SystemEngine::start(NodeId id) {
     Node& self = nodes_[id - 1];
     if (raft.role() == Role::Leader && self.role != Role::Leader) ++counts_.leaders;
     self.role = raft.role();
+    if (timeline_) timeline_->step(id, raft.role(), raft.term(), raft.commit_index(), now_);
   };
   node.machine = factory_();
   // The Driver owns the RecordingLog, which writes through to the durable MemoryLog: that
@@ -457,6 +479,7 @@ void SystemEngine::crash(NodeId id, std::uint64_t downtime, std::uint64_t disk_k
     else ++it;
   }
   node.held_requests.clear();
+  if (timeline_) timeline_->down(id, now_, "crash");
   node.driver.reset();  // the process: its Driver and its state machine are gone
   // The disk keeps what was synced, and perhaps some of the writes after it, the last one torn.
   MemoryLog::CrashOptions disk;
@@ -474,6 +497,7 @@ void SystemEngine::restart(NodeId id) {
   ++node.incarnation;
   ++counts_.restarts;
   note("restart node " + std::to_string(id) + " (incarnation " + std::to_string(node.incarnation) + ")");
+  if (timeline_) timeline_->up(id, now_);
   start(id);
   at(now_ + 1, Kind::Tick, id);
 }
@@ -481,6 +505,7 @@ void SystemEngine::restart(NodeId id) {
 void SystemEngine::pause(NodeId id, std::uint64_t duration) {
   ++counts_.pauses;
   note("pause node " + std::to_string(id));
+  if (timeline_) timeline_->down(id, now_, "pause");
   nodes_[id - 1].paused = true;
   at(now_ + duration, Kind::Resume, id);
 }
@@ -490,6 +515,7 @@ void SystemEngine::resume(NodeId id) {
   if (!live(id) || !node.paused) return;
   node.paused = false;
   note("resume node " + std::to_string(id));
+  if (timeline_) timeline_->up(id, now_);
   std::vector<Packet> held = std::move(node.held);
   node.held.clear();
   std::vector<std::pair<std::size_t, std::uint64_t>> requests = std::move(node.held_requests);
@@ -528,10 +554,10 @@ void SystemEngine::send(NodeId from, NodeId to, std::variant<Message, runtime::P
   // whatever transport an embedder gives it.
   if (options_.message_faults && rng_.chance(0.02)) {
     ++counts_.messages_duplicated;
-    packets_.emplace(next_packet_, Packet{from, to, body});
+    packets_.emplace(next_packet_, Packet{from, to, body, now_});
     at(now_ + rng_.between(1, max_delay), Kind::Deliver, next_packet_++);
   }
-  packets_.emplace(next_packet_, Packet{from, to, std::move(body)});
+  packets_.emplace(next_packet_, Packet{from, to, std::move(body), now_});
   at(now_ + rng_.between(1, max_delay), Kind::Deliver, next_packet_++);
 }
 
@@ -555,6 +581,14 @@ void SystemEngine::deliver(std::uint64_t id) {
 void SystemEngine::receive(Packet packet) {
   const NodeId to = packet.to;
   ++counts_.events;
+  if (timeline_) {
+    if (const auto* message = std::get_if<Message>(&packet.body)) {
+      timeline_->message(packet.from, to, packet.sent, now_, short_label(*message), describe(*message));
+    } else {
+      const std::string label = describe_peer_message(std::get<runtime::PeerMessage>(packet.body));
+      timeline_->message(packet.from, to, packet.sent, now_, label, label);
+    }
+  }
   if (auto* message = std::get_if<Message>(&packet.body)) nodes_[to - 1].driver->receive(std::move(*message));
   else nodes_[to - 1].driver->receive(std::get<runtime::PeerMessage>(std::move(packet.body)));
   drain(to);
@@ -615,6 +649,7 @@ void SystemEngine::partition(const std::vector<NodeId>& minority, std::uint64_t 
   }
   ++counts_.partitions;
   note("partition: nodes" + minority_side + " cut off from the rest");
+  if (timeline_) timeline_->partition(now_, "partition: nodes" + minority_side + " cut off");
   at(now_ + duration, Kind::Heal);
 }
 
@@ -641,6 +676,7 @@ void SystemEngine::apply_scheduled(const SystemFault& fault) {
 
 void SystemEngine::heal() {
   if (!side_.empty()) note("partition healed");
+  if (timeline_) timeline_->heal(now_);
   side_.clear();
 }
 
@@ -728,6 +764,7 @@ void SystemEngine::propose_oversized(NodeId id, std::size_t bytes) {
   record(std::move(fault));
   oversized_bytes_ = bytes;
   note("a caller proposes " + std::to_string(oversized_bytes_) + " bytes on node " + std::to_string(id));
+  if (timeline_) timeline_->note(id, now_, "oversized proposal");
   ++counts_.events;
   SharedBuffer command(oversized_bytes_);
   std::memset(command.data(), 0, command.size());

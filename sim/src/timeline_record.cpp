@@ -4,6 +4,7 @@
 // with SimOptions::timeline.
 #include "raftio/describe.h"
 #include "sim_engine.h"
+#include "message_label.h"
 #include "trace_digest.h"
 
 namespace raftio::sim {
@@ -15,6 +16,8 @@ constexpr std::size_t kSequenceNotes = 60;
 constexpr std::size_t kMaxSendTimes = 50'000;  // lost messages are never received: forget old sends
 
 std::string num(std::uint64_t v) { return std::to_string(v); }
+
+}  // namespace
 
 std::string short_label(const Message& message) {
   return std::visit(
@@ -52,8 +55,6 @@ std::string short_label(const Message& message) {
       },
       message);
 }
-
-}  // namespace
 
 void Simulation::Engine::record_send(const Message& message) {
   if (sequence_frozen_) return;

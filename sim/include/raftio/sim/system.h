@@ -40,6 +40,7 @@
 #include "raftio/sim/linearizability.h"
 #include "raftio/sim/model.h"
 #include "raftio/sim/rng.h"
+#include "raftio/sim/timeline.h"
 
 namespace raftio::sim {
 
@@ -106,6 +107,10 @@ struct SystemOptions {
   // Replay: faults come from this schedule instead of the nemesis, and each client invokes only
   // the operations it lists. Not owned; must outlive the run.
   const SystemSchedule* schedule = nullptr;
+  // Filled, when set, with what the HTML timeline shows (timeline.h; write_html_timeline): roles,
+  // commit indexes, crashes, pauses, partitions and the messages before the first failure. Not
+  // owned. Virtual time: a tick is 10 ms.
+  Timeline* timeline = nullptr;
 };
 
 struct SystemCounts {
