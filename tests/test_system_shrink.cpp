@@ -309,3 +309,33 @@ TEST(SystemTimeline, AFailureIsTheDiagramsFocus) {
 
 }  // namespace
 }  // namespace raftio::sim
+
+namespace raftio::sim {
+namespace {
+
+TEST(SystemHistory, OneJsonLinePerOperationWithItsTimesAndText) {
+  const auto report = run_system(bank::spec(), seeded(6));
+  std::ostringstream out;
+  write_system_history(out, report.history, bank::Model{});
+  std::istringstream in(out.str());
+  std::string line;
+  std::size_t n = 0, unknown = 0;
+  while (std::getline(in, line)) {
+    const auto& op = report.history[n++];
+    EXPECT_EQ(line.rfind("{\"op\":" + std::to_string(n) + ",\"client\":" + std::to_string(op.client) +
+                            ",\"invoke_us\":" + std::to_string(op.invoke_time * 1000) + ",\"complete_us\":",
+                        0),
+              0u)
+        << line;
+    if (!op.complete_time) ++unknown;
+    EXPECT_NE(line.find(op.complete_time ? std::to_string(*op.complete_time * 1000) : std::string("null")),
+              std::string::npos)
+        << line;
+    EXPECT_NE(line.find("\"operation\":\"" + bank::Model{}.describe(op) + "\"}"), std::string::npos) << line;
+  }
+  EXPECT_EQ(n, report.history.size());
+  EXPECT_EQ(unknown, report.counts.unknown_outcome);
+}
+
+}  // namespace
+}  // namespace raftio::sim

@@ -30,6 +30,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -259,6 +260,30 @@ SystemReport<typename M::Operation> run_system(const SystemSpec<M>& spec, const 
   report.history = std::move(clients.history);
   report.schedule = std::move(outcome.schedule);
   return report;
+}
+
+// --- the client history as JSON lines ---
+
+// One operation of a history, as written by write_system_history.
+struct SystemHistoryLine {
+  std::uint64_t client = 0;
+  std::uint64_t invoke_time = 0;
+  std::optional<std::uint64_t> complete_time;  // nothing: the outcome is unknown
+  std::string text;                            // the model's describe(op)
+};
+// One JSON line per operation, in the order they were invoked (raftio-sim --model M --history):
+//   {"op":1,"client":2,"invoke_us":25000,"complete_us":31000,"operation":"client 2 read 100 100 100 100"}
+// with "complete_us":null for an unknown outcome. Times are virtual microseconds (a tick is 10 ms).
+// It is for reading and for tools of your own: the simulator has no parser for your model's
+// operations, so it checks a history only within the run that made it.
+void write_system_history(std::ostream& out, const std::vector<SystemHistoryLine>& lines);
+
+template <LinearizabilityModel M>
+void write_system_history(std::ostream& out, const std::vector<typename M::Operation>& history, const M& model) {
+  std::vector<SystemHistoryLine> lines;
+  lines.reserve(history.size());
+  for (const auto& op : history) lines.push_back({op.client, op.invoke_time, op.complete_time, model.describe(op)});
+  write_system_history(out, lines);
 }
 
 // --- shrinking ---
