@@ -43,13 +43,17 @@ TEST(SystemSchedule, ARunRecordsItsFaultsAndOperations) {
   const auto report = run_system(bank::spec(), seeded(3));
   ASSERT_TRUE(report.passed) << report.message;
   const SystemSchedule& s = report.schedule;
-  std::uint64_t crashes = 0, pauses = 0, partitions = 0;
+  std::uint64_t crashes = 0, pauses = 0, partitions = 0, transfers = 0, points = 0;
   for (const SystemFault& f : s.faults) {
     crashes += f.kind == SystemFault::Kind::Crash;
     pauses += f.kind == SystemFault::Kind::Pause;
     partitions += f.kind == SystemFault::Kind::Partition;
+    transfers += f.kind == SystemFault::Kind::Transfer;
+    points += f.kind == SystemFault::Kind::CrashPoint;  // armed; some never fire
   }
-  EXPECT_EQ(crashes, report.counts.crashes);
+  EXPECT_EQ(crashes + report.counts.crash_points, report.counts.crashes);
+  EXPECT_EQ(transfers, report.counts.transfers);
+  EXPECT_GE(points, report.counts.crash_points);
   EXPECT_EQ(pauses, report.counts.pauses);
   EXPECT_EQ(partitions, report.counts.partitions);
   EXPECT_TRUE(std::is_sorted(s.faults.begin(), s.faults.end(),
@@ -175,7 +179,19 @@ SystemScheduleFile sample_file() {
   oversized.time = 302;
   oversized.node = 1;
   oversized.bytes = 4190209;
-  file.schedule.faults = {crash, partition, pause, oversized};
+  SystemFault transfer;
+  transfer.kind = SystemFault::Kind::Transfer;
+  transfer.time = 303;
+  transfer.node = 3;
+  SystemFault point;
+  point.kind = SystemFault::Kind::CrashPoint;
+  point.time = 304;
+  point.point = SystemFault::Point::AfterAppendAck;
+  point.duration = 70;
+  point.disk_keep = 1;
+  file.options.storage = SystemStorage::Async;
+  file.options.transfers = false;
+  file.schedule.faults = {crash, partition, pause, oversized, transfer, point};
   file.schedule.client_ops = {{1, 2, 5}, {}};
   return file;
 }
@@ -197,6 +213,9 @@ TEST(SystemScheduleFile, RoundTrips) {
   EXPECT_EQ(back.options.pauses, false);
   EXPECT_EQ(back.options.crashes, true);
   EXPECT_EQ(back.options.oversized_proposals, false);
+  EXPECT_EQ(back.options.transfers, false);
+  EXPECT_EQ(back.options.crash_points, true);
+  EXPECT_EQ(back.options.storage, SystemStorage::Async);
   EXPECT_EQ(back.check, file.check);
   EXPECT_EQ(back.schedule, file.schedule);
   EXPECT_EQ(format_system_schedule(back), text);
@@ -227,6 +246,9 @@ TEST(SystemScheduleFile, HostileLinesAreRefusedWithTheirLineNumber) {
       {"client 2:", "client 0:", "1..64"},
       {"pause at=301", "pause at=-1", "at=TIME"},
       {"faults crashes=1", "faults crashes=2", "must be 0 or 1"},
+      {"storage async", "storage fast", "sync, async or mixed"},
+      {"point=after-append-ack", "point=before-lunch", "crash-point's point"},
+      {"transfer at=303 node=3", "transfer at=303 node=12", "node is 1..9"},
       {"model bank\n", "", "no model line"},
       {"check replica agreement", "chekc replica agreement", "unknown line 'chekc'"},
   };

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <deque>
+#include <span>
 #include <functional>
 #include <map>
 #include <memory>
@@ -49,6 +51,17 @@ std::string_view to_string(SystemFault::Kind kind) noexcept {
     case SystemFault::Kind::Pause: return "pause";
     case SystemFault::Kind::Partition: return "partition";
     case SystemFault::Kind::Oversized: return "oversized";
+    case SystemFault::Kind::Transfer: return "transfer";
+    case SystemFault::Kind::CrashPoint: return "crash-point";
+  }
+  return "?";
+}
+
+std::string_view to_string(SystemFault::Point point) noexcept {
+  switch (point) {
+    case SystemFault::Point::AfterVote: return "after-vote";
+    case SystemFault::Point::AfterAppendAck: return "after-append-ack";
+    case SystemFault::Point::AfterPersist: return "after-persist";
   }
   return "?";
 }
@@ -59,6 +72,7 @@ std::string describe(const SystemCounts& c) {
          n(c.unknown_outcome) + " unknown, " + n(c.retries) + " retries), " + n(c.messages_sent) + " messages (" +
          n(c.messages_lost) + " lost, " + n(c.messages_duplicated) + " duplicated), " + n(c.crashes) + " crashes, " +
          n(c.restarts) + " restarts, " + n(c.pauses) + " pauses, " + n(c.partitions) + " partitions, " +
+         n(c.transfers) + " transfers, " + n(c.crash_points) + " crash points, " + n(c.persists) + " async writes, " +
          n(c.snapshots_taken) + " snapshots taken, " + n(c.snapshots_installed) + " installed, " + n(c.leaders) +
          " leaders, " + n(c.oversized_refused) + " oversized proposals refused";
 }
@@ -102,6 +116,7 @@ class SystemEngine {
         options_(options),
         rng_(mix(options.seed, 1)),
         nemesis_rng_(mix(options.seed, 2)),
+        disk_rng_(mix(options.seed, 6)),
         workload_seed_(mix(options.seed, 4)) {}
 
   SystemOutcome run();
@@ -120,7 +135,9 @@ class SystemEngine {
     Heal,
     FaultsStop,
     Oversized,  // a caller on a node proposes a command no peer could carry (target: the node)
-    Scheduled   // a fault of SystemOptions::schedule (target: its index)
+    Scheduled,  // a fault of SystemOptions::schedule (target: its index)
+    DiskDone,   // a node's simulated disk finished a group of writes (target: node, token: incarnation)
+    CrashNow    // a crash point fired on the node (target): it crashes before anything else happens
   };
   struct Timed {
     std::uint64_t time;
@@ -130,7 +147,9 @@ class SystemEngine {
     std::uint64_t token;
     // At equal times faults go first, whenever they were scheduled: a replay schedules them all at
     // the start, the nemesis one at a time, and both must order them alike among other events.
-    bool fault() const { return kind == Kind::Nemesis || kind == Kind::Oversized || kind == Kind::Scheduled; }
+    bool fault() const {
+      return kind == Kind::Nemesis || kind == Kind::Oversized || kind == Kind::Scheduled || kind == Kind::CrashNow;
+    }
     bool operator>(const Timed& o) const {
       if (time != o.time) return time > o.time;
       if (fault() != o.fault()) return o.fault();
@@ -154,6 +173,10 @@ class SystemEngine {
     Index restored_at = 0;  // the last snapshot its state machine restored (0: none)
     std::vector<Packet> held;  // reached it while paused
     std::vector<std::pair<std::size_t, std::uint64_t>> held_requests;  // clients' (client, attempt)
+    bool async = false;               // async_storage: Persists go through the simulated disk
+    std::deque<Persist> writes;       // handed out, not yet written (a crash loses them)
+    bool write_scheduled = false;     // a DiskDone is due
+    std::uint64_t disk_free_at = 0;
   };
   struct Client {
     std::uint64_t id = 0;
@@ -225,6 +248,12 @@ class SystemEngine {
   void serve_request(NodeId id, std::size_t client, std::uint64_t attempt);
   void propose_oversized(NodeId id, std::size_t bytes);
   void apply_scheduled(const SystemFault& fault);
+  void schedule_write(NodeId id);
+  void disk_done(NodeId id, std::uint64_t incarnation);
+  void transfer(NodeId to);
+  NodeId leader() const;  // the live leader of the highest term, or kNoNode
+  void check_crash_point(NodeId id, std::span<const Action> actions);
+  void crash_point_fires(NodeId id);
   void partition(const std::vector<NodeId>& minority, std::uint64_t duration);
   void record(SystemFault fault) {
     fault.time = now_;
@@ -243,6 +272,7 @@ class SystemEngine {
   SystemOptions options_;
   SystemRng rng_;           // the network: delays, losses, duplicates
   SystemRng nemesis_rng_;   // faults, and when (not drawn from in a replay)
+  SystemRng disk_rng_;      // the simulated disks' latencies
   std::uint64_t workload_seed_;  // with a client and an operation number, seeds that operation's draws
   SafetyChecker checker_;
   SystemOutcome outcome_;
@@ -260,6 +290,7 @@ class SystemEngine {
   // The oversized proposal being made (propose_oversized), until its answer is seen.
   std::optional<std::pair<NodeId, runtime::RequestId>> oversized_;
   std::size_t oversized_bytes_ = 0;
+  std::optional<SystemFault> armed_;  // the crash point armed, if any
 
   std::uint64_t next_answer_ = 1;
   struct Applied {
@@ -289,6 +320,9 @@ SystemOutcome SystemEngine::run() {
   }
   nodes_.resize(options_.nodes);
   for (NodeId id = 1; id <= options_.nodes; ++id) {
+    nodes_[id - 1].async = options_.storage == SystemStorage::Async ||
+                           (options_.storage == SystemStorage::Mixed && (id + options_.seed) % 2 == 0);
+    if (nodes_[id - 1].async) checker_.set_async_storage(id);
     nodes_[id - 1].log = std::make_unique<MemoryLog>();
     nodes_[id - 1].log->track_durability();  // a crash loses what was not synced
     start(id);
@@ -345,10 +379,13 @@ void SystemEngine::handle(const Timed& timed) {
     case Kind::Heal: return heal();
     case Kind::FaultsStop:
       faults_stopped_ = true;
+      armed_.reset();
       if (timeline_) timeline_->marker(now_, "faults stop");
       return heal();
     case Kind::Oversized: return propose_oversized(static_cast<NodeId>(timed.target), timed.token);
     case Kind::Scheduled: return apply_scheduled(options_.schedule->faults[timed.target]);
+    case Kind::DiskDone: return disk_done(static_cast<NodeId>(timed.target), timed.token);
+    case Kind::CrashNow: return crash_point_fires(static_cast<NodeId>(timed.target));
   }
 }
 
@@ -365,6 +402,7 @@ void SystemEngine::start(NodeId id) {
                     // tells a late copy of a forwarded proposal from a new one (SeenRequests).
                     .incarnation(node.incarnation + 1)
                     .snapshot_threshold(options_.snapshot_threshold)
+                    .async_storage(node.async)
                     .build();
   if (!config) {
     fail(SystemCheck::RaftSafety, "invalid configuration: " + config.error().describe());
@@ -377,7 +415,19 @@ void SystemEngine::start(NodeId id) {
     for (const Event& event : events) checker_.before_step(id, event);
   };
   driver_options.after_step = [this, id](const RaftNode& raft, std::span<const Action> actions) {
+    if (nodes_[id - 1].async) {
+      // The checker follows the log as the core hands it out; its disk view follows the writes
+      // (the RecordingLog below).
+      for (const Action& action : actions) {
+        const auto* persist = std::get_if<Persist>(&action);
+        if (persist == nullptr) continue;
+        if (persist->truncate_from != 0) checker_.on_truncate(id, persist->truncate_from);
+        if (persist->snapshot) checker_.on_compact(id, persist->snapshot->last_index);
+        for (const EntryBatch& run : persist->entries) checker_.on_append(id, run.span());
+      }
+    }
     checker_.after_step(raft, actions);
+    check_crash_point(id, actions);
     for (const Action& action : actions) {
       if (std::holds_alternative<SnapshotSuggested>(action)) ++counts_.snapshots_taken;
       if (const auto* restore = std::get_if<RestoreSnapshot>(&action)) {
@@ -393,7 +443,8 @@ void SystemEngine::start(NodeId id) {
   node.machine = factory_();
   // The Driver owns the RecordingLog, which writes through to the durable MemoryLog: that
   // outlives the Driver, as a disk outlives a process.
-  node.driver = std::make_unique<Driver>(std::move(config).value(), std::make_unique<RecordingLog>(*node.log, id, &checker_),
+  node.driver = std::make_unique<Driver>(std::move(config).value(),
+                                         std::make_unique<RecordingLog>(*node.log, id, &checker_, node.async),
                                          *node.machine, driver_options);
   node.role = Role::Follower;
   node.checked_applied = 0;
@@ -416,6 +467,8 @@ void SystemEngine::drain(NodeId id) {
   runtime::DriverOutput out = node.driver->take_output();
   for (Message& message : out.messages) send(id, receiver_of(message), std::move(message));
   for (runtime::PeerMessage& message : out.peer_messages) send(id, runtime::receiver_of(message), std::move(message));
+  for (Persist& persist : out.persists) node.writes.push_back(std::move(persist));
+  if (!node.writes.empty()) schedule_write(id);
   check_safety();
   check_agreement(id);
   for (runtime::Completion& done : out.completions) on_completion(id, done);
@@ -479,6 +532,8 @@ void SystemEngine::crash(NodeId id, std::uint64_t downtime, std::uint64_t disk_k
     else ++it;
   }
   node.held_requests.clear();
+  node.writes.clear();  // handed out, never written: lost with the process
+  node.write_scheduled = false;
   if (timeline_) timeline_->down(id, now_, "crash");
   node.driver.reset();  // the process: its Driver and its state machine are gone
   // The disk keeps what was synced, and perhaps some of the writes after it, the last one torn.
@@ -603,6 +658,8 @@ void SystemEngine::nemesis() {
   if (options_.crashes) kinds.push_back(0);
   if (options_.pauses) kinds.push_back(1);
   if (options_.partitions && options_.nodes > 1) kinds.push_back(2);
+  if (options_.transfers && options_.nodes > 1) kinds.push_back(3);
+  if (options_.crash_points) kinds.push_back(4);
   if (kinds.empty()) return;
   const int kind = kinds[nemesis_rng_.below(kinds.size())];
   const NodeId target = static_cast<NodeId>(nemesis_rng_.between(1, options_.nodes));
@@ -614,6 +671,9 @@ void SystemEngine::nemesis() {
     std::vector<bool> cut(options_.nodes, false);
     const std::size_t minority = nemesis_rng_.between(1, std::max<std::size_t>(1, (options_.nodes - 1) / 2));
     for (std::size_t i = 0; i < minority; ++i) cut[nemesis_rng_.below(options_.nodes)] = true;
+    // Half the time the leader is among those cut off: a deposed leader that still believes it
+    // leads is where stale reads and lost acknowledgements hide.
+    if (const NodeId lead = leader(); lead != kNoNode && nemesis_rng_.chance(0.5)) cut[lead - 1] = true;
     fault.kind = SystemFault::Kind::Partition;
     fault.node = kNoNode;
     for (NodeId n = 1; n <= options_.nodes; ++n) {
@@ -621,6 +681,25 @@ void SystemEngine::nemesis() {
     }
     fault.duration = nemesis_rng_.between(20, 120) * kTick;
     partition(fault.minority, fault.duration);
+    return record(std::move(fault));
+  }
+  if (kind == 3) {
+    const NodeId lead = leader();
+    if (lead == kNoNode || target == lead || !live(target)) return;
+    fault.kind = SystemFault::Kind::Transfer;
+    transfer(target);
+    return record(std::move(fault));
+  }
+  if (kind == 4) {
+    if (armed_) return;
+    fault.kind = SystemFault::Kind::CrashPoint;
+    fault.node = kNoNode;
+    fault.point = static_cast<SystemFault::Point>(nemesis_rng_.below(3));
+    fault.disk_keep = nemesis_rng_.below(3);
+    fault.disk_tear = nemesis_rng_.chance(0.5);
+    fault.duration = nemesis_rng_.between(10, 80) * kTick;
+    armed_ = fault;
+    note("crash point armed: " + std::string(to_string(fault.point)));
     return record(std::move(fault));
   }
   // Crashes and pauses keep a majority up, so the run makes progress between faults.
@@ -670,8 +749,110 @@ void SystemEngine::apply_scheduled(const SystemFault& fault) {
     case SystemFault::Kind::Oversized:
       if (!node_ok) return;
       return propose_oversized(fault.node, fault.bytes);
+    case SystemFault::Kind::Transfer:
+      if (!node_ok || leader() == kNoNode || leader() == fault.node || !live(fault.node)) return;
+      transfer(fault.node);
+      break;
+    case SystemFault::Kind::CrashPoint:
+      if (faults_stopped_) return;
+      armed_ = fault;
+      break;
   }
   record(fault);
+}
+
+NodeId SystemEngine::leader() const {
+  NodeId best = kNoNode;
+  Term term = 0;
+  for (NodeId id = 1; id <= options_.nodes; ++id) {
+    const Node& node = nodes_[id - 1];
+    if (node.driver && !node.paused && node.driver->is_leader() && node.driver->node().term() >= term) {
+      best = id;
+      term = node.driver->node().term();
+    }
+  }
+  return best;
+}
+
+// Thesis §3.10: the leader is asked to hand over to `to`. Its answer reaches no client: the
+// transfer is a fault, and whatever it does to the requests in flight is what is checked.
+void SystemEngine::transfer(NodeId to) {
+  const NodeId from = leader();
+  ++counts_.transfers;
+  note("transfer: leader " + std::to_string(from) + " asked to hand over to node " + std::to_string(to));
+  if (timeline_) timeline_->note(from, now_, "transfer to " + std::to_string(to));
+  ++counts_.events;
+  nodes_[from - 1].driver->transfer_leadership(to);
+  drain(from);
+}
+
+// After a step of `id`: whether it did what the armed crash point waits for. The crash comes at
+// once (a CrashNow event at this very time, ahead of anything else due now), after the step's
+// messages went out: the acknowledgement or vote is in flight, the process is gone.
+void SystemEngine::check_crash_point(NodeId id, std::span<const Action> actions) {
+  if (!armed_ || armed_->point == SystemFault::Point::AfterPersist) return;
+  for (const Action& action : actions) {
+    const auto* send = std::get_if<Send>(&action);
+    if (send == nullptr) continue;
+    const bool hit = armed_->point == SystemFault::Point::AfterVote
+                         ? std::holds_alternative<RequestVoteReply>(send->message) &&
+                               std::get<RequestVoteReply>(send->message).granted
+                         : std::holds_alternative<AppendEntriesReply>(send->message) &&
+                               std::get<AppendEntriesReply>(send->message).success;
+    if (hit) {
+      armed_->node = id;
+      at(now_, Kind::CrashNow, id);
+      return;
+    }
+  }
+}
+
+void SystemEngine::crash_point_fires(NodeId id) {
+  if (!armed_ || armed_->node != id || !live(id)) return;
+  const SystemFault fault = *armed_;
+  armed_.reset();
+  ++counts_.crash_points;
+  note("crash point " + std::string(to_string(fault.point)) + " fires on node " + std::to_string(id));
+  crash(id, fault.duration, fault.disk_keep, fault.disk_tear);
+}
+
+// The simulated disk works in groups (group commit, as a WAL with one fdatasync for every write
+// waiting): a group takes 1 to 20 ms, now and then 50 to 200 ms (a slow disk), and holds every
+// write queued when it completes. So a leader often replicates, and followers acknowledge, with
+// its own write still in flight.
+void SystemEngine::schedule_write(NodeId id) {
+  Node& node = nodes_[id - 1];
+  if (node.write_scheduled) return;  // joins the group in flight
+  const std::uint64_t latency = disk_rng_.chance(0.03) ? disk_rng_.between(50, 200) : disk_rng_.between(1, 20);
+  node.disk_free_at = std::max(node.disk_free_at, now_) + latency;
+  node.write_scheduled = true;
+  at(node.disk_free_at, Kind::DiskDone, id, node.incarnation);
+}
+
+void SystemEngine::disk_done(NodeId id, std::uint64_t incarnation) {
+  Node& node = nodes_[id - 1];
+  if (!live(id) || incarnation != node.incarnation) return;  // the crash lost the queue
+  if (node.paused) {  // written, but the paused process hears of it only when it runs again
+    at(now_ + kTick, Kind::DiskDone, id, incarnation);
+    return;
+  }
+  node.write_scheduled = false;
+  std::deque<Persist> group = std::move(node.writes);
+  node.writes.clear();
+  for (const Persist& persist : group) {
+    if (failed() || !live(id)) return;
+    auto status = write_persist(node.driver->log(), persist);
+    ++counts_.persists;
+    if (armed_ && armed_->point == SystemFault::Point::AfterPersist && status) {
+      // Written and synced, and the node never hears of it: it must find it on restart.
+      armed_->node = id;
+      return crash_point_fires(id);
+    }
+    ++counts_.events;
+    if (status) node.driver->persisted(Persisted{persist.index, persist.term});
+    else node.driver->persist_failed(std::move(status).error());
+    drain(id);
+  }
 }
 
 void SystemEngine::heal() {

@@ -55,7 +55,9 @@ std::string format_system_schedule(const SystemScheduleFile& file) {
       << "\nseed " << o.seed << "\nnodes " << o.nodes << "\nticks " << o.ticks << "\nclients " << o.clients
       << "\nsnapshot-threshold " << o.snapshot_threshold << "\nfaults crashes=" << o.crashes << " pauses=" << o.pauses
       << " partitions=" << o.partitions << " message-faults=" << o.message_faults
-      << " oversized-proposals=" << o.oversized_proposals << "\n";
+      << " oversized-proposals=" << o.oversized_proposals << " transfers=" << o.transfers
+      << " crash-points=" << o.crash_points << "\nstorage "
+      << (o.storage == SystemStorage::Sync ? "sync" : o.storage == SystemStorage::Async ? "async" : "mixed") << "\n";
   if (!file.check.empty()) out << "check " << file.check << "\n";
   for (const SystemFault& f : file.schedule.faults) {
     out << to_string(f.kind) << " at=" << f.time;
@@ -71,6 +73,11 @@ std::string format_system_schedule(const SystemScheduleFile& file) {
         break;
       }
       case SystemFault::Kind::Oversized: out << " node=" << f.node << " bytes=" << f.bytes; break;
+      case SystemFault::Kind::Transfer: out << " node=" << f.node; break;
+      case SystemFault::Kind::CrashPoint:
+        out << " point=" << to_string(f.point) << " down=" << f.duration << " keep=" << f.disk_keep
+            << " tear=" << f.disk_tear;
+        break;
     }
     out << "\n";
   }
@@ -138,8 +145,15 @@ bool parse_system_schedule(std::string_view text, SystemScheduleFile& file, std:
         else if (key == "partitions") o.partitions = on;
         else if (key == "message-faults") o.message_faults = on;
         else if (key == "oversized-proposals") o.oversized_proposals = on;
+        else if (key == "transfers") o.transfers = on;
+        else if (key == "crash-points") o.crash_points = on;
         else return fail("unknown fault switch " + key);
       }
+    } else if (word == "storage") {
+      if (value == "sync") o.storage = SystemStorage::Sync;
+      else if (value == "async") o.storage = SystemStorage::Async;
+      else if (value == "mixed") o.storage = SystemStorage::Mixed;
+      else return fail("storage must be sync, async or mixed");
     } else if (word == "check") {
       file.check = std::string(value);
     } else if (word == "client") {
@@ -159,14 +173,17 @@ bool parse_system_schedule(std::string_view text, SystemScheduleFile& file, std:
         }
         lists[client - 1].push_back(op);
       }
-    } else if (word == "crash" || word == "pause" || word == "partition" || word == "oversized") {
+    } else if (word == "crash" || word == "pause" || word == "partition" || word == "oversized" || word == "transfer" ||
+               word == "crash-point") {
       std::map<std::string, std::string, std::less<>> fields;
       if (!parse_fields(value, fields)) return fail("a fault wants key=value words");
       SystemFault f;
       f.kind = word == "crash"       ? SystemFault::Kind::Crash
                : word == "pause"     ? SystemFault::Kind::Pause
                : word == "partition" ? SystemFault::Kind::Partition
-                                     : SystemFault::Kind::Oversized;
+               : word == "transfer"  ? SystemFault::Kind::Transfer
+               : word == "oversized" ? SystemFault::Kind::Oversized
+                                     : SystemFault::Kind::CrashPoint;
       auto field = [&](std::string_view key, std::uint64_t& into) {
         const auto it = fields.find(key);
         return it != fields.end() && parse_u64(it->second, into);
@@ -194,6 +211,26 @@ bool parse_system_schedule(std::string_view text, SystemScheduleFile& file, std:
           }
           break;
         }
+        case SystemFault::Kind::Transfer:
+          if (!field("node", node)) return fail("transfer wants node=");
+          break;
+        case SystemFault::Kind::CrashPoint: {
+          const auto it = fields.find("point");
+          if (it == fields.end()) return fail("crash-point wants point=");
+          bool known = false;
+          for (auto p : {SystemFault::Point::AfterVote, SystemFault::Point::AfterAppendAck, SystemFault::Point::AfterPersist}) {
+            if (it->second == to_string(p)) {
+              f.point = p;
+              known = true;
+            }
+          }
+          if (!known) return fail("crash-point's point is after-vote, after-append-ack or after-persist");
+          if (!field("down", f.duration) || !field("keep", f.disk_keep) || !field("tear", tear) || tear > 1) {
+            return fail("crash-point wants down= keep= tear=0|1");
+          }
+          f.disk_tear = tear == 1;
+          break;
+        }
         case SystemFault::Kind::Oversized:
           // At most twice the frame bound: what the check needs, and no more memory than that.
           if (!field("node", node) || !field("bytes", f.bytes) || f.bytes == 0 || f.bytes > (std::uint64_t{8} << 20)) {
@@ -201,7 +238,9 @@ bool parse_system_schedule(std::string_view text, SystemScheduleFile& file, std:
           }
           break;
       }
-      if (f.kind != SystemFault::Kind::Partition && (node < 1 || node > 9)) return fail("a fault's node is 1..9");
+      if (f.kind != SystemFault::Kind::Partition && f.kind != SystemFault::Kind::CrashPoint && (node < 1 || node > 9)) {
+        return fail("a fault's node is 1..9");
+      }
       f.node = static_cast<NodeId>(node);
       file.schedule.faults.push_back(std::move(f));
     } else {

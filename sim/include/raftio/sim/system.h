@@ -52,18 +52,31 @@ using SystemRng = SplitMix64;
 // One fault as a run applied it, every random choice resolved: replayed at the same moment of the
 // same seed's run, it does the very same thing.
 struct SystemFault {
-  enum class Kind : std::uint8_t { Crash, Pause, Partition, Oversized };
+  enum class Kind : std::uint8_t { Crash, Pause, Partition, Oversized, Transfer, CrashPoint };
+  // CrashPoint: from `time` on, the first node whose step does this is crashed right after it
+  // (its messages sent), with `duration`, `disk_keep` and `disk_tear` as a crash's.
+  enum class Point : std::uint8_t { AfterVote, AfterAppendAck, AfterPersist };
   std::uint64_t time = 0;  // virtual time (10 units per tick)
   Kind kind = Kind::Crash;
-  NodeId node = kNoNode;         // crash, pause, oversized: the node
+  NodeId node = kNoNode;         // crash, pause, oversized: the node; transfer: the leader's successor
   std::uint64_t duration = 0;    // crash: until the restart; pause: until it resumes; partition: until it heals
   std::uint64_t disk_keep = 0;   // crash: unsynced writes the disk keeps (at most those it has)
   bool disk_tear = false;        // crash: the write after those is torn
   std::vector<NodeId> minority;  // partition: the nodes cut off from the rest
   std::uint64_t bytes = 0;       // oversized: the command's size
+  Point point = Point::AfterVote;  // crash point
   bool operator==(const SystemFault&) const = default;
 };
-std::string_view to_string(SystemFault::Kind kind) noexcept;  // "crash", "pause", "partition", "oversized"
+// "crash", "pause", "partition", "oversized", "transfer", "crash-point"
+std::string_view to_string(SystemFault::Kind kind) noexcept;
+// "after-vote" (a granted vote sent), "after-append-ack" (a successful AppendEntriesReply sent),
+// "after-persist" (an asynchronous write done, before the node hears of it)
+std::string_view to_string(SystemFault::Point point) noexcept;
+
+// How the nodes write their logs: inside each step (the Driver's RaftLog), through Persist
+// actions that a simulated disk completes after a delay (async_storage: the leader replicates
+// while its own write is in flight), or a mix in one cluster (odd and even nodes differ).
+enum class SystemStorage : std::uint8_t { Sync, Async, Mixed };
 
 // What a run did that its seed alone does not pin once faults are replayed: the faults it applied
 // and, per client, the numbers of the operations it invoked (operation n of client c is drawn from
@@ -97,6 +110,10 @@ struct SystemOptions {
   bool partitions = true;      // the network splits in two, then heals
   bool message_faults = true;  // messages (Raft's and the runtime's) are lost, duplicated,
                                // delayed and so reordered
+  bool transfers = true;       // the leader is asked to hand over to another node (thesis §3.10)
+  bool crash_points = true;    // a node crashes right after a step that voted, acknowledged entries
+                               // or (async storage) finished a write: the narrow windows
+  SystemStorage storage = SystemStorage::Mixed;
   // Once per run, at a random moment, a caller on a random node proposes a command one byte over
   // runtime::kMaxCommandBytes: the Driver must answer InvalidRequest at once (check "input bound").
   bool oversized_proposals = true;
@@ -127,6 +144,9 @@ struct SystemCounts {
   std::uint64_t restarts = 0;
   std::uint64_t pauses = 0;
   std::uint64_t partitions = 0;
+  std::uint64_t transfers = 0;     // leadership transfers asked of a leader
+  std::uint64_t crash_points = 0;  // crashes at a crash point
+  std::uint64_t persists = 0;      // asynchronous writes the simulated disks completed
   std::uint64_t snapshots_taken = 0;      // snapshot() calls the cores asked for
   std::uint64_t snapshots_installed = 0;  // restore() calls (after a restart, or from the leader)
   std::uint64_t leaders = 0;              // nodes that became leader
@@ -289,7 +309,7 @@ void write_system_history(std::ostream& out, const std::vector<typename M::Opera
 // --- shrinking ---
 
 struct SystemShrinkOptions {
-  std::size_t budget = 300;  // runs at most (the seed's own run included)
+  std::size_t budget = 1000;  // runs at most (the seed's own run included)
   std::function<void(const std::string&)> progress;  // a line after each pass, when set
 };
 

@@ -11,12 +11,15 @@
 //   ticks 1500
 //   clients 3
 //   snapshot-threshold 24
-//   faults crashes=1 pauses=1 partitions=1 message-faults=1 oversized-proposals=1
+//   faults crashes=1 pauses=1 partitions=1 message-faults=1 oversized-proposals=1 transfers=1 crash-points=1
+//   storage mixed
 //   check replica agreement
 //   crash at=1234 node=2 down=400 keep=1 tear=0
 //   pause at=2000 node=1 for=120
 //   partition at=2500 minority=1,3 for=300
 //   oversized at=3100 node=2 bytes=4190209
+//   transfer at=3300 node=3
+//   crash-point at=3500 point=after-vote down=300 keep=0 tear=1
 //   client 1: 1 2 5
 //   client 2:
 //
