@@ -5,12 +5,18 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "raftio/sim/kv_system.h"
 
 namespace raftio::sim {
 namespace {
+
+// SystemSpec picks the workload's form from the model's operation record.
+static_assert(std::is_same_v<SystemSpec<KvModel>::Operation, KvOperation>);
+static_assert(std::is_same_v<WorkloadFor<KvOperation>, OperationWorkload<KvOperation>>);
+static_assert(std::is_same_v<WorkloadFor<Operation<int, bool>>, Workload<int, bool>>);
 
 SystemOptions seeded(std::uint64_t seed) {
   SystemOptions options;
