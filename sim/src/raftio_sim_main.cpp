@@ -6,16 +6,19 @@
 //   raftio-sim --check-history h.jsonl         check a client history from anywhere
 //   raftio-sim --seed 42 --shrink              shrink a failure to a schedule file, print its replay
 //   raftio-sim --seed 42 --schedule FILE       replay a schedule file
+//   raftio-sim --model kv --seeds 1..200       the same key-value store as a StateMachine over runtime Drivers
 //   raftio-sim --model bank --seeds 1..200     the bank of docs/examples/bank.h over runtime Drivers
 // A failing run prints the violated property, the nodes, the last events before it and the
 // command that replays it. See docs/SIMULATION.md.
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "raftio/sim/history_io.h"
 #include "raftio/sim/schedule_io.h"
@@ -54,7 +57,7 @@ struct Cli {
   bool shrink = false;
   std::size_t shrink_budget = raftio::sim::ShrinkOptions{}.budget;
   std::string shrink_out;  // default raftio-sim-<seed>.schedule
-  std::string model = "kv";
+  std::string model = "core";
 };
 
 bool parse_range(const std::string& text, std::uint64_t& first, std::uint64_t& last) {
@@ -271,8 +274,11 @@ int check_history(const std::string& file) {
   return report.linearizable ? 0 : 1;
 }
 
-int run_bank_model(const Cli& cli, const CLI::App& app) {
+// --model kv|bank: run_system over runtime Drivers (system_cli.h).
+int run_system_model(const Cli& cli, const CLI::App& app) {
   raftio::sim::SystemCliOptions options;
+  options.model = cli.model;
+  const char* model = cli.model.c_str();
   options.first_seed = options.last_seed = cli.seed;
   if (!cli.seeds.empty()) {
     if (!parse_range(cli.seeds, options.first_seed, options.last_seed)) {
@@ -285,18 +291,22 @@ int run_bank_model(const Cli& cli, const CLI::App& app) {
   if (app.count("--ticks") > 0) options.ticks = cli.ticks;
   if (app.count("--clients") > 0) options.clients = cli.clients;
   if (cli.faults != "all" && cli.faults != "none") {
-    std::fprintf(stderr, "raftio-sim: --model bank takes --faults all or none\n");
+    std::fprintf(stderr, "raftio-sim: --model %s takes --faults all or none\n", model);
     return 2;
   }
   options.faults = cli.faults == "all";
-  if (cli.plant_bug != "none" && cli.plant_bug != "forget-last-account") {
-    std::fprintf(stderr, "raftio-sim: --model bank plants only forget-last-account\n");
+  const std::vector<std::string> bugs = raftio::sim::planted_bugs(cli.model);
+  if (cli.plant_bug != "none" && std::find(bugs.begin(), bugs.end(), cli.plant_bug) == bugs.end()) {
+    std::string names;
+    for (const std::string& bug : bugs) names += (names.empty() ? "" : ", ") + bug;
+    std::fprintf(stderr, "raftio-sim: --model %s plants only %s\n", model, names.c_str());
     return 2;
   }
-  options.planted = cli.plant_bug == "forget-last-account";
+  options.plant_bug = cli.plant_bug;
   options.until_violation = cli.until_violation;
   if (!cli.html_file.empty() || !cli.history_file.empty() || cli.shrink || !cli.schedule_file.empty()) {
-    std::fprintf(stderr, "raftio-sim: --model bank records only --trace (no --html, --history, --shrink, --schedule)\n");
+    std::fprintf(stderr, "raftio-sim: --model %s records only --trace (no --html, --history, --shrink, --schedule)\n",
+                 model);
     return 2;
   }
   if (!cli.trace_file.empty() && options.sweep) {
@@ -304,7 +314,7 @@ int run_bank_model(const Cli& cli, const CLI::App& app) {
     return 2;
   }
   options.trace_file = cli.trace_file;
-  return raftio::sim::run_bank(options);
+  return raftio::sim::run_system_model(options);
 }
 
 }  // namespace
@@ -347,9 +357,10 @@ int main(int argc, char** argv) {
                  "linearizability instead of running; exit 1 if it is not linearizable");
   app.add_option("--plant-bug", cli.plant_bug,
                  "plant a bug to see a failure found, shrunk and replayed: crash-loses-log-tail (a restarted node "
-                 "lost its last log entries; needs --storage mem); with --model bank: forget-last-account (its "
-                 "snapshot() leaves out an account)")
-      ->check(CLI::IsMember({"none", "crash-loses-log-tail", "forget-last-account"}))
+                 "lost its last log entries; needs --storage mem); with --model kv: kv-restore-drops-sessions (its "
+                 "restore() forgets the client sessions); with --model bank: forget-last-account (its snapshot() "
+                 "leaves out an account)")
+      ->check(CLI::IsMember({"none", "crash-loses-log-tail", "kv-restore-drops-sessions", "forget-last-account"}))
       ->capture_default_str();
   auto* schedule_option = app.add_option(
       "--schedule", cli.schedule_file,
@@ -362,15 +373,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--shrink-out", cli.shrink_out, "with --shrink: the schedule file (default raftio-sim-<seed>.schedule)");
   app.add_option("--model", cli.model,
-                 "kv: raftio's key-value store on the core; bank: the bank of docs/examples/bank.h, a user's "
-                 "StateMachine over runtime Drivers (run_system; --seed(s), --nodes, --ticks, --clients, --faults "
-                 "none|all, --plant-bug, --until-violation and --trace, as text lines, apply)")
-      ->check(CLI::IsMember({"kv", "bank"}))
+                 "core: raftio's key-value store stepped on the core (the default: WAL, storage modes, swarm, "
+                 "crash points, --shrink); kv: the same store as a runtime StateMachine (raftio/sim/kv_system.h) "
+                 "over runtime Drivers; bank: the bank of docs/examples/bank.h, a user's StateMachine. kv and bank "
+                 "run through run_system (raftio/sim/system.h): --seed(s), --nodes, --ticks, --clients, --faults "
+                 "none|all, --plant-bug, --until-violation and --trace, as text lines, apply")
+      ->check(CLI::IsMember({"core", "kv", "bank"}))
       ->capture_default_str();
   shrink_flag->excludes(schedule_option);
   CLI11_PARSE(app, argc, argv);
   if (!cli.check_history_file.empty()) return check_history(cli.check_history_file);
-  if (cli.model == "bank") return run_bank_model(cli, app);
+  if (cli.model != "core") return run_system_model(cli, app);
 
   SimOptions options;
   options.seed = cli.seed;
@@ -382,9 +395,12 @@ int main(int argc, char** argv) {
   options.clients = cli.clients;
   options.swarm = cli.swarm == "on";
   options.snapshot_every = cli.snapshot_every;
-  if (cli.plant_bug == "forget-last-account") {
-    std::fprintf(stderr, "raftio-sim: --plant-bug forget-last-account needs --model bank\n");
-    return 2;
+  for (const char* model : {"kv", "bank"}) {
+    const std::vector<std::string> bugs = raftio::sim::planted_bugs(model);
+    if (std::find(bugs.begin(), bugs.end(), cli.plant_bug) != bugs.end()) {
+      std::fprintf(stderr, "raftio-sim: --plant-bug %s needs --model %s\n", cli.plant_bug.c_str(), model);
+      return 2;
+    }
   }
   raftio::sim::parse_planted_bug(cli.plant_bug, options.planted_bug);
   if (options.planted_bug != raftio::sim::PlantedBug::None && options.storage != raftio::sim::Storage::Memory) {

@@ -7,6 +7,17 @@
 //   workload   how clients pick operations, and how an operation becomes a command and a
 //              response becomes an output
 //
+// The workload comes in two forms, picked by the model's Operation type (WorkloadFor below):
+//   Workload<Input, Output>    when the Operation is model.h's Operation<Input, Output> (or has its
+//                              `input` and `output` fields): the workload draws inputs and decodes
+//                              outputs, and the simulator keeps the record (the bank example);
+//   OperationWorkload<Op>      when the Operation is a record of its own (KvOperation, the history
+//                              type the key-value simulator, its history files and KvModel share):
+//                              the workload makes whole operations and fills in their outcome.
+// One trait rather than an adapter: a model written for an existing history type is used as it
+// is, with no second record type to convert to and from, and the linearizability checker sees
+// only M::Operation, whatever the form (kv_system.h runs the key-value store this way).
+//
 // run_system(spec, options) then runs one seeded simulation: N Drivers over MemoryLogs that a
 // crash cuts back to what was synced, a network between them that delays, loses, duplicates and
 // partitions, pauses, and clients that reach random nodes over a lossy network of their own and
@@ -171,7 +182,8 @@ struct SystemReport {
   SystemSchedule schedule;  // the faults applied and the operations invoked, for a replay
 };
 
-// What the clients do. Input and Output are those of the model's Operation.
+// What the clients do, for a model whose Operation is Operation<Input, Output> (model.h): the
+// workload draws inputs and decodes outputs; the simulator keeps the records.
 template <class Input, class Output>
 struct Workload {
   // The next operation of client `client` (1-based), drawn from `rng` only.
@@ -185,17 +197,53 @@ struct Workload {
   std::function<std::optional<Output>(const Input&, const Payload&)> decode;
 };
 
-// M::Operation must have the fields of Operation<Input, Output> (model.h): client, input, output,
-// invoke_time, complete_time.
+// What the clients do, for a model whose Operation is a record of its own (no `input`/`output`
+// fields): the workload makes and completes whole operations. The simulator sets the record's
+// client, invoke_time and complete_time; the workload everything else.
+template <class Op>
+struct OperationWorkload {
+  // The next operation of client `client` (1-based), drawn from `rng` and from `history` only:
+  // every operation invoked so far in this run, with the outcomes known so far (a client may
+  // act on what it was told, e.g. compare-and-set against the value it last read).
+  std::function<Op(std::uint64_t client, const std::vector<Op>& history, SystemRng& rng)> next;
+  // The command proposed (or the query for a read) for `op`, the run's `number`th operation (from
+  // 1). Numbers are unique in a run and increase for each client, so they can serve as a
+  // session's sequence numbers. A client sends these same bytes again when it retries.
+  std::function<Payload(const Op& op, std::uint64_t number)> encode;
+  std::function<bool(const Op&)> is_read;  // as Workload::is_read
+  // Records what `response` means in op's outcome fields; false when it does not decode (the
+  // run fails its "response" check).
+  std::function<bool(Op& op, const Payload& response)> complete;
+};
+
+// Whether an operation record has model.h's `input` and `output` fields.
+template <class Op>
+concept InputOutputOperation = requires(const Op& op) {
+  op.input;
+  op.output;
+};
+template <class Op>
+struct WorkloadForOperation {
+  using type = OperationWorkload<Op>;
+};
+template <InputOutputOperation Op>
+struct WorkloadForOperation<Op> {
+  using type = Workload<decltype(Op::input), decltype(Op::output)>;
+};
+// The workload form for an operation record: see the top of this file.
+template <class Op>
+using WorkloadFor = typename WorkloadForOperation<Op>::type;
+
+// M::Operation has client, invoke_time and complete_time (LinearizabilityModel), and either the
+// `input` and `output` of Operation<Input, Output> (model.h), with a Workload<Input, Output>, or
+// fields of its own, with an OperationWorkload.
 template <LinearizabilityModel M>
 struct SystemSpec {
   using Operation = typename M::Operation;
-  using Input = decltype(Operation::input);
-  using Output = decltype(Operation::output);
 
   std::function<std::unique_ptr<runtime::StateMachine>()> machine;
   M model;
-  Workload<Input, Output> workload;
+  WorkloadFor<Operation> workload;
 };
 
 namespace detail {
@@ -227,27 +275,44 @@ SystemOutcome run_system_engine(const std::function<std::unique_ptr<runtime::Sta
 template <LinearizabilityModel M>
 class TypedSystemClients final : public SystemClients {
  public:
+  using Op = typename M::Operation;
   explicit TypedSystemClients(const SystemSpec<M>& spec) : spec_(spec) {}
   std::size_t invoke(std::uint64_t client, SystemRng& rng, std::uint64_t time, SystemRequest& request) override {
-    typename M::Operation op{};
+    Op op{};
+    if constexpr (InputOutputOperation<Op>) {
+      op.input = spec_.workload.next(client, rng);
+    } else {
+      op = spec_.workload.next(client, history, rng);
+    }
     op.client = client;
-    op.input = spec_.workload.next(client, rng);
     op.invoke_time = time;
-    request.command = spec_.workload.encode(op.input);
-    request.read = spec_.workload.is_read(op.input);
+    op.complete_time.reset();
+    if constexpr (InputOutputOperation<Op>) {
+      request.command = spec_.workload.encode(op.input);
+      request.read = spec_.workload.is_read(op.input);
+    } else {
+      request.command = spec_.workload.encode(op, history.size() + 1);
+      request.read = spec_.workload.is_read(op);
+    }
     history.push_back(std::move(op));
     return history.size() - 1;
   }
   bool complete(std::size_t op, const Payload& response, std::uint64_t time) override {
-    std::optional<typename SystemSpec<M>::Output> output = spec_.workload.decode(history[op].input, response);
-    if (!output) return false;
-    history[op].output = std::move(*output);
+    if constexpr (InputOutputOperation<Op>) {
+      auto output = spec_.workload.decode(history[op].input, response);
+      if (!output) return false;
+      history[op].output = std::move(*output);
+    } else {
+      Op done = history[op];  // a response that does not decode leaves the record as it was
+      if (!spec_.workload.complete(done, response)) return false;
+      history[op] = std::move(done);
+    }
     history[op].complete_time = time;
     return true;
   }
   std::string describe(std::size_t op) const override { return spec_.model.describe(history[op]); }
 
-  std::vector<typename M::Operation> history;
+  std::vector<Op> history;
 
  private:
   const SystemSpec<M>& spec_;
