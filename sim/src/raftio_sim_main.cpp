@@ -17,12 +17,15 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "raftio/sim/history_io.h"
 #include "raftio/sim/schedule_io.h"
 #include "raftio/sim/shrink.h"
+#include "raftio/sim/system.h"
+#include "raftio/sim/system_schedule_io.h"
 #include "raftio/sim/simulation.h"
 #include "cli_output.h"
 #include "system_cli.h"
@@ -304,16 +307,21 @@ int run_system_model(const Cli& cli, const CLI::App& app) {
   }
   options.plant_bug = cli.plant_bug;
   options.until_violation = cli.until_violation;
-  if (!cli.html_file.empty() || !cli.history_file.empty() || cli.shrink || !cli.schedule_file.empty()) {
-    std::fprintf(stderr, "raftio-sim: --model %s records only --trace (no --html, --history, --shrink, --schedule)\n",
-                 model);
+  if ((!cli.trace_file.empty() || !cli.html_file.empty() || !cli.history_file.empty() || cli.shrink) && options.sweep) {
+    std::fprintf(stderr, "raftio-sim: --trace, --html, --history and --shrink work on one run: use --seed, not --seeds\n");
     return 2;
   }
-  if (!cli.trace_file.empty() && options.sweep) {
-    std::fprintf(stderr, "raftio-sim: --trace records one run: use --seed, not --seeds\n");
+  if (cli.shrink && (!cli.trace_file.empty() || !cli.html_file.empty() || !cli.history_file.empty())) {
+    std::fprintf(stderr, "raftio-sim: --shrink runs many runs: give --trace, --html or --history to the replay of its "
+                         "schedule (--schedule FILE)\n");
     return 2;
   }
   options.trace_file = cli.trace_file;
+  options.html_file = cli.html_file;
+  options.history_file = cli.history_file;
+  options.shrink = cli.shrink;
+  options.shrink_budget = app.count("--shrink-budget") > 0 ? cli.shrink_budget : raftio::sim::SystemShrinkOptions{}.budget;
+  options.shrink_out = cli.shrink_out;
   return raftio::sim::run_system_model(options);
 }
 
@@ -377,12 +385,25 @@ int main(int argc, char** argv) {
                  "crash points, --shrink); kv: the same store as a runtime StateMachine (raftio/sim/kv_system.h) "
                  "over runtime Drivers; bank: the bank of docs/examples/bank.h, a user's StateMachine. kv and bank "
                  "run through run_system (raftio/sim/system.h): --seed(s), --nodes, --ticks, --clients, --faults "
-                 "none|all, --plant-bug, --until-violation and --trace, as text lines, apply")
+                 "none|all, --plant-bug, --until-violation, --trace (text lines), --html, --history (JSON lines of the "
+                 "model's descriptions) and --shrink apply; --schedule replays a file --shrink wrote, whatever --model says")
       ->check(CLI::IsMember({"core", "kv", "bank"}))
       ->capture_default_str();
   shrink_flag->excludes(schedule_option);
   CLI11_PARSE(app, argc, argv);
   if (!cli.check_history_file.empty()) return check_history(cli.check_history_file);
+  if (!cli.schedule_file.empty()) {
+    // A schedule of the system simulator names its model: it replays whatever --model says.
+    std::ifstream in(cli.schedule_file);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in && raftio::sim::is_system_schedule(text)) {
+      raftio::sim::SystemCliOptions outputs;
+      outputs.trace_file = cli.trace_file;
+      outputs.html_file = cli.html_file;
+      outputs.history_file = cli.history_file;
+      return raftio::sim::replay_system_schedule(cli.schedule_file, text, outputs);
+    }
+  }
   if (cli.model != "core") return run_system_model(cli, app);
 
   SimOptions options;
