@@ -9,7 +9,8 @@ be killed; a survivor means the simulator (its exploration or its checks) misses
 
 Each mutant is a JSON file: name, rule (what it breaks), file, find, replace, and optionally
 "sweeps": "system" for a bug of the runtime's Driver, which only the system simulator runs (its
-sweeps run the bank example over Drivers; the default, "raft", runs the core's). `find` must occur
+sweeps run the bank example and the key-value store over Drivers; the default, "raft", runs the
+core's). `find` must occur
 exactly once in `file`, or the script stops: a mutant that no longer applies is an error, never a
 silent pass. The scratch copy lives in build/mutation/ (one release build, reused: ninja rebuilds
 only what a mutant changed). Prints one line per mutant (property that caught it, seeds it took,
@@ -47,11 +48,14 @@ SWEEPS = {
         ("sync", 301, 30, ["--ticks", TICKS, "--faults", "all", "--storage", "wal", "--storage-mode", "sync"]),
         ("network", 401, 40, ["--ticks", TICKS, "--faults", "network", "--storage", "wal", "--storage-mode", "mixed"]),
     ],
-    # The runtime's Driver runs only under the system simulator (sim/system.h): the bank example,
-    # 3 and 5 nodes, every fault.
+    # The runtime's Driver runs only under the system simulator (sim/system.h): the bank example
+    # (no client sessions, so a command applied twice shows) and the key-value store over Drivers
+    # in longer runs, 3 and 5 nodes, every fault.
     "system": [
         ("bank", 1, 100, ["--model", "bank"]),
+        ("kv", 1, 150, ["--model", "kv", "--ticks", "10000"]),
         ("bank-5", 1001, 40, ["--model", "bank", "--nodes", "5"]),
+        ("kv-5", 1001, 50, ["--model", "kv", "--nodes", "5", "--ticks", "10000"]),
     ],
 }
 
