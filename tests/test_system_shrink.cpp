@@ -53,6 +53,9 @@ TEST(SystemSchedule, ARunRecordsItsFaultsAndOperations) {
   }
   EXPECT_EQ(crashes + report.counts.crash_points, report.counts.crashes);
   EXPECT_EQ(transfers, report.counts.transfers);
+  std::uint64_t changes = 0;
+  for (const SystemFault& f : s.faults) changes += f.kind == SystemFault::Kind::Remove || f.kind == SystemFault::Kind::Add;
+  EXPECT_EQ(changes, report.counts.membership_changes);
   EXPECT_GE(points, report.counts.crash_points);
   EXPECT_EQ(pauses, report.counts.pauses);
   EXPECT_EQ(partitions, report.counts.partitions);
@@ -191,7 +194,15 @@ SystemScheduleFile sample_file() {
   point.disk_keep = 1;
   file.options.storage = SystemStorage::Async;
   file.options.transfers = false;
-  file.schedule.faults = {crash, partition, pause, oversized, transfer, point};
+  SystemFault remove;
+  remove.kind = SystemFault::Kind::Remove;
+  remove.time = 305;
+  remove.node = 4;
+  SystemFault add = remove;
+  add.kind = SystemFault::Kind::Add;
+  add.time = 306;
+  file.options.membership = false;
+  file.schedule.faults = {crash, partition, pause, oversized, transfer, point, remove, add};
   file.schedule.client_ops = {{1, 2, 5}, {}};
   return file;
 }
@@ -215,6 +226,7 @@ TEST(SystemScheduleFile, RoundTrips) {
   EXPECT_EQ(back.options.oversized_proposals, false);
   EXPECT_EQ(back.options.transfers, false);
   EXPECT_EQ(back.options.crash_points, true);
+  EXPECT_EQ(back.options.membership, false);
   EXPECT_EQ(back.options.storage, SystemStorage::Async);
   EXPECT_EQ(back.check, file.check);
   EXPECT_EQ(back.schedule, file.schedule);
@@ -249,6 +261,7 @@ TEST(SystemScheduleFile, HostileLinesAreRefusedWithTheirLineNumber) {
       {"storage async", "storage fast", "sync, async or mixed"},
       {"point=after-append-ack", "point=before-lunch", "crash-point's point"},
       {"transfer at=303 node=3", "transfer at=303 node=12", "node is 1..9"},
+      {"remove at=305 node=4", "remove at=305", "remove wants node="},
       {"model bank\n", "", "no model line"},
       {"check replica agreement", "chekc replica agreement", "unknown line 'chekc'"},
   };

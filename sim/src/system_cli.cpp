@@ -41,7 +41,7 @@ SystemOptions options_for(const SystemCliOptions& cli, std::uint64_t seed) {
   if (cli.ticks != 0) options.ticks = cli.ticks;
   if (cli.clients != 0) options.clients = cli.clients;
   options.crashes = options.pauses = options.partitions = options.message_faults = options.transfers =
-      options.crash_points = cli.faults;
+      options.crash_points = options.membership = cli.faults;
   return options;
 }
 

@@ -53,6 +53,8 @@ std::string_view to_string(SystemFault::Kind kind) noexcept {
     case SystemFault::Kind::Oversized: return "oversized";
     case SystemFault::Kind::Transfer: return "transfer";
     case SystemFault::Kind::CrashPoint: return "crash-point";
+    case SystemFault::Kind::Remove: return "remove";
+    case SystemFault::Kind::Add: return "add";
   }
   return "?";
 }
@@ -72,7 +74,7 @@ std::string describe(const SystemCounts& c) {
          n(c.unknown_outcome) + " unknown, " + n(c.retries) + " retries), " + n(c.messages_sent) + " messages (" +
          n(c.messages_lost) + " lost, " + n(c.messages_duplicated) + " duplicated), " + n(c.crashes) + " crashes, " +
          n(c.restarts) + " restarts, " + n(c.pauses) + " pauses, " + n(c.partitions) + " partitions, " +
-         n(c.transfers) + " transfers, " + n(c.crash_points) + " crash points, " + n(c.persists) + " async writes, " +
+         n(c.transfers) + " transfers, " + n(c.membership_changes) + " membership changes, " + n(c.crash_points) + " crash points, " + n(c.persists) + " async writes, " +
          n(c.snapshots_taken) + " snapshots taken, " + n(c.snapshots_installed) + " installed, " + n(c.leaders) +
          " leaders, " + n(c.oversized_refused) + " oversized proposals refused";
 }
@@ -251,6 +253,7 @@ class SystemEngine {
   void schedule_write(NodeId id);
   void disk_done(NodeId id, std::uint64_t incarnation);
   void transfer(NodeId to);
+  void change_membership(SystemFault::Kind kind, NodeId node);
   NodeId leader() const;  // the live leader of the highest term, or kNoNode
   void check_crash_point(NodeId id, std::span<const Action> actions);
   void crash_point_fires(NodeId id);
@@ -660,6 +663,7 @@ void SystemEngine::nemesis() {
   if (options_.partitions && options_.nodes > 1) kinds.push_back(2);
   if (options_.transfers && options_.nodes > 1) kinds.push_back(3);
   if (options_.crash_points) kinds.push_back(4);
+  if (options_.membership && options_.nodes > 2) kinds.push_back(5);
   if (kinds.empty()) return;
   const int kind = kinds[nemesis_rng_.below(kinds.size())];
   const NodeId target = static_cast<NodeId>(nemesis_rng_.between(1, options_.nodes));
@@ -688,6 +692,21 @@ void SystemEngine::nemesis() {
     if (lead == kNoNode || target == lead || !live(target)) return;
     fault.kind = SystemFault::Kind::Transfer;
     transfer(target);
+    return record(std::move(fault));
+  }
+  if (kind == 5) {
+    // The leader's view of the configuration decides: remove a voter other than itself while
+    // three or more remain... or add back a node that is no longer one.
+    const NodeId lead = leader();
+    if (lead == kNoNode || target == lead) return;
+    const Membership& members = nodes_[lead - 1].driver->node().membership();
+    if (members.is_voter(target)) {
+      if (members.voters.size() < 3) return;
+      fault.kind = SystemFault::Kind::Remove;
+    } else {
+      fault.kind = SystemFault::Kind::Add;
+    }
+    change_membership(fault.kind, target);
     return record(std::move(fault));
   }
   if (kind == 4) {
@@ -757,6 +776,11 @@ void SystemEngine::apply_scheduled(const SystemFault& fault) {
       if (faults_stopped_) return;
       armed_ = fault;
       break;
+    case SystemFault::Kind::Remove:
+    case SystemFault::Kind::Add:
+      if (!node_ok || leader() == kNoNode || leader() == fault.node) return;
+      change_membership(fault.kind, fault.node);
+      break;
   }
   record(fault);
 }
@@ -783,6 +807,22 @@ void SystemEngine::transfer(NodeId to) {
   if (timeline_) timeline_->note(from, now_, "transfer to " + std::to_string(to));
   ++counts_.events;
   nodes_[from - 1].driver->transfer_leadership(to);
+  drain(from);
+}
+
+// One server at a time (thesis §4.1), asked of the leader; the Driver retries a change the core
+// cannot take yet (the previous one still committing), and add_voter catches a node up as a
+// learner before it votes (§4.2.1). The answer reaches no client.
+void SystemEngine::change_membership(SystemFault::Kind kind, NodeId node) {
+  const NodeId from = leader();
+  ++counts_.membership_changes;
+  const std::string what = std::string(kind == SystemFault::Kind::Remove ? "remove" : "add") + " node " + std::to_string(node);
+  note("membership: leader " + std::to_string(from) + " asked to " + what);
+  if (timeline_) timeline_->note(from, now_, what);
+  ++counts_.events;
+  Driver& driver = *nodes_[from - 1].driver;
+  if (kind == SystemFault::Kind::Remove) driver.remove_node(node);
+  else driver.add_voter(node);
   drain(from);
 }
 

@@ -56,7 +56,7 @@ std::string format_system_schedule(const SystemScheduleFile& file) {
       << "\nsnapshot-threshold " << o.snapshot_threshold << "\nfaults crashes=" << o.crashes << " pauses=" << o.pauses
       << " partitions=" << o.partitions << " message-faults=" << o.message_faults
       << " oversized-proposals=" << o.oversized_proposals << " transfers=" << o.transfers
-      << " crash-points=" << o.crash_points << "\nstorage "
+      << " crash-points=" << o.crash_points << " membership=" << o.membership << "\nstorage "
       << (o.storage == SystemStorage::Sync ? "sync" : o.storage == SystemStorage::Async ? "async" : "mixed") << "\n";
   if (!file.check.empty()) out << "check " << file.check << "\n";
   for (const SystemFault& f : file.schedule.faults) {
@@ -73,7 +73,9 @@ std::string format_system_schedule(const SystemScheduleFile& file) {
         break;
       }
       case SystemFault::Kind::Oversized: out << " node=" << f.node << " bytes=" << f.bytes; break;
-      case SystemFault::Kind::Transfer: out << " node=" << f.node; break;
+      case SystemFault::Kind::Transfer:
+      case SystemFault::Kind::Remove:
+      case SystemFault::Kind::Add: out << " node=" << f.node; break;
       case SystemFault::Kind::CrashPoint:
         out << " point=" << to_string(f.point) << " down=" << f.duration << " keep=" << f.disk_keep
             << " tear=" << f.disk_tear;
@@ -147,6 +149,7 @@ bool parse_system_schedule(std::string_view text, SystemScheduleFile& file, std:
         else if (key == "oversized-proposals") o.oversized_proposals = on;
         else if (key == "transfers") o.transfers = on;
         else if (key == "crash-points") o.crash_points = on;
+        else if (key == "membership") o.membership = on;
         else return fail("unknown fault switch " + key);
       }
     } else if (word == "storage") {
@@ -174,7 +177,7 @@ bool parse_system_schedule(std::string_view text, SystemScheduleFile& file, std:
         lists[client - 1].push_back(op);
       }
     } else if (word == "crash" || word == "pause" || word == "partition" || word == "oversized" || word == "transfer" ||
-               word == "crash-point") {
+               word == "crash-point" || word == "remove" || word == "add") {
       std::map<std::string, std::string, std::less<>> fields;
       if (!parse_fields(value, fields)) return fail("a fault wants key=value words");
       SystemFault f;
@@ -182,6 +185,8 @@ bool parse_system_schedule(std::string_view text, SystemScheduleFile& file, std:
                : word == "pause"     ? SystemFault::Kind::Pause
                : word == "partition" ? SystemFault::Kind::Partition
                : word == "transfer"  ? SystemFault::Kind::Transfer
+               : word == "remove"    ? SystemFault::Kind::Remove
+               : word == "add"       ? SystemFault::Kind::Add
                : word == "oversized" ? SystemFault::Kind::Oversized
                                      : SystemFault::Kind::CrashPoint;
       auto field = [&](std::string_view key, std::uint64_t& into) {
@@ -212,7 +217,9 @@ bool parse_system_schedule(std::string_view text, SystemScheduleFile& file, std:
           break;
         }
         case SystemFault::Kind::Transfer:
-          if (!field("node", node)) return fail("transfer wants node=");
+        case SystemFault::Kind::Remove:
+        case SystemFault::Kind::Add:
+          if (!field("node", node)) return fail(std::string(word) + " wants node=");
           break;
         case SystemFault::Kind::CrashPoint: {
           const auto it = fields.find("point");

@@ -63,13 +63,14 @@ using SystemRng = SplitMix64;
 // One fault as a run applied it, every random choice resolved: replayed at the same moment of the
 // same seed's run, it does the very same thing.
 struct SystemFault {
-  enum class Kind : std::uint8_t { Crash, Pause, Partition, Oversized, Transfer, CrashPoint };
+  enum class Kind : std::uint8_t { Crash, Pause, Partition, Oversized, Transfer, CrashPoint, Remove, Add };
   // CrashPoint: from `time` on, the first node whose step does this is crashed right after it
   // (its messages sent), with `duration`, `disk_keep` and `disk_tear` as a crash's.
   enum class Point : std::uint8_t { AfterVote, AfterAppendAck, AfterPersist };
   std::uint64_t time = 0;  // virtual time (10 units per tick)
   Kind kind = Kind::Crash;
-  NodeId node = kNoNode;         // crash, pause, oversized: the node; transfer: the leader's successor
+  NodeId node = kNoNode;         // crash, pause, oversized: the node; transfer: the leader's successor;
+                                 // remove, add: the node the leader removes, or adds back as a voter
   std::uint64_t duration = 0;    // crash: until the restart; pause: until it resumes; partition: until it heals
   std::uint64_t disk_keep = 0;   // crash: unsynced writes the disk keeps (at most those it has)
   bool disk_tear = false;        // crash: the write after those is torn
@@ -78,7 +79,7 @@ struct SystemFault {
   Point point = Point::AfterVote;  // crash point
   bool operator==(const SystemFault&) const = default;
 };
-// "crash", "pause", "partition", "oversized", "transfer", "crash-point"
+// "crash", "pause", "partition", "oversized", "transfer", "crash-point", "remove", "add"
 std::string_view to_string(SystemFault::Kind kind) noexcept;
 // "after-vote" (a granted vote sent), "after-append-ack" (a successful AppendEntriesReply sent),
 // "after-persist" (an asynchronous write done, before the node hears of it)
@@ -122,6 +123,8 @@ struct SystemOptions {
   bool message_faults = true;  // messages (Raft's and the runtime's) are lost, duplicated,
                                // delayed and so reordered
   bool transfers = true;       // the leader is asked to hand over to another node (thesis §3.10)
+  bool membership = true;      // the leader is asked to remove a voter (never below two), and to
+                               // add a removed node back (Driver::add_voter: learner, then voter)
   bool crash_points = true;    // a node crashes right after a step that voted, acknowledged entries
                                // or (async storage) finished a write: the narrow windows
   SystemStorage storage = SystemStorage::Mixed;
@@ -156,6 +159,7 @@ struct SystemCounts {
   std::uint64_t pauses = 0;
   std::uint64_t partitions = 0;
   std::uint64_t transfers = 0;     // leadership transfers asked of a leader
+  std::uint64_t membership_changes = 0;  // removals and additions asked of a leader
   std::uint64_t crash_points = 0;  // crashes at a crash point
   std::uint64_t persists = 0;      // asynchronous writes the simulated disks completed
   std::uint64_t snapshots_taken = 0;      // snapshot() calls the cores asked for
@@ -339,6 +343,11 @@ SystemReport<typename M::Operation> run_system(const SystemSpec<M>& spec, const 
     if (!checked.linearizable) {
       report.failed_check = SystemCheck::Linearizability;
       report.message = "seed " + std::to_string(options.seed) + ": linearizability: " + checked.explanation;
+      if (options.timeline != nullptr) {  // found at the end: the whole run is the story
+        options.timeline->markers.push_back({options.timeline->end_time, "failure"});
+        options.timeline->focus = options.timeline->end_time;
+        options.timeline->focus_label = to_string(SystemCheck::Linearizability);
+      }
     }
   }
   report.passed = report.failed_check == SystemCheck::None;
