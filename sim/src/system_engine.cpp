@@ -695,19 +695,29 @@ void SystemEngine::nemesis() {
     return record(std::move(fault));
   }
   if (kind == 5) {
-    // The leader's view of the configuration decides: remove a voter other than itself while
-    // three or more remain... or add back a node that is no longer one.
-    const NodeId lead = leader();
-    if (lead == kNoNode || target == lead) return;
-    const Membership& members = nodes_[lead - 1].driver->node().membership();
-    if (members.is_voter(target)) {
-      if (members.voters.size() < 3) return;
-      fault.kind = SystemFault::Kind::Remove;
-    } else {
-      fault.kind = SystemFault::Kind::Add;
+    // The leader's view of the configuration decides: remove a voter other than itself, or add back a node that is no longer one. Now and then a second
+    // change follows at once, while the first is still uncommitted: the core must take one at a
+    // time (thesis §4.1), and the Driver retries the second until it can.
+    const int changes = nemesis_rng_.chance(0.3) ? 2 : 1;
+    for (int i = 0; i < changes; ++i) {
+      const NodeId node = i == 0 ? target : static_cast<NodeId>(nemesis_rng_.between(1, options_.nodes));
+      const NodeId lead = leader();
+      if (lead == kNoNode || node == lead) return;
+      const Membership& members = nodes_[lead - 1].driver->node().membership();
+      SystemFault change;
+      change.node = node;
+      if (members.is_voter(node)) {
+        // Never below a majority of the nodes (two of three, three of five): the cluster keeps
+        // a voter's worth of tolerance for the crashes the nemesis also makes.
+        if (members.voters.size() <= options_.nodes / 2 + 1) return;
+        change.kind = SystemFault::Kind::Remove;
+      } else {
+        change.kind = SystemFault::Kind::Add;
+      }
+      change_membership(change.kind, node);
+      record(std::move(change));
     }
-    change_membership(fault.kind, target);
-    return record(std::move(fault));
+    return;
   }
   if (kind == 4) {
     if (armed_) return;

@@ -123,7 +123,8 @@ struct SystemOptions {
   bool message_faults = true;  // messages (Raft's and the runtime's) are lost, duplicated,
                                // delayed and so reordered
   bool transfers = true;       // the leader is asked to hand over to another node (thesis §3.10)
-  bool membership = true;      // the leader is asked to remove a voter (never below two), and to
+  bool membership = true;      // the leader is asked to remove a voter (never below a majority of
+                               // the nodes), and to
                                // add a removed node back (Driver::add_voter: learner, then voter)
   bool crash_points = true;    // a node crashes right after a step that voted, acknowledged entries
                                // or (async storage) finished a write: the narrow windows
