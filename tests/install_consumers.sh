@@ -2,7 +2,8 @@
 # Installs raftio from this build into a temporary prefix and builds small programs against it
 # twice: once through pkg-config, once as a Meson subproject through dependency('raftio') and
 # dependency('raftio-testing'); and the runtime example (docs/RUNTIME.md) through pkg-config
-# raftio-runtime; and all three again through CMake's find_package(raftio).
+# raftio-runtime; the bank simulation (docs/SIMULATION.md) through pkg-config raftio-sim; and all
+# of them again through CMake's find_package(raftio).
 # Usage: install_consumers.sh <source root> <build dir> <c++ compiler>
 set -euo pipefail
 source_root=$1
@@ -31,6 +32,11 @@ echo "pkg-config raftio-testing consumer: ok"
   -o "$work/pkgconfig_node_consumer"
 "$work/pkgconfig_node_consumer" >/dev/null
 echo "pkg-config raftio-runtime consumers: ok"
+# The simulator: the bank example (docs/SIMULATION.md) swept over three seeds, through raftio-sim.pc.
+"$cxx" -std=c++20 -I"$source_root/docs/examples" "$source_root/docs/examples/bank_system.cpp" \
+  $(pkg-config --cflags --libs raftio-sim) -o "$work/pkgconfig_sim_consumer"
+"$work/pkgconfig_sim_consumer" 1 3 >/dev/null
+echo "pkg-config raftio-sim consumer: ok"
 
 # CMake: find_package(raftio) from the staged prefix (the package locates itself relative to its
 # own file, so the staged tree works as installed).
@@ -38,11 +44,12 @@ config=$(find "$work/stage" -name raftioConfig.cmake)
 prefix=${config%/lib/*}
 mkdir -p "$work/cmake_app"
 cp "$source_root/docs/examples/tier1_single_node.cpp" "$source_root/docs/examples/runtime_driver.cpp" \
-  "$source_root/docs/examples/runtime_node.cpp" "$source_root/docs/examples/testing_environment.cpp" "$work/cmake_app/"
+  "$source_root/docs/examples/runtime_node.cpp" "$source_root/docs/examples/testing_environment.cpp" \
+  "$source_root/docs/examples/bank_system.cpp" "$source_root/docs/examples/bank.h" "$work/cmake_app/"
 cat >"$work/cmake_app/CMakeLists.txt" <<'CMAKE'
 cmake_minimum_required(VERSION 3.16)
 project(consumer CXX)
-find_package(raftio 0.1 REQUIRED COMPONENTS runtime testing)
+find_package(raftio 0.1 REQUIRED COMPONENTS runtime testing sim)
 add_executable(core_consumer tier1_single_node.cpp)
 target_link_libraries(core_consumer PRIVATE raftio::raftio)
 add_executable(runtime_consumer runtime_driver.cpp)
@@ -51,6 +58,8 @@ add_executable(node_consumer runtime_node.cpp)
 target_link_libraries(node_consumer PRIVATE raftio::runtime)
 add_executable(testing_consumer testing_environment.cpp)
 target_link_libraries(testing_consumer PRIVATE raftio::testing)
+add_executable(sim_consumer bank_system.cpp)
+target_link_libraries(sim_consumer PRIVATE raftio::sim)
 CMAKE
 cmake -S "$work/cmake_app" -B "$work/cmake_app/build" -DCMAKE_CXX_COMPILER="$cxx" \
   -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
@@ -59,6 +68,7 @@ cmake --build "$work/cmake_app/build" >/dev/null
 "$work/cmake_app/build/runtime_consumer" >/dev/null
 "$work/cmake_app/build/node_consumer" >/dev/null
 "$work/cmake_app/build/testing_consumer"
+"$work/cmake_app/build/sim_consumer" 1 3 >/dev/null
 # A version from another 0.x series is refused (before 1.0 a minor release may break the API).
 sed -i 's/find_package(raftio 0.1 /find_package(raftio 0.2 /' "$work/cmake_app/CMakeLists.txt"
 if cmake -S "$work/cmake_app" -B "$work/cmake_app/build_wrong" -DCMAKE_CXX_COMPILER="$cxx" \
