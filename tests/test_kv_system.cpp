@@ -239,6 +239,39 @@ TEST(KvSystem, PlantedSessionBugIsFoundAndReplays) {
   EXPECT_TRUE(run_system(kv_system_spec(), seeded(failing)).passed);
 }
 
+// Resends: a proposal whose outcome is unknown goes out again with the same bytes, and the sessions
+// make the repeat harmless; with a machine that ignores its sessions the repeat is applied twice,
+// which the history shows. Without resends no command is repeated, so the same bug goes unseen:
+// it is the resends that exercise the sessions.
+TEST(KvSystem, ResentCommandsAreAppliedOnceThroughTheSessions) {
+  SystemCounts total;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    SystemOptions options = seeded(seed);
+    options.resends = 2;
+    const auto report = run_system(kv_system_spec(), options);
+    ASSERT_TRUE(report.passed) << report.message;
+    total.resends += report.counts.resends;
+  }
+  EXPECT_GT(total.resends, 100u);
+}
+
+TEST(KvSystem, AMachineThatIgnoresItsSessionsIsFoundOnlyWithResends) {
+  const auto spec = kv_system_spec(KvMachineBug::ApplyIgnoresSessions);
+  std::size_t found_with = 0, found_without = 0;
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    SystemOptions options = seeded(seed);
+    options.resends = 2;
+    const auto with = run_system(spec, options);
+    if (!with.passed) {
+      ++found_with;
+      EXPECT_EQ(with.failed_check, SystemCheck::Linearizability) << with.message;
+    }
+    found_without += run_system(spec, seeded(seed)).passed ? 0 : 1;
+  }
+  EXPECT_GE(found_with, 3u);
+  EXPECT_EQ(found_without, 0u);
+}
+
 // A machine whose reads answer from a store that never changes: every replica's state is right,
 // only the history against KvModel shows it.
 class StaleReads final : public runtime::StateMachine {

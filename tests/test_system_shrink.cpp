@@ -202,6 +202,7 @@ SystemScheduleFile sample_file() {
   add.kind = SystemFault::Kind::Add;
   add.time = 306;
   file.options.membership = false;
+  file.options.resends = 2;
   file.schedule.faults = {crash, partition, pause, oversized, transfer, point, remove, add};
   file.schedule.client_ops = {{1, 2, 5}, {}};
   return file;
@@ -227,6 +228,7 @@ TEST(SystemScheduleFile, RoundTrips) {
   EXPECT_EQ(back.options.transfers, false);
   EXPECT_EQ(back.options.crash_points, true);
   EXPECT_EQ(back.options.membership, false);
+  EXPECT_EQ(back.options.resends, 2u);
   EXPECT_EQ(back.options.storage, SystemStorage::Async);
   EXPECT_EQ(back.check, file.check);
   EXPECT_EQ(back.schedule, file.schedule);
@@ -259,6 +261,7 @@ TEST(SystemScheduleFile, HostileLinesAreRefusedWithTheirLineNumber) {
       {"pause at=301", "pause at=-1", "at=TIME"},
       {"faults crashes=1", "faults crashes=2", "must be 0 or 1"},
       {"storage async", "storage fast", "sync, async or mixed"},
+      {"resends 2", "resends 101", "resends must be 0..100"},
       {"point=after-append-ack", "point=before-lunch", "crash-point's point"},
       {"transfer at=303 node=3", "transfer at=303 node=12", "node is 1..9"},
       {"remove at=305 node=4", "remove at=305", "remove wants node="},

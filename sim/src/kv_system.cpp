@@ -19,12 +19,13 @@ std::string_view to_string(KvMachineBug bug) {
   switch (bug) {
     case KvMachineBug::None: return "none";
     case KvMachineBug::RestoreDropsSessions: return "kv-restore-drops-sessions";
+    case KvMachineBug::ApplyIgnoresSessions: return "kv-apply-ignores-sessions";
   }
   return "?";
 }
 
 std::optional<KvMachineBug> parse_kv_machine_bug(std::string_view name) {
-  for (KvMachineBug bug : {KvMachineBug::None, KvMachineBug::RestoreDropsSessions}) {
+  for (KvMachineBug bug : {KvMachineBug::None, KvMachineBug::RestoreDropsSessions, KvMachineBug::ApplyIgnoresSessions}) {
     if (name == to_string(bug)) return bug;
   }
   return std::nullopt;
@@ -49,8 +50,11 @@ std::optional<KvResult> decode_result(const Payload& response) {
 }
 
 Payload KvMachine::apply(const LogEntry& entry) {
-  const std::optional<KvCommandView> command = decode_command(entry.data);
+  std::optional<KvCommandView> command = decode_command(entry.data);
   if (!command) return undecodable();
+  // The planted bug: every command looks new to its session (its log index stands in for its
+  // number), so a repeat is applied again.
+  if (bug_ == KvMachineBug::ApplyIgnoresSessions) command->seq = entry.index;
   const std::optional<KvResult> result = store_.apply(*command);
   return result ? encode_result(*result) : Payload::copy_of("stale");
 }

@@ -366,9 +366,11 @@ int main(int argc, char** argv) {
   app.add_option("--plant-bug", cli.plant_bug,
                  "plant a bug to see a failure found, shrunk and replayed: crash-loses-log-tail (a restarted node "
                  "lost its last log entries; needs --storage mem); with --model kv: kv-restore-drops-sessions (its "
-                 "restore() forgets the client sessions); with --model bank: forget-last-account (its snapshot() "
+                 "restore() forgets the client sessions) or kv-apply-ignores-sessions (its apply() applies a "
+                 "command sent again a second time); with --model bank: forget-last-account (its snapshot() "
                  "leaves out an account)")
-      ->check(CLI::IsMember({"none", "crash-loses-log-tail", "kv-restore-drops-sessions", "forget-last-account"}))
+      ->check(CLI::IsMember({"none", "crash-loses-log-tail", "kv-restore-drops-sessions", "kv-apply-ignores-sessions",
+                             "forget-last-account"}))
       ->capture_default_str();
   auto* schedule_option = app.add_option(
       "--schedule", cli.schedule_file,

@@ -42,6 +42,9 @@ SystemOptions options_for(const SystemCliOptions& cli, std::uint64_t seed) {
   if (cli.clients != 0) options.clients = cli.clients;
   options.crashes = options.pauses = options.partitions = options.message_faults = options.transfers =
       options.crash_points = options.membership = cli.faults;
+  // The key-value store's sessions make a repeated command harmless: its clients send a command
+  // whose outcome is unknown again, as real clients do (the bank's cannot).
+  if (cli.model == "kv") options.resends = 2;
   return options;
 }
 
@@ -193,7 +196,9 @@ int shrink_seed(const SystemSpec<M>& spec, const SystemCliOptions& cli) {
 
 std::vector<std::string> planted_bugs(const std::string& model) {
   if (model == "bank") return {"forget-last-account"};
-  if (model == "kv") return {std::string(to_string(KvMachineBug::RestoreDropsSessions))};
+  if (model == "kv") {
+    return {std::string(to_string(KvMachineBug::RestoreDropsSessions)), std::string(to_string(KvMachineBug::ApplyIgnoresSessions))};
+  }
   return {};
 }
 

@@ -71,7 +71,7 @@ std::string_view to_string(SystemFault::Point point) noexcept {
 std::string describe(const SystemCounts& c) {
   auto n = [](std::uint64_t v) { return std::to_string(v); };
   return n(c.events) + " events, " + n(c.operations) + " operations (" + n(c.completed) + " completed, " +
-         n(c.unknown_outcome) + " unknown, " + n(c.retries) + " retries), " + n(c.messages_sent) + " messages (" +
+         n(c.unknown_outcome) + " unknown, " + n(c.retries) + " retries, " + n(c.resends) + " resends), " + n(c.messages_sent) + " messages (" +
          n(c.messages_lost) + " lost, " + n(c.messages_duplicated) + " duplicated), " + n(c.crashes) + " crashes, " +
          n(c.restarts) + " restarts, " + n(c.pauses) + " pauses, " + n(c.partitions) + " partitions, " +
          n(c.transfers) + " transfers, " + n(c.membership_changes) + " membership changes, " + n(c.crash_points) + " crash points, " + n(c.persists) + " async writes, " +
@@ -192,6 +192,7 @@ class SystemEngine {
     SystemRng rng{0};           // which node it asks, think times, losses of its messages
     std::uint64_t invoked = 0;  // operations invoked (the next one's number is invoked + 1)
     std::size_t replayed = 0;   // replay: entries of its schedule's list invoked
+    std::uint32_t resent = 0;   // times the current proposal was sent again after an unknown outcome
   };
   // A node's answer on its way to a client.
   struct Answer {
@@ -269,6 +270,7 @@ class SystemEngine {
   std::uint64_t client_delay(Client& client) { return client.rng.between(1, options_.message_faults ? 30 : 5); }
   void end_unknown(Client& client);
   void retry(Client& client);
+  void resend(Client& client);
 
   const std::function<std::unique_ptr<StateMachine>()>& factory_;
   SystemClients& clients_;
@@ -924,6 +926,7 @@ void SystemEngine::client_wake(Client& client, std::uint64_t token) {
       number = all[client.id - 1][client.replayed++];
     }
     client.invoked = number;
+    client.resent = 0;
     outcome_.schedule.client_ops[client.id - 1].push_back(number);
     // Operation `number` of this client draws from a stream of its own: leaving others out of a
     // replay does not change it.
@@ -1057,6 +1060,7 @@ void SystemEngine::answer_arrives(std::uint64_t id) {
        runtime::describe(error));
   if (const auto* not_leader = std::get_if<runtime::NotLeader>(&error)) client.prefer = not_leader->leader;
   if (client.request.read || not_applied(error)) return retry(client);
+  if (client.resent < options_.resends) return resend(client);
   end_unknown(client);
 }
 
@@ -1065,7 +1069,16 @@ void SystemEngine::client_timeout(Client& client, std::uint64_t attempt) {
   note("client " + std::to_string(client.id) + " times out");
   client.waiting = false;
   if (client.request.read) return retry(client);
+  if (client.resent < options_.resends) return resend(client);
   end_unknown(client);
+}
+
+// The same bytes again: the machine's session must make a second copy harmless.
+void SystemEngine::resend(Client& client) {
+  ++client.resent;
+  ++counts_.resends;
+  note("client " + std::to_string(client.id) + " sends #" + std::to_string(*client.op + 1) + " again");
+  wake(client, client.rng.between(1, 3 * kTick));
 }
 
 void SystemEngine::retry(Client& client) {

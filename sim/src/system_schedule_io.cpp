@@ -56,7 +56,8 @@ std::string format_system_schedule(const SystemScheduleFile& file) {
       << "\nsnapshot-threshold " << o.snapshot_threshold << "\nfaults crashes=" << o.crashes << " pauses=" << o.pauses
       << " partitions=" << o.partitions << " message-faults=" << o.message_faults
       << " oversized-proposals=" << o.oversized_proposals << " transfers=" << o.transfers
-      << " crash-points=" << o.crash_points << " membership=" << o.membership << "\nstorage "
+      << " crash-points=" << o.crash_points << " membership=" << o.membership << "\nresends " << o.resends
+      << "\nstorage "
       << (o.storage == SystemStorage::Sync ? "sync" : o.storage == SystemStorage::Async ? "async" : "mixed") << "\n";
   if (!file.check.empty()) out << "check " << file.check << "\n";
   for (const SystemFault& f : file.schedule.faults) {
@@ -152,6 +153,10 @@ bool parse_system_schedule(std::string_view text, SystemScheduleFile& file, std:
         else if (key == "membership") o.membership = on;
         else return fail("unknown fault switch " + key);
       }
+    } else if (word == "resends") {
+      std::uint64_t resends = 0;
+      if (!number_of(0, 100, resends)) return fail("resends must be 0..100");
+      o.resends = static_cast<std::uint32_t>(resends);
     } else if (word == "storage") {
       if (value == "sync") o.storage = SystemStorage::Sync;
       else if (value == "async") o.storage = SystemStorage::Async;

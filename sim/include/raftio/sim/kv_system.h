@@ -10,10 +10,12 @@
 // operation at a time. run_system's clients send the same bytes again only after an answer that
 // says "not applied" (NotLeader, ProposalLost, ...): if that answer was wrong, or the network
 // duplicated a forwarded proposal, the repeat finds its number as the session's last and gets the
-// remembered result, changing nothing. An operation whose outcome is unknown (a timeout) is never
-// sent again: the client's next operation has a higher number, so a late copy of the old command
-// that commits after it is ignored (an older number than the session's last), and one that
-// commits before it is the unknown operation taking effect, which the checker may place there.
+// remembered result, changing nothing. An operation whose outcome is unknown (a timeout) is sent
+// again with the same bytes only with SystemOptions::resends (raftio-sim --model kv: 2): the
+// session applies it once whether or not the first copy had committed. Without resends, the
+// client's next operation has a higher number, so a late copy of the old command that commits
+// after it is ignored (an older number than the session's last), and one that commits before it
+// is the unknown operation taking effect, which the checker may place there.
 // Gets are linearizable reads (Driver::read, answered by query() from the data, no session).
 #pragma once
 
@@ -37,6 +39,9 @@ enum class KvMachineBug : std::uint8_t {
   // state and not to its restore): the restored replica would apply a repeated command a second
   // time, and its state is not its peers' (replica agreement compares snapshot() bytes).
   RestoreDropsSessions,
+  // apply() treats every command as new to its session: a command sent again (SystemOptions::
+  // resends) after an unknown outcome that had in fact been applied is applied twice.
+  ApplyIgnoresSessions,
 };
 // "kv-restore-drops-sessions"; parse_kv_machine_bug reads it back (and "none").
 std::string_view to_string(KvMachineBug bug);

@@ -132,6 +132,11 @@ struct SystemOptions {
   // Once per run, at a random moment, a caller on a random node proposes a command one byte over
   // runtime::kMaxCommandBytes: the Driver must answer InvalidRequest at once (check "input bound").
   bool oversized_proposals = true;
+  // A proposal whose outcome is unknown (no answer in time, or an answer that leaves it open) is
+  // sent again, with the same bytes, up to this many times before it counts as unknown. Only for
+  // machines whose commands carry a client session that makes a repeat harmless (the key-value
+  // store's); 0, the default, never repeats one (the bank: a repeat would move money twice).
+  std::uint32_t resends = 0;
   std::uint64_t max_check_states = 1'000'000;  // the linearizability search's budget
   // Called with one line per thing that happened, for replaying a failing seed with eyes open:
   // each Driver's events and actions (DriverOptions::trace; node 0 for the simulator's own
@@ -155,6 +160,7 @@ struct SystemCounts {
   std::uint64_t completed = 0;        // ... that ended with a response
   std::uint64_t unknown_outcome = 0;  // ... that ended not knowing whether they took effect
   std::uint64_t retries = 0;          // attempts refused in a way that says "not applied"
+  std::uint64_t resends = 0;          // proposals sent again after an unknown outcome (SystemOptions::resends)
   std::uint64_t crashes = 0;
   std::uint64_t restarts = 0;
   std::uint64_t pauses = 0;
