@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "raftio/sim/kv_system.h"
+#include "system_seeded.h"
 
 namespace raftio::sim {
 namespace {
@@ -17,12 +18,6 @@ namespace {
 static_assert(std::is_same_v<SystemSpec<KvModel>::Operation, KvOperation>);
 static_assert(std::is_same_v<WorkloadFor<KvOperation>, OperationWorkload<KvOperation>>);
 static_assert(std::is_same_v<WorkloadFor<Operation<int, bool>>, Workload<int, bool>>);
-
-SystemOptions seeded(std::uint64_t seed) {
-  SystemOptions options;
-  options.seed = seed;
-  return options;
-}
 
 LogEntry entry(Index index, const KvCommand& command) { return LogEntry{1, index, EntryKind::Normal, encode_command(command)}; }
 

@@ -10,16 +10,11 @@
 
 #include "docs/examples/bank.h"
 #include "raftio/sim/system.h"
+#include "system_seeded.h"
 #include "raftio/sim/system_schedule_io.h"
 
 namespace raftio::sim {
 namespace {
-
-SystemOptions seeded(std::uint64_t seed) {
-  SystemOptions options;
-  options.seed = seed;
-  return options;
-}
 
 SystemReport<bank::Op> replay(const SystemSpec<bank::Model>& spec, std::uint64_t seed, const SystemSchedule& schedule) {
   SystemOptions options = seeded(seed);
@@ -286,7 +281,9 @@ TEST(SystemScheduleFile, HostileLinesAreRefusedWithTheirLineNumber) {
   for (std::size_t n = 0; n < good.size(); ++n) {
     SystemScheduleFile partial;
     std::string why;
-    if (!parse_system_schedule(std::string_view(good).substr(0, n), partial, why)) EXPECT_FALSE(why.empty());
+    if (!parse_system_schedule(std::string_view(good).substr(0, n), partial, why)) {
+      EXPECT_FALSE(why.empty());
+    }
   }
 }
 

@@ -9,15 +9,10 @@
 
 #include "docs/examples/bank.h"
 #include "raftio/sim/system.h"
+#include "system_seeded.h"
 
 namespace raftio::sim {
 namespace {
-
-SystemOptions seeded(std::uint64_t seed) {
-  SystemOptions options;
-  options.seed = seed;
-  return options;
-}
 
 // A bank whose reads or responses are wrong in one way, the rest delegated to a correct one.
 class Twisted final : public runtime::StateMachine {

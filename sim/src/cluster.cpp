@@ -93,13 +93,7 @@ void Cluster::step(NodeId id, Event event) {
   }
   if (options_.check_safety) {
     // async_storage: the checker follows the log as handed out (the disk view follows the writes).
-    for (const Action& action : actions_) {
-      const auto* persist = std::get_if<Persist>(&action);
-      if (persist == nullptr) continue;
-      if (persist->truncate_from != 0) checker_.on_truncate(id, persist->truncate_from);
-      if (persist->snapshot) checker_.on_compact(id, persist->snapshot->last_index);
-      for (const EntryBatch& run : persist->entries) checker_.on_append(id, run.span());
-    }
+    if (async_storage(id)) checker_.on_handed_out(id, actions_);
     checker_.after_step(target, actions_);
   }
   for (Action& action : actions_) {

@@ -235,6 +235,16 @@ void SafetyChecker::on_restart(const NodeView& node, std::span<const LogEntry> r
   mirror.truncated_in_step = false;
 }
 
+void SafetyChecker::on_handed_out(NodeId node, std::span<const Action> actions) {
+  for (const Action& action : actions) {
+    const auto* persist = std::get_if<Persist>(&action);
+    if (persist == nullptr) continue;
+    if (persist->truncate_from != 0) on_truncate(node, persist->truncate_from);
+    if (persist->snapshot) on_compact(node, persist->snapshot->last_index);
+    for (const EntryBatch& run : persist->entries) on_append(node, run.span());
+  }
+}
+
 void SafetyChecker::after_step(const NodeView& node, std::span<const Action> actions) {
   // A step whose storage failed made nothing visible (it returned only StorageFailed): the node's
   // in-memory state may be ahead of its disk and is void until a restart recovers it.

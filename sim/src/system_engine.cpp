@@ -420,17 +420,9 @@ void SystemEngine::start(NodeId id) {
     for (const Event& event : events) checker_.before_step(id, event);
   };
   driver_options.after_step = [this, id](const RaftNode& raft, std::span<const Action> actions) {
-    if (nodes_[id - 1].async) {
-      // The checker follows the log as the core hands it out; its disk view follows the writes
-      // (the RecordingLog below).
-      for (const Action& action : actions) {
-        const auto* persist = std::get_if<Persist>(&action);
-        if (persist == nullptr) continue;
-        if (persist->truncate_from != 0) checker_.on_truncate(id, persist->truncate_from);
-        if (persist->snapshot) checker_.on_compact(id, persist->snapshot->last_index);
-        for (const EntryBatch& run : persist->entries) checker_.on_append(id, run.span());
-      }
-    }
+    // async_storage: the checker follows the log as the core hands it out; its disk view
+    // follows the writes (the RecordingLog below).
+    if (nodes_[id - 1].async) checker_.on_handed_out(id, actions);
     checker_.after_step(raft, actions);
     check_crash_point(id, actions);
     for (const Action& action : actions) {

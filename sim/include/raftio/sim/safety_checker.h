@@ -64,6 +64,8 @@ class SafetyChecker {
   // actions (what the protocol properties are about), and these follow its disk (what a restart
   // must recover: everything synced, nothing never written).
   void set_async_storage(NodeId node) { disks_[node]; }
+  // Feeds the hooks above from a step's Persist actions: the log as the core handed it out.
+  void on_handed_out(NodeId node, std::span<const Action> actions);
   void on_disk_append(NodeId node, std::span<const LogEntry> entries);
   void on_disk_truncate(NodeId node, Index from);
   void on_disk_compact(NodeId node, Index index);
