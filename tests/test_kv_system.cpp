@@ -188,15 +188,7 @@ TEST(KvSystem, CleanSweepPassesUnderEveryFault) {
       swaps += op.kind == KvOpKind::Cas && op.cas_succeeded ? 1 : 0;
       failed_swaps += op.kind == KvOpKind::Cas && !op.cas_succeeded ? 1 : 0;
     }
-    total.crashes += report.counts.crashes;
-    total.restarts += report.counts.restarts;
-    total.pauses += report.counts.pauses;
-    total.partitions += report.counts.partitions;
-    total.messages_lost += report.counts.messages_lost;
-    total.messages_duplicated += report.counts.messages_duplicated;
-    total.snapshots_installed += report.counts.snapshots_installed;
-    total.unknown_outcome += report.counts.unknown_outcome;
-    total.retries += report.counts.retries;
+    total += report.counts;
   }
   EXPECT_GT(total.crashes, 30u);
   EXPECT_GT(total.restarts, 30u);
@@ -245,7 +237,7 @@ TEST(KvSystem, ResentCommandsAreAppliedOnceThroughTheSessions) {
     options.resends = 2;
     const auto report = run_system(kv_system_spec(), options);
     ASSERT_TRUE(report.passed) << report.message;
-    total.resends += report.counts.resends;
+    total += report.counts;
   }
   EXPECT_GT(total.resends, 100u);
 }

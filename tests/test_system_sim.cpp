@@ -98,21 +98,7 @@ TEST(SystemSim, CorrectBankPassesManySeedsUnderEveryFault) {
     ASSERT_TRUE(report.passed) << report.message;
     EXPECT_EQ(report.inconclusive, 0u) << "seed " << seed;
     EXPECT_EQ(report.history.size(), report.counts.operations);
-    total.crashes += report.counts.crashes;
-    total.restarts += report.counts.restarts;
-    total.pauses += report.counts.pauses;
-    total.partitions += report.counts.partitions;
-    total.messages_lost += report.counts.messages_lost;
-    total.messages_duplicated += report.counts.messages_duplicated;
-    total.snapshots_installed += report.counts.snapshots_installed;
-    total.completed += report.counts.completed;
-    total.unknown_outcome += report.counts.unknown_outcome;
-    total.leaders += report.counts.leaders;
-    total.oversized_refused += report.counts.oversized_refused;
-    total.transfers += report.counts.transfers;
-    total.membership_changes += report.counts.membership_changes;
-    total.crash_points += report.counts.crash_points;
-    total.persists += report.counts.persists;
+    total += report.counts;
   }
   // The faults really happen, and the machine's snapshots are really taken and installed.
   EXPECT_GT(total.crashes, 20u);

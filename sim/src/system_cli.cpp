@@ -115,10 +115,7 @@ int run_seeds(const SystemSpec<M>& spec, const SystemCliOptions& cli) {
     if (!cli.sweep && !outputs.write(report, spec.model, "raftio-sim --model " + cli.model + " seed " + std::to_string(seed))) {
       return 2;
     }
-    total.events += report.counts.events;
-    total.operations += report.counts.operations;
-    total.crashes += report.counts.crashes;
-    total.partitions += report.counts.partitions;
+    total += report.counts;
     inconclusive += report.inconclusive;
     if (!cli.sweep) std::printf("%s seed %llu: %s\n", model, static_cast<ull>(seed), describe(report.counts).c_str());
     if (report.passed) {

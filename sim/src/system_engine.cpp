@@ -45,6 +45,22 @@ std::string to_string(SystemCheck check) {
   return "unknown";
 }
 
+SystemCounts& operator+=(SystemCounts& t, const SystemCounts& m) {
+  for (auto [into, from] : {std::pair{&t.events, m.events}, {&t.messages_sent, m.messages_sent},
+                            {&t.messages_lost, m.messages_lost}, {&t.messages_duplicated, m.messages_duplicated},
+                            {&t.operations, m.operations}, {&t.completed, m.completed},
+                            {&t.unknown_outcome, m.unknown_outcome}, {&t.retries, m.retries}, {&t.resends, m.resends},
+                            {&t.crashes, m.crashes}, {&t.restarts, m.restarts}, {&t.pauses, m.pauses},
+                            {&t.partitions, m.partitions}, {&t.transfers, m.transfers},
+                            {&t.membership_changes, m.membership_changes}, {&t.crash_points, m.crash_points},
+                            {&t.persists, m.persists}, {&t.snapshots_taken, m.snapshots_taken},
+                            {&t.snapshots_installed, m.snapshots_installed}, {&t.leaders, m.leaders},
+                            {&t.oversized_refused, m.oversized_refused}}) {
+    *into += from;
+  }
+  return t;
+}
+
 std::string_view to_string(SystemFault::Kind kind) noexcept {
   switch (kind) {
     case SystemFault::Kind::Crash: return "crash";

@@ -175,6 +175,8 @@ struct SystemCounts {
   std::uint64_t oversized_refused = 0;    // oversized proposals refused (SystemOptions::oversized_proposals)
 };
 std::string describe(const SystemCounts& counts);
+// Adds every count of `more` to `total` (a sweep's totals).
+SystemCounts& operator+=(SystemCounts& total, const SystemCounts& more);
 
 enum class SystemCheck { None, RaftSafety, ReplicaAgreement, NodeStopped, Response, Linearizability, FrameBound, InputBound };
 std::string to_string(SystemCheck check);  // "raft safety", "replica agreement", ...
